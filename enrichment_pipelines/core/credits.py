@@ -1,0 +1,46 @@
+"""The credit ledger: one credit = one customer record enriched once.
+
+The balance is the sum of the ledger. A charge is written in the same transaction as the
+enrichment it pays for, and `enrichment_id` is unique in the ledger, so a record can never be
+charged twice for one enrichment, whatever retries or crashes happen around it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import duckdb
+
+INITIAL_CREDITS = 100
+
+
+class CreditsError(ValueError):
+    """A credit operation a person asked for that cannot be done (e.g. a non-positive top-up)."""
+
+
+def balance(connection: duckdb.DuckDBPyConnection) -> int:
+    row = connection.execute("SELECT coalesce(sum(delta), 0) FROM credit_ledger").fetchone()
+    return int(row[0]) if row else 0
+
+
+def charge_enrichment(
+    connection: duckdb.DuckDBPyConnection, customer_id: str, enrichment_id: str, run_id: str | None
+) -> None:
+    """Spend one credit for `enrichment_id` (call inside the transaction that writes it)."""
+    connection.execute(
+        "INSERT INTO credit_ledger (entry_id, created_at, delta, kind, customer_id, "
+        "enrichment_id, run_id) VALUES (?, now(), -1, 'enrichment', ?, ?, ?)",
+        [uuid.uuid4().hex, customer_id, enrichment_id, run_id],
+    )
+
+
+def top_up(connection: duckdb.DuckDBPyConnection, credits: int, note: str | None = None) -> int:
+    """Add credits; returns the new balance."""
+    if credits <= 0:
+        raise CreditsError(f"a top-up must be a positive number of credits, not {credits}")
+    connection.execute(
+        "INSERT INTO credit_ledger (entry_id, created_at, delta, kind, note) "
+        "VALUES (?, now(), ?, 'top-up', ?)",
+        [uuid.uuid4().hex, credits, note],
+    )
+    return balance(connection)

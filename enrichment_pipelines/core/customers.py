@@ -1,0 +1,348 @@
+"""Customer import: CSV, Parquet and JSONL files into the `customers` table.
+
+Each row is checked on its own: a bad row is reported with its line number and reason and left
+out, the good rows are written together in one transaction (all or nothing), upserted by
+(source, external_id). A website that cannot be enriched does not stop the import: the customer
+is imported with the reason in `website_error` and is skipped at enrichment time.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pycountry
+
+from enrichment_pipelines.core.warehouse import Warehouse
+from enrichment_pipelines.core.websites import WebsiteError, normalise_website
+
+# Accepted header names for each field, first match wins (case-insensitive).
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "external_id": ("external_id", "id", "customer_id", "uuid"),
+    "name": ("name", "company", "company_name", "customer_name"),
+    "website": ("website", "website_url", "url", "domain", "homepage"),
+    "email": ("email", "primary_email"),
+    "country": ("country", "billing_country", "country_code"),
+    "tags": ("tags",),
+}
+SUPPORTED_SUFFIXES = (".csv", ".parquet", ".jsonl", ".ndjson")
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (missing, unknown format, no id column...)."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int
+    reason: str
+    rejected: bool  # True: the row was left out; False: imported with a warning
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    line: int
+    external_id: str
+    name: str | None
+    email: str | None
+    website_raw: str | None
+    website_url: str | None
+    website_domain: str | None
+    website_error: str | None
+    billing_country_code: str | None
+    tags: tuple[str, ...]
+    extra: dict[str, Any]
+
+
+@dataclass
+class ImportReport:
+    path: str
+    source: str
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return sum(problem.rejected for problem in self.problems)
+
+    @property
+    def imported(self) -> int:
+        return self.inserted + self.updated
+
+
+def read_records(path: Path) -> list[tuple[int, dict[str, Any] | None, str | None]]:
+    """(line number, record or None, parse problem or None) for every record of the file."""
+    if not path.exists():
+        raise ImportFileError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path)
+    if suffix in (".jsonl", ".ndjson"):
+        return _read_jsonl(path)
+    if suffix == ".parquet":
+        return _read_parquet(path)
+    raise ImportFileError(
+        f"{path}: unsupported file type {suffix or '(none)'}; use one of "
+        + ", ".join(SUPPORTED_SUFFIXES)
+    )
+
+
+def _read_csv(path: Path) -> list[tuple[int, dict[str, Any] | None, str | None]]:
+    records: list[tuple[int, dict[str, Any] | None, str | None]] = []
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle, strict=True)
+            header = next(reader, None)
+            if not header:
+                raise ImportFileError(f"{path}: the file is empty (no header line)")
+            names = [column.strip() for column in header]
+            line = reader.line_num + 1
+            while True:
+                try:
+                    values = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as error:
+                    records.append((line, None, f"malformed CSV: {error}"))
+                    break  # the csv module cannot resynchronise after a broken quote
+                if not any(value.strip() for value in values):
+                    line = reader.line_num + 1
+                    continue
+                if len(values) != len(names):
+                    records.append(
+                        (line, None, f"expected {len(names)} columns, found {len(values)}")
+                    )
+                else:
+                    records.append((line, dict(zip(names, values, strict=True)), None))
+                line = reader.line_num + 1
+    except UnicodeDecodeError as error:
+        raise ImportFileError(f"{path}: not UTF-8 text ({error})") from error
+    return records
+
+
+def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any] | None, str | None]]:
+    records: list[tuple[int, dict[str, Any] | None, str | None]] = []
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as error:
+        raise ImportFileError(f"{path}: not UTF-8 text ({error})") from error
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as error:
+            records.append((number, None, f"invalid JSON: {error.msg}"))
+            continue
+        if not isinstance(record, dict):
+            records.append((number, None, "expected a JSON object"))
+            continue
+        records.append((number, record, None))
+    return records
+
+
+def _read_parquet(path: Path) -> list[tuple[int, dict[str, Any] | None, str | None]]:
+    try:
+        with duckdb.connect() as connection:
+            relation = connection.read_parquet(str(path))
+            names = relation.columns
+            rows = relation.fetchall()
+    except duckdb.Error as error:
+        raise ImportFileError(f"{path}: cannot read Parquet: {error}") from error
+    # Parquet has no lines: row N (1-based) is reported as "line N".
+    return [
+        (number, dict(zip(names, row, strict=True)), None)
+        for number, row in enumerate(rows, start=1)
+    ]
+
+
+def _pick(record: dict[str, Any], field_name: str) -> Any:
+    lowered = {str(key).strip().lower(): value for key, value in record.items()}
+    for alias in COLUMN_ALIASES[field_name]:
+        if alias in lowered:
+            return lowered[alias]
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _country_code(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return pycountry.countries.lookup(value).alpha_2
+    except LookupError:
+        return None
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = value if isinstance(value, list | tuple) else str(value).replace(";", ",").split(",")
+    return tuple(sorted({str(item).strip() for item in items if str(item).strip()}))
+
+
+def parse_customers(
+    path: Path, *, allow_private: bool = False
+) -> tuple[list[CustomerRow], list[RowProblem]]:
+    """Read and check every record; return the good rows and the problems by line."""
+    rows: list[CustomerRow] = []
+    problems: list[RowProblem] = []
+    first_line_of: dict[str, int] = {}
+    records = read_records(path)
+    if records and all(record is not None for _, record, _ in records):
+        headers = {str(key).strip().lower() for _, record, _ in records for key in record or {}}
+        if not headers & set(COLUMN_ALIASES["external_id"]):
+            raise ImportFileError(
+                f"{path}: no id column; name one of " + ", ".join(COLUMN_ALIASES["external_id"])
+            )
+    known_columns = {alias for aliases in COLUMN_ALIASES.values() for alias in aliases}
+    for line, record, parse_problem in records:
+        if record is None:
+            problems.append(RowProblem(line, parse_problem or "unreadable", rejected=True))
+            continue
+        external_id = _text(_pick(record, "external_id"))
+        if external_id is None:
+            problems.append(RowProblem(line, "missing id", rejected=True))
+            continue
+        if external_id in first_line_of:
+            problems.append(
+                RowProblem(
+                    line,
+                    f"duplicate id {external_id!r} (first on line {first_line_of[external_id]})",
+                    rejected=True,
+                )
+            )
+            continue
+        first_line_of[external_id] = line
+        website_raw = _text(_pick(record, "website"))
+        website_url = website_domain = website_error = None
+        try:
+            website = normalise_website(website_raw, allow_private=allow_private)
+            website_url, website_domain = website.url, website.domain
+        except WebsiteError as error:
+            website_error = str(error)
+            if website_raw is not None:
+                problems.append(
+                    RowProblem(line, f"customer {external_id}: {error}", rejected=False)
+                )
+        country_raw = _text(_pick(record, "country"))
+        country = _country_code(country_raw)
+        if country_raw and country is None:
+            problems.append(
+                RowProblem(
+                    line,
+                    f"customer {external_id}: unknown country {country_raw!r} (left empty)",
+                    rejected=False,
+                )
+            )
+        rows.append(
+            CustomerRow(
+                line=line,
+                external_id=external_id,
+                name=_text(_pick(record, "name")),
+                email=_text(_pick(record, "email")),
+                website_raw=website_raw,
+                website_url=website_url,
+                website_domain=website_domain,
+                website_error=website_error,
+                billing_country_code=country,
+                tags=_tags(_pick(record, "tags")),
+                extra={
+                    str(key): value
+                    for key, value in record.items()
+                    if str(key).strip().lower() not in known_columns
+                },
+            )
+        )
+    return rows, problems
+
+
+def customer_id_for(source: str, external_id: str) -> str:
+    return f"{source}:{external_id}"
+
+
+def upsert_customers(
+    connection: duckdb.DuckDBPyConnection, rows: list[CustomerRow], source: str
+) -> tuple[int, int]:
+    """Insert or update `rows` (call inside a transaction); returns (inserted, updated)."""
+    ids = [customer_id_for(source, row.external_id) for row in rows]
+    existing = {
+        customer_id
+        for (customer_id,) in connection.execute(
+            "SELECT customer_id FROM customers WHERE customer_id IN (SELECT unnest(?))", [ids]
+        ).fetchall()
+    }
+    connection.executemany(
+        """
+        INSERT INTO customers (customer_id, source, external_id, name, email, website_raw,
+            website_url, website_domain, website_error, billing_country_code, extra,
+            imported_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), now())
+        ON CONFLICT (customer_id) DO UPDATE SET
+            name = excluded.name, email = excluded.email, website_raw = excluded.website_raw,
+            website_url = excluded.website_url, website_domain = excluded.website_domain,
+            website_error = excluded.website_error,
+            billing_country_code = excluded.billing_country_code, extra = excluded.extra,
+            updated_at = excluded.updated_at
+        """,
+        [
+            [
+                customer_id,
+                source,
+                row.external_id,
+                row.name,
+                row.email,
+                row.website_raw,
+                row.website_url,
+                row.website_domain,
+                row.website_error,
+                row.billing_country_code,
+                json.dumps(row.extra, default=str),
+            ]
+            for customer_id, row in zip(ids, rows, strict=True)
+        ],
+    )
+    connection.execute("DELETE FROM customer_tags WHERE customer_id IN (SELECT unnest(?))", [ids])
+    tag_rows = [[cid, tag] for cid, row in zip(ids, rows, strict=True) for tag in row.tags]
+    if tag_rows:
+        connection.executemany("INSERT INTO customer_tags VALUES (?, ?)", tag_rows)
+    updated = len(existing)
+    return len(rows) - updated, updated
+
+
+def customer_count(connection: duckdb.DuckDBPyConnection) -> int:
+    row = connection.execute("SELECT count(*) FROM customers").fetchone()
+    return int(row[0]) if row else 0
+
+
+def import_customers(
+    warehouse: Warehouse, path: Path, *, source: str = "import", allow_private: bool = False
+) -> ImportReport:
+    """Parse `path` and upsert its good rows in one transaction; report every problem."""
+    if not source or not source.replace("-", "").replace("_", "").isalnum():
+        raise ImportFileError(f"source {source!r} must be letters, digits, '-' or '_'")
+    rows, problems = parse_customers(path, allow_private=allow_private)
+    report = ImportReport(
+        path=str(path), source=source, rows_read=len(rows) + sum(p.rejected for p in problems)
+    )
+    report.problems = problems
+    if rows:
+        warehouse.migrate()
+        with warehouse.transaction() as connection:
+            report.inserted, report.updated = upsert_customers(connection, rows, source)
+    return report

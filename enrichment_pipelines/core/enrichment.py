@@ -1,0 +1,457 @@
+"""Bringing customers up to date under a policy: crawl -> extract -> apply.
+
+The three steps communicate only through the warehouse, so each can be retried on its own and
+a run killed half way resumes where it stopped:
+
+- `save_crawls` stores each site's latest pages (the crawl itself happens outside any
+  transaction, in `core.crawl`);
+- `extract_sites` extracts data points for sites whose pages, extractor or enabled data points
+  changed since the last extraction (unchanged sites are not extracted again);
+- `apply_enrichments` writes each record's result: enrichment, values with evidence, custom
+  attributes with history, summary note and the credit charge, all in one transaction per
+  record. A record already brought up to date under the policy is not touched again, so a
+  retried or resumed run never charges twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+
+from enrichment_pipelines.core.crawl import Page, SiteCrawl
+from enrichment_pipelines.core.credits import balance, charge_enrichment
+from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
+from enrichment_pipelines.core.extractors import Extraction, Extractor
+from enrichment_pipelines.core.settings import EnrichmentSettings
+from enrichment_pipelines.core.warehouse import Warehouse
+
+APPLY_BATCH_SIZE = 200
+
+
+@dataclass(frozen=True)
+class EnrichmentPolicy:
+    """Which records a run brings up to date.
+
+    `reenrich_before=None` never re-enriches an enriched record; a timestamp re-enriches
+    records last enriched before it (a one-off "enrich now" uses the moment it was asked for,
+    so a retry of the same request finds the record already done). `customer_ids` restricts
+    the run to those records.
+    """
+
+    reenrich_before: datetime | None = None
+    customer_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CustomerToEnrich:
+    customer_id: str
+    website_url: str | None
+    website_error: str | None
+
+
+@dataclass
+class ApplySummary:
+    enriched: int = 0
+    credits_spent: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def looked_at(self) -> int:
+        return self.enriched + sum(self.skipped.values()) + sum(self.failed.values())
+
+
+def select_customers(
+    connection: duckdb.DuckDBPyConnection, policy: EnrichmentPolicy
+) -> list[CustomerToEnrich]:
+    """Customers that the policy says still need enriching."""
+    rows = connection.execute(
+        """
+        SELECT c.customer_id, c.website_url, c.website_error
+        FROM customers AS c
+        LEFT JOIN current_enrichments AS e USING (customer_id)
+        WHERE (e.customer_id IS NULL OR e.created_at < $cutoff)
+          AND (len($ids) = 0 OR list_contains($ids, c.customer_id))
+        ORDER BY c.customer_id
+        """,
+        {"cutoff": policy.reenrich_before, "ids": list(policy.customer_ids)},
+    ).fetchall()
+    return [CustomerToEnrich(*row) for row in rows]
+
+
+def websites_to_crawl(
+    connection: duckdb.DuckDBPyConnection, policy: EnrichmentPolicy, max_page_age: timedelta
+) -> list[str]:
+    """Websites of customers needing enrichment whose pages are missing or too old."""
+    fresh_after = datetime.now(UTC) - max_page_age
+    if policy.reenrich_before is not None:
+        fresh_after = max(fresh_after, policy.reenrich_before)
+    wanted = sorted({c.website_url for c in select_customers(connection, policy) if c.website_url})
+    fresh = {
+        url
+        for (url,) in connection.execute(
+            "SELECT website_url FROM site_crawls WHERE list_contains($urls, website_url) "
+            "AND status = 'ok' AND crawled_at >= $fresh_after",
+            {"urls": wanted, "fresh_after": fresh_after},
+        ).fetchall()
+    }
+    return [url for url in wanted if url not in fresh]
+
+
+def save_crawls(
+    connection: duckdb.DuckDBPyConnection, crawls: Sequence[SiteCrawl], run_id: str | None
+) -> None:
+    """Replace each site's latest crawl and pages (call inside a transaction)."""
+    for crawl in crawls:
+        connection.execute("DELETE FROM scraped_pages WHERE website_url = ?", [crawl.website_url])
+        connection.execute(
+            "INSERT OR REPLACE INTO site_crawls VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                crawl.website_url,
+                crawl.crawled_at,
+                crawl.status,
+                crawl.reason,
+                len(crawl.pages),
+                crawl.content_key,
+                run_id,
+            ],
+        )
+        if crawl.pages:
+            connection.executemany(
+                "INSERT OR REPLACE INTO scraped_pages VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [_page_row(crawl.website_url, page) for page in crawl.pages],
+            )
+
+
+def _page_row(website_url: str, page: Page) -> list[object]:
+    return [
+        website_url,
+        page.url,
+        page.final_url,
+        page.status_code,
+        page.content_type,
+        page.charset,
+        page.fetched_at,
+        page.etag,
+        page.last_modified,
+        page.content_hash,
+        page.title,
+        json.dumps({**page.meta, "__kind__": page.kind}),
+        json.dumps(page.structured_data, default=str),
+        json.dumps(page.links),
+        page.text,
+        page.error,
+    ]
+
+
+def load_pages(connection: duckdb.DuckDBPyConnection, website_url: str) -> list[Page]:
+    rows = connection.execute(
+        "SELECT url, fetched_at, final_url, status_code, content_type, charset, etag, "
+        "last_modified, content_hash, title, meta, structured_data, links, text, error "
+        "FROM scraped_pages WHERE website_url = ? ORDER BY fetched_at, url",
+        [website_url],
+    ).fetchall()
+    pages = []
+    for row in rows:
+        meta = json.loads(row[10]) if row[10] else {}
+        kind = meta.pop("__kind__", "home")
+        pages.append(
+            Page(
+                url=row[0],
+                fetched_at=row[1],
+                final_url=row[2],
+                status_code=row[3],
+                content_type=row[4],
+                charset=row[5],
+                etag=row[6],
+                last_modified=row[7],
+                content_hash=row[8],
+                title=row[9],
+                meta=meta,
+                structured_data=json.loads(row[11]) if row[11] else [],
+                links=[tuple(link) for link in json.loads(row[12])] if row[12] else [],
+                text=row[13] or "",
+                error=row[14],
+                kind=kind,
+            )
+        )
+    return pages
+
+
+def extraction_key(content_key: str, extractor: str, keys: Sequence[str]) -> str:
+    material = "\n".join([content_key, extractor, ",".join(sorted(keys))])
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+@dataclass
+class ExtractSummary:
+    extracted: int = 0
+    unchanged: int = 0
+    values_found: int = 0
+    problems: Counter[str] = field(default_factory=Counter)
+
+
+def extract_sites(
+    warehouse: Warehouse,
+    policy: EnrichmentPolicy,
+    extractor: Extractor,
+    keys: Sequence[str],
+    on_done: Callable[[str], None] | None = None,
+) -> ExtractSummary:
+    """Extract data points for crawled sites of customers needing enrichment, when changed."""
+    summary = ExtractSummary()
+    with warehouse.connect() as connection:
+        urls = sorted(
+            {c.website_url for c in select_customers(connection, policy) if c.website_url}
+        )
+        rows = connection.execute(
+            """
+            SELECT s.website_url, s.content_key, x.extraction_key
+            FROM site_crawls AS s LEFT JOIN extractions AS x USING (website_url)
+            WHERE list_contains($urls, s.website_url) AND s.status = 'ok'
+            """,
+            {"urls": urls},
+        ).fetchall()
+    for website_url, content_key, stored_key in rows:
+        key = extraction_key(content_key or "", extractor.name, keys)
+        if key == stored_key:
+            summary.unchanged += 1
+            continue
+        with warehouse.connect() as connection:
+            pages = load_pages(connection, website_url)
+        try:
+            extraction = extractor.extract(website_url, pages, keys)
+        except Exception as error:  # one site's bad pages must not stop the others
+            extraction = Extraction(problems=[f"extractor error: {type(error).__name__}: {error}"])
+        summary.extracted += 1
+        summary.values_found += len(extraction.data)
+        summary.problems.update(problem.split(":")[0] for problem in extraction.problems)
+        with warehouse.transaction() as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO extractions VALUES (?, ?, ?, now(), ?)",
+                [website_url, key, extractor.name, extraction.to_json()],
+            )
+        if on_done is not None:
+            on_done(website_url)
+    return summary
+
+
+def _batches(items: Sequence[CustomerToEnrich], size: int) -> Iterator[list[CustomerToEnrich]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def apply_enrichments(
+    warehouse: Warehouse,
+    policy: EnrichmentPolicy,
+    settings: EnrichmentSettings,
+    extractor_name: str,
+    run_id: str | None,
+    on_done: Callable[[str, str, str | None], None] | None = None,
+) -> ApplySummary:
+    """Write each selected record's outcome; one transaction (and at most one credit) each."""
+    summary = ApplySummary()
+    keys = settings.enabled_keys
+    with warehouse.connect() as connection:
+        customers = select_customers(connection, policy)
+    for batch in _batches(customers, APPLY_BATCH_SIZE):
+        with warehouse.connect() as connection:
+            for customer in batch:
+                connection.execute("BEGIN TRANSACTION")
+                try:
+                    status, reason = _apply_one(
+                        connection, customer, policy, settings, keys, extractor_name, run_id
+                    )
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+                connection.execute("COMMIT")
+                if status == "enriched":
+                    summary.enriched += 1
+                    summary.credits_spent += 1
+                elif status == "skipped":
+                    summary.skipped[reason or ""] += 1
+                elif status == "failed":
+                    summary.failed[_reason_kind(reason)] += 1
+                if on_done is not None and status != "done":
+                    on_done(customer.customer_id, status, reason)
+    return summary
+
+
+def _reason_kind(reason: str | None) -> str:
+    """Group failure reasons for counting ("home page: HTTP 500" and "... 503" differ)."""
+    return (reason or "unknown").split(" (")[0]
+
+
+def _apply_one(
+    connection: duckdb.DuckDBPyConnection,
+    customer: CustomerToEnrich,
+    policy: EnrichmentPolicy,
+    settings: EnrichmentSettings,
+    keys: Sequence[str],
+    extractor_name: str,
+    run_id: str | None,
+) -> tuple[str, str | None]:
+    recheck = EnrichmentPolicy(policy.reenrich_before, (customer.customer_id,))
+    if not select_customers(connection, recheck):
+        return "done", None  # brought up to date meanwhile (a retry, or a concurrent run)
+    if customer.website_url is None:
+        return _record_outcome(
+            connection, customer, "skipped", customer.website_error or "no website", run_id
+        )
+    crawl = connection.execute(
+        "SELECT status, reason, content_key FROM site_crawls WHERE website_url = ?",
+        [customer.website_url],
+    ).fetchone()
+    if crawl is None:
+        return _record_outcome(connection, customer, "failed", "website not crawled yet", run_id)
+    if crawl[0] != "ok":
+        return _record_outcome(connection, customer, "failed", crawl[1], run_id)
+    key = extraction_key(crawl[2] or "", extractor_name, keys)
+    stored = connection.execute(
+        "SELECT result FROM extractions WHERE website_url = ? AND extraction_key = ?",
+        [customer.website_url, key],
+    ).fetchone()
+    if stored is None:
+        return _record_outcome(connection, customer, "failed", "pages not extracted yet", run_id)
+    extraction = Extraction.from_json(stored[0])
+    if not any(extraction.data.get(k) is not None for k in keys):
+        detail = "; ".join(extraction.problems[:2])
+        reason = "no data points found on the site" + (f" ({detail})" if detail else "")
+        return _record_outcome(connection, customer, "failed", reason, run_id)
+    if balance(connection) <= 0:
+        return _record_outcome(connection, customer, "skipped", "out of credits", run_id)
+    enrichment_id = uuid.uuid4().hex
+    connection.execute(
+        "INSERT INTO enrichments VALUES (?, ?, ?, 'enriched', NULL, ?, ?, ?, 1, now())",
+        [enrichment_id, customer.customer_id, run_id, customer.website_url, extractor_name, key],
+    )
+    connection.executemany(
+        "INSERT INTO enrichment_values VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            [
+                enrichment_id,
+                data_point,
+                _as_text(extraction.data.get(data_point)),
+                ev.url if (ev := extraction.evidence.get(data_point)) else None,
+                ev.quote if ev else None,
+                extraction.confidence.get(data_point),
+            ]
+            for data_point in keys
+        ],
+    )
+    _write_attributes(connection, customer.customer_id, enrichment_id, extraction, settings)
+    _write_note(connection, customer, enrichment_id, extraction, settings)
+    charge_enrichment(connection, customer.customer_id, enrichment_id, run_id)
+    return "enriched", None
+
+
+def _record_outcome(
+    connection: duckdb.DuckDBPyConnection,
+    customer: CustomerToEnrich,
+    status: str,
+    reason: str | None,
+    run_id: str | None,
+) -> tuple[str, str | None]:
+    connection.execute(
+        "INSERT INTO enrichments (enrichment_id, customer_id, run_id, status, reason, "
+        "website_url, created_at) VALUES (?, ?, ?, ?, ?, ?, now())",
+        [uuid.uuid4().hex, customer.customer_id, run_id, status, reason, customer.website_url],
+    )
+    return status, reason
+
+
+def _as_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _write_attributes(
+    connection: duckdb.DuckDBPyConnection,
+    customer_id: str,
+    enrichment_id: str,
+    extraction: Extraction,
+    settings: EnrichmentSettings,
+) -> None:
+    """Replace current attribute values, keeping every change in the history."""
+    names = {settings.data_points[key].attribute_name: key for key in settings.enabled_keys}
+    current = {
+        name: _as_text(boolean if boolean is not None else string)
+        for name, string, boolean in connection.execute(
+            "SELECT name, value_string, value_boolean FROM custom_attributes "
+            "WHERE customer_id = ? AND list_contains(?, name)",
+            [customer_id, list(names)],
+        ).fetchall()
+    }
+    for name, key in names.items():
+        value = extraction.data.get(key)
+        new_text, old_text = _as_text(value), current.get(name)
+        if new_text == old_text:
+            continue
+        reason = "enrichment" if name not in current else "re-enrichment"
+        connection.execute(
+            "INSERT INTO custom_attribute_history VALUES (?, ?, ?, ?, now(), ?, ?)",
+            [customer_id, name, old_text, new_text, enrichment_id, reason],
+        )
+        if value is None:
+            connection.execute(
+                "DELETE FROM custom_attributes WHERE customer_id = ? AND name = ?",
+                [customer_id, name],
+            )
+            continue
+        is_boolean = DATA_POINTS_BY_KEY[key].type == "Boolean"
+        connection.execute(
+            "INSERT OR REPLACE INTO custom_attributes VALUES (?, ?, ?, ?, 'enrichment', ?, now())",
+            [
+                customer_id,
+                name,
+                None if is_boolean else value,
+                value if is_boolean else None,
+                enrichment_id,
+            ],
+        )
+
+
+def summary_note(extraction: Extraction, settings: EnrichmentSettings) -> str | None:
+    """The note body built from the data points flagged "add to notes summary"."""
+    lines = []
+    for key in settings.enabled_keys:
+        if not settings.data_points[key].in_notes:
+            continue
+        value = extraction.data.get(key)
+        if value is None:
+            continue
+        label = key.replace("_", " ").capitalize()
+        shown = ("yes" if value else "no") if isinstance(value, bool) else value
+        lines.append(f"- {label}: {shown}")
+    return "\n".join(lines) if lines else None
+
+
+def _write_note(
+    connection: duckdb.DuckDBPyConnection,
+    customer: CustomerToEnrich,
+    enrichment_id: str,
+    extraction: Extraction,
+    settings: EnrichmentSettings,
+) -> None:
+    if not settings.summary_note:
+        return
+    body = summary_note(extraction, settings)
+    if body is None:
+        return
+    heading = f"Enrichment summary from {customer.website_url}"
+    connection.execute(
+        "INSERT INTO notes VALUES (?, ?, ?, 'enrichment', ?, now())",
+        [uuid.uuid4().hex, customer.customer_id, f"{heading}\n{body}", enrichment_id],
+    )

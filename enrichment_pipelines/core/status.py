@@ -1,0 +1,56 @@
+"""Workspace status: credits, live enrichment, and how much has been enriched."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from enrichment_pipelines.core.credits import balance
+from enrichment_pipelines.core.settings import load_live_settings
+
+
+@dataclass(frozen=True)
+class Status:
+    credit_balance: int
+    live_enabled: bool
+    live_target: str
+    customers: int
+    enriched_last_7_days: int
+    enriched_total: int
+    last_enriched_at: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        document = asdict(self)
+        document["last_enriched_at"] = (
+            self.last_enriched_at.isoformat() if self.last_enriched_at else None
+        )
+        return document
+
+
+def workspace_status(connection: duckdb.DuckDBPyConnection) -> Status:
+    """Computed from the ledger and the enrichments (records, not runs, are counted)."""
+    live = load_live_settings(connection)
+    row = connection.execute(
+        """
+        SELECT
+            (SELECT count(*) FROM customers),
+            count(DISTINCT customer_id) FILTER (WHERE created_at >= now() - INTERVAL 7 DAY),
+            count(DISTINCT customer_id),
+            max(created_at)
+        FROM enrichments
+        WHERE status = 'enriched'
+        """
+    ).fetchone()
+    assert row is not None
+    return Status(
+        credit_balance=balance(connection),
+        live_enabled=live.enabled,
+        live_target=live.target,
+        customers=int(row[0]),
+        enriched_last_7_days=int(row[1]),
+        enriched_total=int(row[2]),
+        last_enriched_at=row[3],
+    )

@@ -1,0 +1,83 @@
+"""The two-level industry taxonomy (category -> subcategories).
+
+The default ships as `taxonomy_default.yaml`; a user's file of the same shape replaces it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+DEFAULT_TAXONOMY_PATH = Path(__file__).with_name("taxonomy_default.yaml")
+
+
+class TaxonomyError(ValueError):
+    """A taxonomy file that cannot be used, with the reason naming the bad part."""
+
+
+@dataclass(frozen=True)
+class Subcategory:
+    name: str
+    category: str
+    description: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    subcategories: tuple[Subcategory, ...]
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(sub.category for sub in self.subcategories))
+
+    def subcategories_of(self, category: str) -> tuple[Subcategory, ...]:
+        return tuple(sub for sub in self.subcategories if sub.category == category)
+
+
+def parse_taxonomy(document: object, origin: str) -> Taxonomy:
+    """Validate a parsed taxonomy document; errors name the file and the entry."""
+    if not isinstance(document, dict) or not isinstance(document.get("categories"), list):
+        raise TaxonomyError(f"{origin}: expected a mapping with a 'categories' list")
+    subcategories: list[Subcategory] = []
+    seen: set[tuple[str, str]] = set()
+    for index, category in enumerate(document["categories"], start=1):
+        where = f"{origin}: category #{index}"
+        if not isinstance(category, dict) or not str(category.get("name", "")).strip():
+            raise TaxonomyError(f"{where}: needs a 'name'")
+        category_name = str(category["name"]).strip()
+        subs = category.get("subcategories")
+        if not isinstance(subs, list) or not subs:
+            raise TaxonomyError(f"{where} ({category_name}): needs a non-empty 'subcategories'")
+        for sub_index, sub in enumerate(subs, start=1):
+            sub_where = f"{where} ({category_name}), subcategory #{sub_index}"
+            if not isinstance(sub, dict) or not str(sub.get("name", "")).strip():
+                raise TaxonomyError(f"{sub_where}: needs a 'name'")
+            name = str(sub["name"]).strip()
+            if (category_name, name) in seen:
+                raise TaxonomyError(f"{sub_where}: {name!r} appears twice")
+            seen.add((category_name, name))
+            keywords = sub.get("keywords", [])
+            if not isinstance(keywords, list):
+                raise TaxonomyError(f"{sub_where}: 'keywords' must be a list")
+            subcategories.append(
+                Subcategory(
+                    name=name,
+                    category=category_name,
+                    description=str(sub.get("description", "")),
+                    keywords=tuple(str(k).lower() for k in keywords),
+                )
+            )
+    return Taxonomy(tuple(subcategories))
+
+
+@cache
+def load_taxonomy(path: Path = DEFAULT_TAXONOMY_PATH) -> Taxonomy:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise TaxonomyError(f"{path}: cannot read taxonomy: {error}") from error
+    return parse_taxonomy(document, str(path))

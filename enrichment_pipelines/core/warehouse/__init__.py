@@ -1,0 +1,152 @@
+"""The DuckDB warehouse: connections, versioned migrations and generated views.
+
+DuckDB lets one process write a database file at a time, and a process holding the file open
+for writing locks out every other process, readers included. So connections here are opened for
+one short unit of work and closed at once, and opening waits (with backoff) while another
+process holds the lock instead of failing. Slow work (HTTP, extraction) never runs while a
+connection is open.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from enrichment_pipelines.core.warehouse.views import refresh_customer_360
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+class WarehouseError(RuntimeError):
+    """A warehouse problem a person must act on (lock held too long, schema too new...)."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations() -> list[Migration]:
+    folder = resources.files("enrichment_pipelines.core.warehouse") / "migrations"
+    migrations = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            migrations.append(
+                Migration(int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8"))
+            )
+    return sorted(migrations, key=lambda migration: migration.version)
+
+
+def _is_lock_conflict(error: duckdb.Error) -> bool:
+    return "Could not set lock" in str(error) or "Conflicting lock" in str(error)
+
+
+class Warehouse:
+    """One DuckDB file. Cheap to create; holds no connection between calls."""
+
+    def __init__(self, path: Path | str, *, lock_timeout_seconds: float = 120.0) -> None:
+        self.path = Path(path)
+        self.lock_timeout_seconds = lock_timeout_seconds
+
+    @contextmanager
+    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for one short unit of work, waiting while another process writes."""
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.exists():
+            raise WarehouseError(f"no warehouse at {self.path}: import customers or run first")
+        deadline = time.monotonic() + self.lock_timeout_seconds
+        delay = 0.02
+        while True:
+            try:
+                connection = duckdb.connect(str(self.path), read_only=read_only)
+                break
+            except duckdb.IOException as error:
+                if not _is_lock_conflict(error) or time.monotonic() > deadline:
+                    if _is_lock_conflict(error):
+                        raise WarehouseError(
+                            f"warehouse {self.path} stayed locked by another process for "
+                            f"{self.lock_timeout_seconds:.0f}s: {error}"
+                        ) from error
+                    raise
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 1.0)
+        try:
+            connection.execute("SET TimeZone = 'UTC'")
+            yield connection
+        finally:
+            connection.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A write transaction: everything inside is committed together or not at all."""
+        with self.connect() as connection:
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        with self.connect() as connection:
+            return _applied_version(connection)
+
+    def migrate(self) -> list[int]:
+        """Apply pending migrations, each in its own transaction; return the versions applied."""
+        migrations = load_migrations()
+        latest = migrations[-1].version
+        applied: list[int] = []
+        with self.connect() as connection:
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+                " applied_at TIMESTAMPTZ NOT NULL)"
+            )
+            current = _applied_version(connection)
+            if current > latest:
+                raise WarehouseError(
+                    f"warehouse {self.path} has schema version {current}, newer than this "
+                    f"version of enrichment-pipelines knows ({latest}): upgrade the package"
+                )
+            for migration in migrations:
+                if migration.version <= current:
+                    continue
+                connection.execute("BEGIN TRANSACTION")
+                try:
+                    connection.execute(migration.sql)
+                    connection.execute(
+                        "INSERT INTO schema_migrations VALUES (?, ?, now())",
+                        [migration.version, migration.name],
+                    )
+                except duckdb.Error as error:
+                    connection.execute("ROLLBACK")
+                    raise WarehouseError(
+                        f"migration {migration.version:03d}_{migration.name} failed: {error}"
+                    ) from error
+                connection.execute("COMMIT")
+                applied.append(migration.version)
+            refresh_customer_360(connection)
+        return applied
+
+
+def _applied_version(connection: duckdb.DuckDBPyConnection) -> int:
+    exists = connection.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return 0
+    row = connection.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,126 @@
+"""Website normalisation and the SSRF guard.
+
+`example.com` becomes `https://example.com`; anything that is not a plain web address on the
+public internet is refused with a reason a person can act on. Private, loopback, link-local and
+metadata addresses are refused unless private networks are explicitly allowed (local sites,
+tests: `ENRICH_ALLOW_PRIVATE_NETWORKS=1`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):(.*)$", re.DOTALL)
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9\-_]{1,63}(?<!-)$")
+_PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".intranet", ".lan", ".home.arpa")
+
+
+class WebsiteError(ValueError):
+    """A website that cannot be enriched; the message is the reason shown on the record."""
+
+
+@dataclass(frozen=True)
+class Website:
+    url: str
+    host: str
+
+    @property
+    def domain(self) -> str:
+        """The host without a leading `www.`: what "the same company site" means."""
+        return self.host.removeprefix("www.")
+
+
+def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    mapped = getattr(address, "ipv4_mapped", None)
+    if mapped is not None:
+        address = mapped
+    return address.is_global and not address.is_multicast
+
+
+def normalise_website(raw: str | None, *, allow_private: bool = False) -> Website:
+    """Return the canonical URL of a customer's website or raise `WebsiteError` with the reason."""
+    text = (raw or "").strip()
+    if not text:
+        raise WebsiteError("no website")
+    if any(ch.isspace() for ch in text):
+        raise WebsiteError(f"website {text!r} contains spaces")
+    if text.startswith("//"):
+        text = "https:" + text
+    scheme_match = _SCHEME.match(text)
+    # "example.com:8080" parses like a scheme; a scheme is only a scheme if what follows is
+    # not a bare port number.
+    if scheme_match and not re.fullmatch(r"\d+(/.*)?", scheme_match.group(2)):
+        scheme = scheme_match.group(1).lower()
+        if scheme not in ("http", "https"):
+            raise WebsiteError(f"unsupported URL scheme {scheme!r} (only http and https)")
+    else:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.username or parts.password:
+        raise WebsiteError("website URL must not contain credentials")
+    try:
+        port = parts.port
+    except ValueError as error:
+        raise WebsiteError(f"website {raw!r} has an invalid port") from error
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise WebsiteError(f"website {raw!r} has no host name")
+    host = _canonical_host(host, raw or "")
+    _refuse_private_host(host, allow_private)
+    netloc = host if ":" not in host else f"[{host}]"
+    if port is not None and (parts.scheme, port) not in (("http", 80), ("https", 443)):
+        netloc = f"{netloc}:{port}"
+    path = parts.path.rstrip("/")
+    return Website(url=urlunsplit((parts.scheme.lower(), netloc, path, "", "")), host=host)
+
+
+def _canonical_host(host: str, raw: str) -> str:
+    host = host.lower()
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError as error:
+        raise WebsiteError(f"website {raw!r} has an invalid host name") from error
+    if not all(_HOST_LABEL.match(label) for label in ascii_host.split(".")):
+        raise WebsiteError(f"website {raw!r} has an invalid host name")
+    return ascii_host
+
+
+def _refuse_private_host(host: str, allow_private: bool) -> None:
+    if allow_private:
+        return
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        if host == "localhost" or host.endswith(_PRIVATE_SUFFIXES):
+            raise WebsiteError(f"{host} is a private host name") from None
+        if "." not in host:
+            raise WebsiteError(f"{host} is not a public domain name") from None
+        return
+    if not is_public_address(address):
+        raise WebsiteError(f"{host} is a private, loopback or link-local address")
+
+
+def refuse_private_resolution(host: str, port: int, *, allow_private: bool) -> None:
+    """Resolve `host` and refuse it when any address it resolves to is not public.
+
+    Checked before every request, redirects included, so a public name that points inside the
+    network (or a redirect to one) is refused as surely as a literal private address.
+    """
+    if allow_private:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        raise WebsiteError(f"DNS lookup failed for {host}") from error
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not is_public_address(address):
+            raise WebsiteError(f"{host} resolves to non-public address {address}")
