@@ -33,6 +33,7 @@ from enrichment_pipelines.core.settings import EnrichmentSettings
 from enrichment_pipelines.core.warehouse import Warehouse
 
 APPLY_BATCH_SIZE = 200
+EXTRACT_BATCH_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -220,27 +221,36 @@ def extract_sites(
             """,
             {"urls": urls},
         ).fetchall()
+    pending = []
     for website_url, content_key, stored_key in rows:
         key = extraction_key(content_key or "", extractor.name, keys)
         if key == stored_key:
             summary.unchanged += 1
-            continue
+        else:
+            pending.append((website_url, key))
+    for start in range(0, len(pending), EXTRACT_BATCH_SIZE):
+        batch = pending[start : start + EXTRACT_BATCH_SIZE]
         with warehouse.connect() as connection:
-            pages = load_pages(connection, website_url)
-        try:
-            extraction = extractor.extract(website_url, pages, keys)
-        except Exception as error:  # one site's bad pages must not stop the others
-            extraction = Extraction(problems=[f"extractor error: {type(error).__name__}: {error}"])
-        summary.extracted += 1
-        summary.values_found += len(extraction.data)
-        summary.problems.update(problem.split(":")[0] for problem in extraction.problems)
+            pages_by_site = {url: load_pages(connection, url) for url, _ in batch}
+        results = []
+        for website_url, key in batch:
+            try:
+                extraction = extractor.extract(website_url, pages_by_site[website_url], keys)
+            except Exception as error:  # one site's bad pages must not stop the others
+                extraction = Extraction(
+                    problems=[f"extractor error: {type(error).__name__}: {error}"]
+                )
+            summary.extracted += 1
+            summary.values_found += len(extraction.data)
+            summary.problems.update(problem.split(":")[0] for problem in extraction.problems)
+            results.append([website_url, key, extractor.name, extraction.to_json()])
         with warehouse.transaction() as connection:
-            connection.execute(
-                "INSERT OR REPLACE INTO extractions VALUES (?, ?, ?, now(), ?)",
-                [website_url, key, extractor.name, extraction.to_json()],
+            connection.executemany(
+                "INSERT OR REPLACE INTO extractions VALUES (?, ?, ?, now(), ?)", results
             )
         if on_done is not None:
-            on_done(website_url)
+            for website_url, _ in batch:
+                on_done(website_url)
     return summary
 
 
@@ -300,8 +310,7 @@ def _apply_one(
     extractor_name: str,
     run_id: str | None,
 ) -> tuple[str, str | None]:
-    recheck = EnrichmentPolicy(policy.reenrich_before, (customer.customer_id,))
-    if not select_customers(connection, recheck):
+    if not _still_needs_enrichment(connection, customer.customer_id, policy):
         return "done", None  # brought up to date meanwhile (a retry, or a concurrent run)
     if customer.website_url is None:
         return _record_outcome(
@@ -352,6 +361,18 @@ def _apply_one(
     _write_note(connection, customer, enrichment_id, extraction, settings)
     charge_enrichment(connection, customer.customer_id, enrichment_id, run_id)
     return "enriched", None
+
+
+def _still_needs_enrichment(
+    connection: duckdb.DuckDBPyConnection, customer_id: str, policy: EnrichmentPolicy
+) -> bool:
+    """The policy check of `select_customers` for one record, read inside its transaction."""
+    row = connection.execute(
+        "SELECT max(created_at) FROM enrichments WHERE customer_id = ? AND status = 'enriched'",
+        [customer_id],
+    ).fetchone()
+    last = row[0] if row else None
+    return last is None or (policy.reenrich_before is not None and last < policy.reenrich_before)
 
 
 def _record_outcome(

@@ -1,0 +1,60 @@
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from enrichment_pipelines.core.customers import customer_count, import_customers
+from enrichment_pipelines.core.reports import markdown_table
+from enrichment_pipelines.core.settings import allow_private_networks
+from enrichment_pipelines.resources import WarehouseResource, WebClientResource
+
+
+class CustomerSourceConfig(dg.Config):
+    """Where customers come from: a CSV, Parquet or JSONL file (or ENRICH_CUSTOMERS_PATH).
+    Leave both empty to use the customers already in the warehouse."""
+
+    path: str | None = None
+    source: str = "import"
+
+
+@dg.asset(group_name="enrichment", kinds={"duckdb"})
+def customers(
+    context: dg.AssetExecutionContext,
+    config: CustomerSourceConfig,
+    warehouse: WarehouseResource,
+    web: WebClientResource,
+) -> dg.MaterializeResult:
+    """Customer records to enrich, upserted by (source, external_id) from the configured file.
+
+    Bad rows are reported with their line number and left out; good rows are written in one
+    transaction.
+    """
+    store = warehouse.get_warehouse()
+    path = config.path or os.environ.get("ENRICH_CUSTOMERS_PATH")
+    metadata: dict[str, dg.MetadataValue | int | str] = {}
+    if path:
+        report = import_customers(
+            store,
+            Path(path),
+            source=config.source,
+            allow_private=web.allow_private_networks or allow_private_networks(),
+        )
+        for problem in report.problems:
+            context.log.warning(f"{path}: {problem}")
+        metadata |= {
+            "source_file": path,
+            "rows_read": report.rows_read,
+            "inserted": report.inserted,
+            "updated": report.updated,
+            "rejected_rows": report.rejected,
+            "problems": dg.MetadataValue.md(
+                markdown_table(
+                    [{"line": p.line, "problem": p.reason} for p in report.problems[:50]]
+                )
+            ),
+        }
+    else:
+        context.log.info("no customer source configured: using the customers in the warehouse")
+    with store.connect() as connection:
+        metadata["customers_total"] = customer_count(connection)
+    return dg.MaterializeResult(metadata=metadata)

@@ -1,0 +1,79 @@
+import dagster as dg
+
+from enrichment_pipelines.core.enrichment import apply_enrichments, extract_sites
+from enrichment_pipelines.core.reports import counts_table
+from enrichment_pipelines.core.settings import ensure_settings
+from enrichment_pipelines.core.status import workspace_status
+from enrichment_pipelines.resources import (
+    EnrichmentRunResource,
+    ExtractorResource,
+    WarehouseResource,
+)
+
+
+@dg.asset(group_name="enrichment", deps=["scraped_pages"], kinds={"duckdb"})
+def enriched_attributes(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    extractor: ExtractorResource,
+    enrichment_run: EnrichmentRunResource,
+) -> dg.MaterializeResult:
+    """Data points extracted from each crawled website, with evidence and confidence. A site
+    whose pages, extractor and enabled data points are unchanged is not extracted again."""
+    store = warehouse.get_warehouse()
+    with store.transaction() as connection:
+        settings, created = ensure_settings(connection)
+    if created:
+        context.log.info("no enrichment settings saved yet: saved the defaults")
+    summary = extract_sites(
+        store, enrichment_run.policy(), extractor.get_extractor(), settings.enabled_keys
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "sites_extracted": summary.extracted,
+            "sites_unchanged": summary.unchanged,
+            "values_found": summary.values_found,
+            "problems": dg.MetadataValue.md(counts_table(summary.problems, "problem")),
+        }
+    )
+
+
+@dg.asset(group_name="enrichment", deps=["enriched_attributes"], kinds={"duckdb"})
+def customer_attributes(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    extractor: ExtractorResource,
+    enrichment_run: EnrichmentRunResource,
+) -> dg.MaterializeResult:
+    """Each customer's enrichment written as custom attributes (history kept), a summary note,
+    and one credit per record enriched, in one transaction per record. Records without a
+    website, with a failed crawl, or beyond the credit balance are skipped with the reason."""
+    store = warehouse.get_warehouse()
+    with store.transaction() as connection:
+        settings, _ = ensure_settings(connection)
+    summary = apply_enrichments(
+        store,
+        enrichment_run.policy(),
+        settings,
+        extractor.get_extractor().name,
+        context.run_id,
+    )
+    if summary.skipped.get("out of credits"):
+        context.log.warning(
+            f"out of credits: {summary.skipped['out of credits']} records were not enriched"
+        )
+    with store.connect() as connection:
+        status = workspace_status(connection)
+    return dg.MaterializeResult(
+        metadata={
+            "records_enriched": summary.enriched,
+            "records_skipped": sum(summary.skipped.values()),
+            "records_failed": sum(summary.failed.values()),
+            "credits_spent": summary.credits_spent,
+            "credit_balance": status.credit_balance,
+            "enriched_total": status.enriched_total,
+            "enriched_last_7_days": status.enriched_last_7_days,
+            "skipped_by_reason": dg.MetadataValue.md(counts_table(summary.skipped)),
+            "failed_by_reason": dg.MetadataValue.md(counts_table(summary.failed)),
+        }
+    )

@@ -1,0 +1,52 @@
+from collections import Counter
+from datetime import timedelta
+
+import dagster as dg
+
+from enrichment_pipelines.core.crawl import SiteCrawl, crawl_sites
+from enrichment_pipelines.core.enrichment import save_crawls, websites_to_crawl
+from enrichment_pipelines.core.reports import counts_table
+from enrichment_pipelines.resources import (
+    EnrichmentRunResource,
+    WarehouseResource,
+    WebClientResource,
+)
+
+
+@dg.asset(group_name="enrichment", deps=["customers"], kinds={"duckdb"})
+def scraped_pages(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    web: WebClientResource,
+    enrichment_run: EnrichmentRunResource,
+) -> dg.MaterializeResult:
+    """The home page and fact pages (about, pricing, contact, careers, imprint) of each website
+    whose customers need enriching, as clean text and metadata. Pages younger than the maximum
+    age are not fetched again."""
+    store = warehouse.get_warehouse()
+    with store.connect() as connection:
+        urls = websites_to_crawl(
+            connection, enrichment_run.policy(), timedelta(hours=web.max_page_age_hours)
+        )
+    context.log.info(f"crawling {len(urls)} websites")
+    done: list[SiteCrawl] = []
+    step = max(1, len(urls) // 10)
+
+    def progress(crawl: SiteCrawl) -> None:
+        done.append(crawl)
+        if len(done) % step == 0 or len(done) == len(urls):
+            context.log.info(f"crawled {len(done)}/{len(urls)} websites")
+
+    crawls = crawl_sites(urls, web.crawl_options(), on_done=progress)
+    with store.transaction() as connection:
+        save_crawls(connection, crawls, context.run_id)
+    failures = Counter(crawl.reason or "" for crawl in crawls if crawl.status != "ok")
+    return dg.MaterializeResult(
+        metadata={
+            "websites_crawled": len(crawls),
+            "websites_ok": len(crawls) - sum(failures.values()),
+            "websites_failed": sum(failures.values()),
+            "pages_fetched": sum(len(crawl.pages) for crawl in crawls),
+            "failures_by_reason": dg.MetadataValue.md(counts_table(failures)),
+        }
+    )

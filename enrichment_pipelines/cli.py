@@ -1,0 +1,291 @@
+"""The `enrich` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from enrichment_pipelines.core.crawl import crawl_sites
+from enrichment_pipelines.core.customers import ImportFileError, import_customers
+from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
+from enrichment_pipelines.core.settings import allow_private_networks, enrich_home, warehouse_path
+from enrichment_pipelines.core.warehouse import Warehouse, WarehouseError
+from enrichment_pipelines.core.websites import WebsiteError, normalise_website
+
+err = Console(stderr=True)
+out = Console()
+
+
+def _warehouse(home: Path | None = None) -> Warehouse:
+    warehouse = Warehouse(warehouse_path(home))
+    warehouse.migrate()
+    return warehouse
+
+
+@click.group()
+@click.version_option(package_name="enrichment-pipelines")
+def main() -> None:
+    """Enrich customer records with facts read from each customer's own website."""
+
+
+@main.group(name="import")
+def import_group() -> None:
+    """Import records into the warehouse."""
+
+
+@import_group.command(name="customers")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--source", default="import", show_default=True, help="Name of the record source.")
+def import_customers_command(path: Path, source: str) -> None:
+    """Import customers from a CSV, Parquet or JSONL file (upsert by source and id)."""
+    try:
+        report = import_customers(
+            _warehouse(), path, source=source, allow_private=allow_private_networks()
+        )
+    except (ImportFileError, WarehouseError) as error:
+        err.print(f"[red]error:[/red] {error}")
+        sys.exit(2)
+    for problem in report.problems:
+        level = "[red]rejected[/red]" if problem.rejected else "[yellow]warning[/yellow]"
+        err.print(f"{level} {path}: {problem}", highlight=False)
+    out.print(
+        f"{report.imported} customers imported from {path} ({report.inserted} new, "
+        f"{report.updated} updated); {report.rejected} rows rejected",
+        highlight=False,
+    )
+    if report.rejected:
+        sys.exit(1)
+
+
+def run_pipeline(
+    *,
+    customers_path: Path | None = None,
+    source: str = "import",
+    reenrich_before: str | None = None,
+    allow_private: bool = False,
+) -> bool:
+    """Materialise the whole asset graph in this process; returns whether it succeeded."""
+    import dagster as dg
+
+    from enrichment_pipelines.assets import ENRICHMENT_ASSETS
+    from enrichment_pipelines.definitions import default_resources
+    from enrichment_pipelines.resources import EnrichmentRunResource, WebClientResource
+
+    resources: dict[str, Any] = default_resources()
+    resources["web"] = WebClientResource(allow_private_networks=allow_private)
+    resources["enrichment_run"] = EnrichmentRunResource(reenrich_before=reenrich_before)
+    customers_config: dict[str, Any] = {"source": source}
+    if customers_path is not None:
+        customers_config["path"] = str(customers_path)
+    instance = (
+        dg.DagsterInstance.get()
+        if os.environ.get("DAGSTER_HOME")
+        else dg.DagsterInstance.ephemeral()
+    )
+    result = dg.materialize(
+        ENRICHMENT_ASSETS,
+        resources=resources,
+        run_config={
+            "ops": {"customers": {"config": customers_config}},
+            "loggers": {"console": {"config": {"log_level": "INFO"}}},
+        },
+        instance=instance,
+        raise_on_error=False,
+    )
+    return result.success
+
+
+@main.command()
+@click.option("--customers", "customers_path", type=click.Path(path_type=Path), default=None,
+              help="Import this file first (CSV, Parquet or JSONL).")  # fmt: skip
+@click.option("--source", default="import", show_default=True)
+@click.option("--reenrich-before", default=None, help="Re-enrich records enriched before DATE.")
+def run(customers_path: Path | None, source: str, reenrich_before: str | None) -> None:
+    """Run the enrichment pipeline once, in this process."""
+    ok = run_pipeline(
+        customers_path=customers_path,
+        source=source,
+        reenrich_before=reenrich_before,
+        allow_private=allow_private_networks(),
+    )
+    _print_status()
+    sys.exit(0 if ok else 1)
+
+
+def _print_status(as_json: bool = False) -> None:
+    from enrichment_pipelines.core.status import workspace_status
+
+    with _warehouse().connect() as connection:
+        status = workspace_status(connection)
+    if as_json:
+        click.echo(json.dumps(status.to_dict()))
+        return
+    table = Table(title="Enrichment status", show_header=False)
+    table.add_row("Credit balance", str(status.credit_balance))
+    table.add_row(
+        "Live enrichment", f"on (target: {status.live_target})" if status.live_enabled else "off"
+    )
+    table.add_row("Customers", str(status.customers))
+    table.add_row("Enriched in the last 7 days", str(status.enriched_last_7_days))
+    table.add_row("Enriched in total", str(status.enriched_total))
+    last = (
+        status.last_enriched_at.isoformat(timespec="seconds")
+        if status.last_enriched_at
+        else "never"
+    )
+    table.add_row("Last enrichment", last)
+    out.print(table)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def status(as_json: bool) -> None:
+    """Credit balance, live enrichment, and how many records have been enriched."""
+    _print_status(as_json)
+
+
+@main.command()
+@click.argument("urls", nargs=-1, required=True)
+def extract(urls: tuple[str, ...]) -> None:
+    """Read websites and print one JSON object per site (no warehouse, no API key)."""
+    from enrichment_pipelines.core.crawl import CrawlOptions
+    from enrichment_pipelines.core.extractors.rules import RulesExtractor
+
+    allow_private = allow_private_networks()
+    normalised: dict[str, str] = {}
+    results: dict[str, dict[str, Any]] = {}
+    for url in urls:
+        try:
+            normalised[url] = normalise_website(url, allow_private=allow_private).url
+        except WebsiteError as error:
+            results[url] = _extract_result(url, "skipped", str(error))
+    done = 0
+
+    def progress(_crawl: object) -> None:
+        nonlocal done
+        done += 1
+        if len(normalised) > 1:
+            err.print(f"crawled {done}/{len(normalised)}", end="\r")
+
+    crawls = {
+        crawl.website_url: crawl
+        for crawl in crawl_sites(
+            list(normalised.values()), CrawlOptions(allow_private=allow_private), progress
+        )
+    }
+    extractor = RulesExtractor()
+    for url, website_url in normalised.items():
+        crawl = crawls[website_url]
+        if crawl.status != "ok":
+            results[url] = _extract_result(website_url, "failed", crawl.reason)
+            continue
+        extraction = extractor.extract(website_url, crawl.pages, DATA_POINT_KEYS)
+        found = any(value is not None for value in extraction.data.values())
+        results[url] = _extract_result(
+            website_url,
+            "enriched" if found else "failed",
+            None if found else "no data points found on the site",
+            extraction,
+        )
+    for url in urls:
+        click.echo(json.dumps(results[url], ensure_ascii=False))
+
+
+def _extract_result(
+    website: str, status: str, reason: str | None, extraction: Any = None
+) -> dict[str, Any]:
+    data = extraction.data if extraction else {}
+    return {
+        "website": website,
+        "status": status,
+        "reason": reason,
+        "data": {key: data.get(key) for key in DATA_POINT_KEYS},
+        "evidence": {
+            key: {"url": ev.url, "quote": ev.quote}
+            for key, ev in (extraction.evidence.items() if extraction else ())
+        },
+        "confidence": dict(extraction.confidence) if extraction else {},
+    }
+
+
+@main.command()
+@click.option("--sites", default=220, show_default=True, help="How many demo websites to serve.")
+@click.option("--home", type=click.Path(path_type=Path), default=None,
+              help="Demo warehouse folder (default: ENRICH_HOME/demo, wiped first).")  # fmt: skip
+def demo(sites: int, home: Path | None) -> None:
+    """Serve bundled company websites on loopback and run the whole pipeline over them."""
+    from enrichment_pipelines.core.credits import top_up
+    from enrichment_pipelines.core.reports import customer_360_preview
+    from enrichment_pipelines.demo import start_demo_sites
+
+    home = home or enrich_home() / "demo"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    os.environ["ENRICH_HOME"] = str(home)
+    started = time.monotonic()
+    demo_sites = start_demo_sites(sites)
+    try:
+        count, port = len(demo_sites.companies), demo_sites.server.port
+        err.print(f"serving {count} demo websites on 127.0.1.x:{port}")
+        customers_csv = demo_sites.write_customers(home / "customers.csv")
+        demo_sites.write_expected(home / "expected.json")
+        warehouse = _warehouse(home)
+        with warehouse.transaction() as connection:
+            balance = top_up(connection, sites, note="demo: enough for every demo customer")
+        err.print(
+            f"demo workspace topped up to {balance} credits (a new workspace starts with 100)"
+        )
+        ok = run_pipeline(customers_path=customers_csv, source="demo", allow_private=True)
+    finally:
+        demo_sites.server.stop()
+    _print_demo_summary(warehouse, customer_360_preview)
+    _print_status()
+    out.print(f"demo finished in {time.monotonic() - started:.1f}s; warehouse: {warehouse.path}")
+    sys.exit(0 if ok else 1)
+
+
+DEMO_QUERY = """SELECT industry_category_enriched AS industry, count(*) AS customers,
+       round(avg(CASE WHEN is_saas_enriched THEN 1 ELSE 0 END), 2) AS saas_share
+FROM customer_360 WHERE last_outcome = 'enriched'
+GROUP BY ALL ORDER BY customers DESC LIMIT 8"""
+
+
+def _print_demo_summary(warehouse: Warehouse, preview: Any) -> None:
+    with warehouse.connect() as connection:
+        outcomes = connection.execute(
+            "SELECT last_outcome, coalesce(last_outcome_reason, ''), count(*) FROM customer_360 "
+            "GROUP BY ALL ORDER BY 3 DESC"
+        ).fetchall()
+        sample = preview(connection, 8)
+        query = connection.execute(DEMO_QUERY)
+        query_columns = [column[0] for column in query.description]
+        query_rows = query.fetchall()
+    table = Table(title="Outcomes by record")
+    for column in ("outcome", "reason", "records"):
+        table.add_column(column)
+    for outcome, reason, count in outcomes:
+        table.add_row(str(outcome), reason, str(count))
+    out.print(table)
+    if sample:
+        table = Table(title="Sample of enriched customers (customer_360)")
+        for column in sample[0]:
+            table.add_column(column)
+        for row in sample:
+            table.add_row(*("" if value is None else str(value) for value in row.values()))
+        out.print(table)
+    out.print(f"[bold]duckdb {warehouse.path}[/bold]\n{DEMO_QUERY}", highlight=False)
+    table = Table()
+    for column in query_columns:
+        table.add_column(column)
+    for row in query_rows:
+        table.add_row(*(str(value) for value in row))
+    out.print(table)

@@ -1,0 +1,1 @@
+"""Great Expectations suites and the asset checks built on them live here."""

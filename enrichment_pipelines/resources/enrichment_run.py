@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import pydantic
+
+from enrichment_pipelines.core.enrichment import EnrichmentPolicy
+
+
+class EnrichmentRunResource(dg.ConfigurableResource):
+    """The policy one run enriches under, shared by every asset of the run.
+
+    Set it in the launchpad (`resources: enrichment_run: config: ...`): leave
+    `reenrich_before` empty to enrich only records never enriched, or give an ISO date/time to
+    re-enrich records enriched before it; `customer_ids` restricts the run to those records.
+    """
+
+    reenrich_before: str | None = None
+    customer_ids: list[str] = pydantic.Field(default_factory=list)
+
+    def policy(self) -> EnrichmentPolicy:
+        cutoff = None
+        if self.reenrich_before:
+            try:
+                cutoff = datetime.fromisoformat(self.reenrich_before)
+            except ValueError as error:
+                raise dg.Failure(
+                    f"enrichment_run.reenrich_before: {self.reenrich_before!r} is not an ISO "
+                    "date or date-time (e.g. 2026-11-01 or 2026-11-01T12:00:00Z)"
+                ) from error
+            if cutoff.tzinfo is None:
+                cutoff = cutoff.replace(tzinfo=UTC)
+        return EnrichmentPolicy(reenrich_before=cutoff, customer_ids=tuple(self.customer_ids))

@@ -1,0 +1,1 @@
+"""Live enrichment sensors (new customers, segment entrants) live here."""

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from enrichment_pipelines.core import warehouse as warehouse_module
+from enrichment_pipelines.core.credits import balance
+from enrichment_pipelines.core.warehouse import Migration, Warehouse, WarehouseError
+
+
+def test_new_warehouse_is_migrated_and_starts_with_100_credits(tmp_path: Path) -> None:
+    store = Warehouse(tmp_path / "w.duckdb")
+    assert store.migrate() == [1]
+    assert store.schema_version() == 1
+    with store.connect() as connection:
+        assert balance(connection) == 100
+        tables = {row[0] for row in connection.execute("SHOW TABLES").fetchall()}
+    assert {
+        "customers", "customer_tags", "attribute_definitions", "custom_attributes",
+        "custom_attribute_history", "notes", "segments", "site_crawls", "scraped_pages",
+        "extractions", "enrichments", "enrichment_values", "credit_ledger", "settings",
+        "customer_360",
+    } <= tables  # fmt: skip
+
+
+def test_migrating_again_changes_nothing(tmp_path: Path) -> None:
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.migrate()
+    assert store.migrate() == []
+    with store.connect() as connection:
+        assert balance(connection) == 100  # the initial grant is not given twice
+
+
+def test_new_migration_applies_to_an_existing_warehouse_and_keeps_its_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.migrate()
+    with store.transaction() as connection:
+        connection.execute(
+            "INSERT INTO customers (customer_id, source, external_id, imported_at, updated_at) "
+            "VALUES ('s:1', 's', '1', now(), now())"
+        )
+    shipped = warehouse_module.load_migrations()
+    added = Migration(
+        2, "add_customer_segment_hint", "ALTER TABLE customers ADD COLUMN hint VARCHAR"
+    )
+    monkeypatch.setattr(warehouse_module, "load_migrations", lambda: [*shipped, added])
+    assert store.migrate() == [2]
+    with store.connect() as connection:
+        assert connection.execute("SELECT customer_id, hint FROM customers").fetchall() == [
+            ("s:1", None)
+        ]
+        assert connection.execute("SELECT max(version) FROM schema_migrations").fetchone() == (2,)
+
+
+def test_a_failing_migration_is_rolled_back_with_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.migrate()
+    shipped = warehouse_module.load_migrations()
+    broken = Migration(2, "broken", "CREATE TABLE half_done (x INT); SELECT * FROM no_such_table")
+    monkeypatch.setattr(warehouse_module, "load_migrations", lambda: [*shipped, broken])
+    with pytest.raises(WarehouseError, match="migration 002_broken failed"):
+        store.migrate()
+    assert store.schema_version() == 1
+    with store.connect() as connection:
+        tables = {row[0] for row in connection.execute("SHOW TABLES").fetchall()}
+    assert "half_done" not in tables
+
+
+def test_a_warehouse_newer_than_the_code_is_refused(tmp_path: Path) -> None:
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.migrate()
+    with store.transaction() as connection:
+        connection.execute("INSERT INTO schema_migrations VALUES (99, 'future', now())")
+    with pytest.raises(WarehouseError, match="schema version 99, newer"):
+        store.migrate()
+
+
+def test_writer_waits_for_another_process_to_release_the_lock(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.migrate()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+            " time.sleep(1.5); c.close()",
+            str(store.path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    started = time.monotonic()
+    with store.transaction() as connection:
+        connection.execute("INSERT INTO settings VALUES ('k', '1', now(), 'test')")
+    assert time.monotonic() - started > 0.5  # it waited for the lock instead of failing
+    holder.wait(timeout=10)
+    impatient = Warehouse(store.path, lock_timeout_seconds=0.3)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+            " time.sleep(3)",
+            str(store.path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with (
+        pytest.raises(WarehouseError, match="stayed locked by another process"),
+        impatient.connect(),
+    ):
+        pass
+    holder.kill()
+    holder.wait()
