@@ -52,15 +52,14 @@ def import_customers_command(path: Path, source: str) -> None:
             _warehouse(), path, source=source, allow_private=allow_private_networks()
         )
     except (ImportFileError, WarehouseError) as error:
-        err.print(f"[red]error:[/red] {error}")
+        click.echo(f"error: {error}", err=True)
         sys.exit(2)
     for problem in report.problems:
-        level = "[red]rejected[/red]" if problem.rejected else "[yellow]warning[/yellow]"
-        err.print(f"{level} {path}: {problem}", highlight=False)
-    out.print(
+        outcome = "rejected" if problem.rejected else "imported with a warning"
+        click.echo(f"{path}: {problem} ({outcome})", err=True)
+    click.echo(
         f"{report.imported} customers imported from {path} ({report.inserted} new, "
-        f"{report.updated} updated); {report.rejected} rows rejected",
-        highlight=False,
+        f"{report.updated} updated); {report.rejected} rows rejected"
     )
     if report.rejected:
         sys.exit(1)

@@ -1,0 +1,69 @@
+"""The `enrich` command, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from enrichment_pipelines.cli import main
+from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
+from enrichment_pipelines.demo import DemoSites
+
+
+def test_status_json_on_a_new_workspace(home: Path) -> None:
+    result = CliRunner().invoke(main, ["status", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {
+        "credit_balance": 100,
+        "live_enabled": False,
+        "live_target": "all",
+        "customers": 0,
+        "enriched_last_7_days": 0,
+        "enriched_total": 0,
+        "last_enriched_at": None,
+    }
+
+
+def test_import_reports_bad_rows_and_exits_non_zero(home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("id,website\n1,a.example.com\n,b.example.com\n")
+    result = CliRunner().invoke(main, ["import", "customers", str(path), "--source", "crm"])
+    assert result.exit_code == 1
+    assert f"{path}: line 3: missing id" in result.output
+    assert "1 customers imported" in result.output
+    missing = CliRunner().invoke(main, ["import", "customers", str(tmp_path / "nope.csv")])
+    assert missing.exit_code == 2 and "no such file" in missing.output
+
+
+def test_extract_prints_one_json_object_per_site(
+    demo_sites: DemoSites, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENRICH_ALLOW_PRIVATE_NETWORKS", "1")
+    good = next(c for c in demo_sites.companies if c.fault is None and c.template == "jsonld")
+    broken = next(c for c in demo_sites.companies if c.fault == "http_error")
+    urls = [demo_sites.website(good), demo_sites.website(broken), "ftp://nope.example"]
+    result = CliRunner().invoke(main, ["extract", *urls])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["status"] for line in lines] == ["enriched", "failed", "skipped"]
+    first = lines[0]
+    assert set(first["data"]) == set(DATA_POINT_KEYS)
+    assert first["data"]["location_country_code"] == good.country_code
+    assert first["evidence"]["location_city"]["url"].startswith(demo_sites.website(good))
+    assert 0 < first["confidence"]["location_city"] <= 1
+    assert lines[1]["reason"] == "home page: HTTP 503"
+    assert "unsupported URL scheme 'ftp'" in lines[2]["reason"]
+
+
+def test_extract_refuses_loopback_by_default(
+    demo_sites: DemoSites, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ENRICH_ALLOW_PRIVATE_NETWORKS", raising=False)
+    url = demo_sites.website(demo_sites.companies[0])
+    result = CliRunner().invoke(main, ["extract", url])
+    [line] = [json.loads(text) for text in result.stdout.splitlines()]
+    assert line["status"] == "skipped"
+    assert "private" in line["reason"]
