@@ -124,3 +124,40 @@ def test_writer_waits_for_another_process_to_release_the_lock(tmp_path: Path) ->
         pass
     holder.kill()
     holder.wait()
+
+
+def test_analysts_read_the_snapshot_while_a_writer_holds_the_warehouse(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import duckdb
+
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.migrate()
+    with store.transaction() as connection:
+        connection.execute(
+            "INSERT INTO customers (customer_id, source, external_id, imported_at, updated_at) "
+            "VALUES ('s:1', 's', '1', now(), now())"
+        )
+    snapshot = store.publish_snapshot(tmp_path / "analytics.duckdb")
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
+            " c.execute(\"INSERT INTO settings VALUES ('w', '1', now(), 'writer')\");"
+            " print('writing', flush=True); time.sleep(3)",
+            str(store.path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "writing"
+        with pytest.raises(duckdb.IOException, match="lock"):
+            duckdb.connect(str(store.path), read_only=True)  # the live file is locked ...
+        with duckdb.connect(str(snapshot), read_only=True) as analyst:  # ... the copy is not
+            assert analyst.execute("SELECT count(*) FROM customer_360").fetchone() == (1,)
+    finally:
+        writer.kill()
+        writer.wait()

@@ -11,13 +11,14 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pycountry
 
-from enrichment_pipelines.core.warehouse import Warehouse
+from enrichment_pipelines.core.warehouse import Warehouse, insert_rows
 from enrichment_pipelines.core.websites import WebsiteError, normalise_website
 
 # Accepted header names for each field, first match wins (case-insensitive).
@@ -281,25 +282,16 @@ def upsert_customers(
 ) -> tuple[int, int]:
     """Insert or update `rows` (call inside a transaction); returns (inserted, updated)."""
     ids = [customer_id_for(source, row.external_id) for row in rows]
+    now = datetime.now(UTC)
     existing = {
         customer_id
         for (customer_id,) in connection.execute(
-            "SELECT customer_id FROM customers WHERE customer_id IN (SELECT unnest(?))", [ids]
+            "SELECT customer_id FROM customers WHERE list_contains(?, customer_id)", [ids]
         ).fetchall()
     }
-    connection.executemany(
-        """
-        INSERT INTO customers (customer_id, source, external_id, name, email, website_raw,
-            website_url, website_domain, website_error, billing_country_code, extra,
-            imported_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), now())
-        ON CONFLICT (customer_id) DO UPDATE SET
-            name = excluded.name, email = excluded.email, website_raw = excluded.website_raw,
-            website_url = excluded.website_url, website_domain = excluded.website_domain,
-            website_error = excluded.website_error,
-            billing_country_code = excluded.billing_country_code, extra = excluded.extra,
-            updated_at = excluded.updated_at
-        """,
+    insert_rows(
+        connection,
+        "customers",
         [
             [
                 customer_id,
@@ -313,14 +305,24 @@ def upsert_customers(
                 row.website_error,
                 row.billing_country_code,
                 json.dumps(row.extra, default=str),
+                now,
+                now,
             ]
             for customer_id, row in zip(ids, rows, strict=True)
         ],
+        conflict="ON CONFLICT (customer_id) DO UPDATE SET name = excluded.name, "
+        "email = excluded.email, website_raw = excluded.website_raw, "
+        "website_url = excluded.website_url, website_domain = excluded.website_domain, "
+        "website_error = excluded.website_error, "
+        "billing_country_code = excluded.billing_country_code, extra = excluded.extra, "
+        "updated_at = excluded.updated_at",
     )
-    connection.execute("DELETE FROM customer_tags WHERE customer_id IN (SELECT unnest(?))", [ids])
-    tag_rows = [[cid, tag] for cid, row in zip(ids, rows, strict=True) for tag in row.tags]
-    if tag_rows:
-        connection.executemany("INSERT INTO customer_tags VALUES (?, ?)", tag_rows)
+    connection.execute("DELETE FROM customer_tags WHERE list_contains(?, customer_id)", [ids])
+    insert_rows(
+        connection,
+        "customer_tags",
+        [[cid, tag] for cid, row in zip(ids, rows, strict=True) for tag in row.tags],
+    )
     updated = len(existing)
     return len(rows) - updated, updated
 

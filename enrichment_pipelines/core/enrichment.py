@@ -30,7 +30,7 @@ from enrichment_pipelines.core.credits import balance, charge_enrichment
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.extractors import Extraction, Extractor
 from enrichment_pipelines.core.settings import EnrichmentSettings
-from enrichment_pipelines.core.warehouse import Warehouse
+from enrichment_pipelines.core.warehouse import Warehouse, insert_rows
 
 APPLY_BATCH_SIZE = 200
 EXTRACT_BATCH_SIZE = 50
@@ -110,10 +110,12 @@ def save_crawls(
     connection: duckdb.DuckDBPyConnection, crawls: Sequence[SiteCrawl], run_id: str | None
 ) -> None:
     """Replace each site's latest crawl and pages (call inside a transaction)."""
-    for crawl in crawls:
-        connection.execute("DELETE FROM scraped_pages WHERE website_url = ?", [crawl.website_url])
-        connection.execute(
-            "INSERT OR REPLACE INTO site_crawls VALUES (?, ?, ?, ?, ?, ?, ?)",
+    urls = [crawl.website_url for crawl in crawls]
+    connection.execute("DELETE FROM scraped_pages WHERE list_contains(?, website_url)", [urls])
+    insert_rows(
+        connection,
+        "site_crawls",
+        [
             [
                 crawl.website_url,
                 crawl.crawled_at,
@@ -122,14 +124,20 @@ def save_crawls(
                 len(crawl.pages),
                 crawl.content_key,
                 run_id,
-            ],
-        )
-        if crawl.pages:
-            connection.executemany(
-                "INSERT OR REPLACE INTO scraped_pages VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [_page_row(crawl.website_url, page) for page in crawl.pages],
-            )
+            ]
+            for crawl in crawls
+        ],
+        conflict="ON CONFLICT (website_url) DO UPDATE SET crawled_at = excluded.crawled_at, "
+        "status = excluded.status, reason = excluded.reason, page_count = excluded.page_count, "
+        "content_key = excluded.content_key, run_id = excluded.run_id",
+    )
+    insert_rows(
+        connection,
+        "scraped_pages",
+        [_page_row(crawl.website_url, page) for crawl in crawls for page in crawl.pages],
+        chunk_size=100,
+        conflict="ON CONFLICT DO NOTHING",  # a page linked twice is stored once
+    )
 
 
 def _page_row(website_url: str, page: Page) -> list[object]:
@@ -243,10 +251,17 @@ def extract_sites(
             summary.extracted += 1
             summary.values_found += len(extraction.data)
             summary.problems.update(problem.split(":")[0] for problem in extraction.problems)
-            results.append([website_url, key, extractor.name, extraction.to_json()])
+            results.append(
+                [website_url, key, extractor.name, datetime.now(UTC), extraction.to_json()]
+            )
         with warehouse.transaction() as connection:
-            connection.executemany(
-                "INSERT OR REPLACE INTO extractions VALUES (?, ?, ?, now(), ?)", results
+            insert_rows(
+                connection,
+                "extractions",
+                results,
+                conflict="ON CONFLICT (website_url) DO UPDATE SET extraction_key = "
+                "excluded.extraction_key, extractor = excluded.extractor, "
+                "extracted_at = excluded.extracted_at, result = excluded.result",
             )
         if on_done is not None:
             for website_url, _ in batch:
@@ -343,8 +358,9 @@ def _apply_one(
         "INSERT INTO enrichments VALUES (?, ?, ?, 'enriched', NULL, ?, ?, ?, 1, now())",
         [enrichment_id, customer.customer_id, run_id, customer.website_url, extractor_name, key],
     )
-    connection.executemany(
-        "INSERT INTO enrichment_values VALUES (?, ?, ?, ?, ?, ?)",
+    insert_rows(
+        connection,
+        "enrichment_values",
         [
             [
                 enrichment_id,
@@ -415,33 +431,44 @@ def _write_attributes(
             [customer_id, list(names)],
         ).fetchall()
     }
+    history, upserts, cleared = [], [], []
+    now = datetime.now(UTC)
     for name, key in names.items():
         value = extraction.data.get(key)
         new_text, old_text = _as_text(value), current.get(name)
         if new_text == old_text:
             continue
         reason = "enrichment" if name not in current else "re-enrichment"
-        connection.execute(
-            "INSERT INTO custom_attribute_history VALUES (?, ?, ?, ?, now(), ?, ?)",
-            [customer_id, name, old_text, new_text, enrichment_id, reason],
-        )
+        history.append([customer_id, name, old_text, new_text, now, enrichment_id, reason])
         if value is None:
-            connection.execute(
-                "DELETE FROM custom_attributes WHERE customer_id = ? AND name = ?",
-                [customer_id, name],
-            )
+            cleared.append(name)
             continue
         is_boolean = DATA_POINTS_BY_KEY[key].type == "Boolean"
-        connection.execute(
-            "INSERT OR REPLACE INTO custom_attributes VALUES (?, ?, ?, ?, 'enrichment', ?, now())",
+        upserts.append(
             [
                 customer_id,
                 name,
                 None if is_boolean else value,
                 value if is_boolean else None,
+                "enrichment",
                 enrichment_id,
-            ],
+                now,
+            ]
         )
+    insert_rows(connection, "custom_attribute_history", history)
+    if cleared:
+        connection.execute(
+            "DELETE FROM custom_attributes WHERE customer_id = ? AND list_contains(?, name)",
+            [customer_id, cleared],
+        )
+    insert_rows(
+        connection,
+        "custom_attributes",
+        upserts,
+        conflict="ON CONFLICT (customer_id, name) DO UPDATE SET value_string = "
+        "excluded.value_string, value_boolean = excluded.value_boolean, source = excluded.source, "
+        "enrichment_id = excluded.enrichment_id, updated_at = excluded.updated_at",
+    )
 
 
 def summary_note(extraction: Extraction, settings: EnrichmentSettings) -> str | None:

@@ -30,6 +30,11 @@ def warehouse_path(home: Path | None = None) -> Path:
     return (home or enrich_home()) / "warehouse.duckdb"
 
 
+def analytics_path(home: Path | None = None) -> Path:
+    """The read-only copy of the warehouse that analysts query (refreshed after each run)."""
+    return (home or enrich_home()) / "analytics.duckdb"
+
+
 def allow_private_networks() -> bool:
     return os.environ.get("ENRICH_ALLOW_PRIVATE_NETWORKS", "").lower() in ("1", "true", "yes")
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from enrichment_pipelines.core.settings import enrich_home, warehouse_path
+from enrichment_pipelines.core.settings import analytics_path, enrich_home, warehouse_path
 from enrichment_pipelines.core.warehouse import Warehouse
 
 
@@ -14,8 +14,16 @@ class WarehouseResource(dg.ConfigurableResource):
     home: str | None = None
     lock_timeout_seconds: float = 120.0
 
+    def _home(self) -> Path:
+        return Path(self.home) if self.home else enrich_home()
+
     def get_warehouse(self) -> Warehouse:
-        home = Path(self.home) if self.home else enrich_home()
-        warehouse = Warehouse(warehouse_path(home), lock_timeout_seconds=self.lock_timeout_seconds)
+        warehouse = Warehouse(
+            warehouse_path(self._home()), lock_timeout_seconds=self.lock_timeout_seconds
+        )
         warehouse.migrate()
         return warehouse
+
+    def publish_analytics_snapshot(self) -> Path:
+        """Refresh the read-only copy analysts query while runs write the warehouse."""
+        return self.get_warehouse().publish_snapshot(analytics_path(self._home()))

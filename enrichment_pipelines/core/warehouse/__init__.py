@@ -9,10 +9,12 @@ connection is open.
 
 from __future__ import annotations
 
+import os
 import random
 import re
+import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -46,6 +48,35 @@ def load_migrations() -> list[Migration]:
                 Migration(int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8"))
             )
     return sorted(migrations, key=lambda migration: migration.version)
+
+
+def insert_rows(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: Sequence[Sequence[object]],
+    *,
+    columns: Sequence[str] = (),
+    conflict: str = "",
+    chunk_size: int = 500,
+) -> None:
+    """Insert many rows with one multi-row statement per chunk.
+
+    DuckDB's `executemany` runs one statement per row, which dominates write time; this does
+    not. `table`, `columns` and `conflict` come from code, never from users; values are always
+    bound as parameters.
+    """
+    if not rows:
+        return
+    width = len(rows[0])
+    row_placeholder = "(" + ", ".join("?" * width) + ")"
+    column_list = f" ({', '.join(columns)})" if columns else ""
+    for start in range(0, len(rows), chunk_size):
+        chunk = rows[start : start + chunk_size]
+        values = ", ".join([row_placeholder] * len(chunk))
+        parameters = [value for row in chunk for value in row]
+        connection.execute(
+            f"INSERT INTO {table}{column_list} VALUES {values} {conflict}".rstrip(), parameters
+        )
 
 
 def _is_lock_conflict(error: duckdb.Error) -> bool:
@@ -99,6 +130,19 @@ class Warehouse:
                 connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
+
+    def publish_snapshot(self, target: Path) -> Path:
+        """Publish a consistent read-only copy for analysts, who then never wait on a run.
+
+        The copy is taken after a checkpoint while this process holds the file (so no write
+        is half in it) and swapped in atomically: readers of the old copy keep their view.
+        """
+        partial = target.with_name(target.name + ".partial")
+        with self.connect() as connection:
+            connection.execute("CHECKPOINT")
+            shutil.copyfile(self.path, partial)
+        os.replace(partial, target)
+        return target
 
     def schema_version(self) -> int:
         with self.connect() as connection:
