@@ -17,7 +17,12 @@ from rich.table import Table
 from enrichment_pipelines.core.crawl import crawl_sites
 from enrichment_pipelines.core.customers import ImportFileError, import_customers
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
-from enrichment_pipelines.core.settings import allow_private_networks, enrich_home, warehouse_path
+from enrichment_pipelines.core.settings import (
+    allow_private_networks,
+    analytics_path,
+    enrich_home,
+    warehouse_path,
+)
 from enrichment_pipelines.core.warehouse import Warehouse, WarehouseError
 from enrichment_pipelines.core.websites import WebsiteError, normalise_website
 
@@ -226,10 +231,12 @@ def demo(sites: int, home: Path | None) -> None:
     from enrichment_pipelines.core.reports import customer_360_preview
     from enrichment_pipelines.demo import start_demo_sites
 
-    home = home or enrich_home() / "demo"
+    home = (home or enrich_home() / "demo").resolve()
     shutil.rmtree(home, ignore_errors=True)
-    home.mkdir(parents=True)
+    (home / "dagster").mkdir(parents=True)
     os.environ["ENRICH_HOME"] = str(home)
+    # Run history goes to an embedded SQLite instance, so the UI can show the demo run later.
+    os.environ["DAGSTER_HOME"] = str(home / "dagster")
     started = time.monotonic()
     demo_sites = start_demo_sites(sites)
     try:
@@ -248,7 +255,11 @@ def demo(sites: int, home: Path | None) -> None:
         demo_sites.server.stop()
     _print_demo_summary(warehouse, customer_360_preview)
     _print_status()
-    out.print(f"demo finished in {time.monotonic() - started:.1f}s; warehouse: {warehouse.path}")
+    click.echo(
+        f"demo finished in {time.monotonic() - started:.1f}s\n"
+        f"  query it:        duckdb -readonly {analytics_path(home)}\n"
+        f"  browse the run:  DAGSTER_HOME={home / 'dagster'} ENRICH_HOME={home} make dev"
+    )
     sys.exit(0 if ok else 1)
 
 
@@ -281,7 +292,7 @@ def _print_demo_summary(warehouse: Warehouse, preview: Any) -> None:
         for row in sample:
             table.add_row(*("" if value is None else str(value) for value in row.values()))
         out.print(table)
-    out.print(f"[bold]duckdb {warehouse.path}[/bold]\n{DEMO_QUERY}", highlight=False)
+    click.echo(f"\nA query over customer_360:\n{DEMO_QUERY}")
     table = Table()
     for column in query_columns:
         table.add_column(column)
