@@ -1,12 +1,46 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from enrichment_pipelines.core import warehouse as warehouse_module
 from enrichment_pipelines.core.credits import balance
 from enrichment_pipelines.core.warehouse import Migration, Warehouse, WarehouseError
+
+
+@contextmanager
+def other_process_holding(path: Path, seconds: float, statement: str = "") -> Iterator[None]:
+    """Another process that opens the DuckDB file for writing and keeps it for `seconds`."""
+    script = (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
+        f" {f'c.execute({statement!r});' if statement else ''}"
+        f" print('held', flush=True); time.sleep({seconds}); c.close()"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def add_customer(store: Warehouse, customer_id: str = "s:1") -> None:
+    source, external_id = customer_id.split(":")
+    with store.transaction() as connection:
+        connection.execute(
+            "INSERT INTO customers (customer_id, source, external_id, imported_at, updated_at) "
+            "VALUES (?, ?, ?, now(), now())",
+            [customer_id, source, external_id],
+        )
 
 
 def test_new_warehouse_is_migrated_and_starts_with_100_credits(tmp_path: Path) -> None:
@@ -37,11 +71,7 @@ def test_new_migration_applies_to_an_existing_warehouse_and_keeps_its_data(
 ) -> None:
     store = Warehouse(tmp_path / "w.duckdb")
     store.migrate()
-    with store.transaction() as connection:
-        connection.execute(
-            "INSERT INTO customers (customer_id, source, external_id, imported_at, updated_at) "
-            "VALUES ('s:1', 's', '1', now(), now())"
-        )
+    add_customer(store)
     shipped = warehouse_module.load_migrations()
     added = Migration(
         2, "add_customer_segment_hint", "ALTER TABLE customers ADD COLUMN hint VARCHAR"
@@ -81,83 +111,32 @@ def test_a_warehouse_newer_than_the_code_is_refused(tmp_path: Path) -> None:
 
 
 def test_writer_waits_for_another_process_to_release_the_lock(tmp_path: Path) -> None:
-    import subprocess
-    import sys
     import time
 
     store = Warehouse(tmp_path / "w.duckdb")
     store.migrate()
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
-            " time.sleep(1.5); c.close()",
-            str(store.path),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-    started = time.monotonic()
-    with store.transaction() as connection:
-        connection.execute("INSERT INTO settings VALUES ('k', '1', now(), 'test')")
-    assert time.monotonic() - started > 0.5  # it waited for the lock instead of failing
-    holder.wait(timeout=10)
+    with other_process_holding(store.path, seconds=1.5):
+        started = time.monotonic()
+        with store.transaction() as connection:  # waits for the other process, then writes
+            connection.execute("INSERT INTO settings VALUES ('k', '1', now(), 'test')")
+        assert time.monotonic() - started > 0.5
     impatient = Warehouse(store.path, lock_timeout_seconds=0.3)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
-            " time.sleep(3)",
-            str(store.path),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     with (
+        other_process_holding(store.path, seconds=3),
         pytest.raises(WarehouseError, match="stayed locked by another process"),
         impatient.connect(),
     ):
         pass
-    holder.kill()
-    holder.wait()
 
 
 def test_analysts_read_the_snapshot_while_a_writer_holds_the_warehouse(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
-    import duckdb
-
     store = Warehouse(tmp_path / "w.duckdb")
     store.migrate()
-    with store.transaction() as connection:
-        connection.execute(
-            "INSERT INTO customers (customer_id, source, external_id, imported_at, updated_at) "
-            "VALUES ('s:1', 's', '1', now(), now())"
-        )
+    add_customer(store)
     snapshot = store.publish_snapshot(tmp_path / "analytics.duckdb")
-    writer = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
-            " c.execute(\"INSERT INTO settings VALUES ('w', '1', now(), 'writer')\");"
-            " print('writing', flush=True); time.sleep(3)",
-            str(store.path),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert writer.stdout is not None and writer.stdout.readline().strip() == "writing"
+    writing = "INSERT INTO settings VALUES ('w', '1', now(), 'writer')"
+    with other_process_holding(store.path, seconds=3, statement=writing):
         with pytest.raises(duckdb.IOException, match="lock"):
             duckdb.connect(str(store.path), read_only=True)  # the live file is locked ...
         with duckdb.connect(str(snapshot), read_only=True) as analyst:  # ... the copy is not
             assert analyst.execute("SELECT count(*) FROM customer_360").fetchone() == (1,)
-    finally:
-        writer.kill()
-        writer.wait()

@@ -132,6 +132,15 @@ def _evidence(hit: _Hit) -> Evidence:
     return Evidence(hit.page.final_url or hit.page.url, hit.sentence)
 
 
+def _read_page_evidence(pages: Sequence[Page], kind: str) -> Evidence | None:
+    """Evidence that a page of `kind` was read (for a False drawn from what it does not say)."""
+    for page in pages:
+        if page.kind == kind:
+            first = _sentences(page.text)[:1] or [page.title or kind]
+            return Evidence(page.final_url or page.url, first[0])
+    return None
+
+
 def _organisation(pages: Sequence[Page]) -> tuple[Page, dict[str, Any]] | None:
     for page in pages:
         for item in page.structured_data:
@@ -255,9 +264,8 @@ class RulesExtractor:
     def _free_trial(self, pages: Sequence[Page], out: Extraction) -> None:
         if hits := _find(pages, _FREE_TRIAL):
             out.set("has_free_trial", True, _evidence(hits[0]), 0.85)
-        elif pricing := [p for p in pages if p.kind == "pricing"]:
-            first = _sentences(pricing[0].text)[:1] or [pricing[0].title or "pricing"]
-            out.set("has_free_trial", False, Evidence(pricing[0].url, first[0]), 0.6)
+        elif evidence := _read_page_evidence(pages, "pricing"):
+            out.set("has_free_trial", False, evidence, 0.6)
 
     def _contact_sales(self, pages: Sequence[Page], out: Extraction) -> None:
         if hits := _find(pages, _CONTACT_SALES):
@@ -339,9 +347,8 @@ class RulesExtractor:
         ]
         if hits:
             out.set("is_acquired", True, _evidence(hits[0]), 0.8)
-        elif about := [p for p in pages if p.kind == "about"]:
-            first = _sentences(about[0].text)[:1] or [about[0].title or "about"]
-            out.set("is_acquired", False, Evidence(about[0].url, first[0]), 0.55)
+        elif evidence := _read_page_evidence(pages, "about"):
+            out.set("is_acquired", False, evidence, 0.55)
 
     def _enterprise(self, pages: Sequence[Page], out: Extraction) -> None:
         if hits := _find(pages, _ENTERPRISE):
