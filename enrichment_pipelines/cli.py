@@ -18,7 +18,7 @@ from enrichment_pipelines.core.crawl import crawl_sites
 from enrichment_pipelines.core.customers import ImportFileError, import_customers
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
 from enrichment_pipelines.core.settings import (
-    allow_private_networks,
+    allowed_private_networks,
     analytics_path,
     enrich_home,
     warehouse_path,
@@ -54,7 +54,7 @@ def import_customers_command(path: Path, source: str) -> None:
     """Import customers from a CSV, Parquet or JSONL file (upsert by source and id)."""
     try:
         report = import_customers(
-            _warehouse(), path, source=source, allow_private=allow_private_networks()
+            _warehouse(), path, source=source, allowed_networks=allowed_private_networks()
         )
     except (ImportFileError, WarehouseError) as error:
         click.echo(f"error: {error}", err=True)
@@ -75,7 +75,7 @@ def run_pipeline(
     customers_path: Path | None = None,
     source: str = "import",
     reenrich_before: str | None = None,
-    allow_private: bool = False,
+    allowed_private_networks: str = "",
 ) -> bool:
     """Materialise the whole asset graph in this process; returns whether it succeeded."""
     import dagster as dg
@@ -85,7 +85,7 @@ def run_pipeline(
     from enrichment_pipelines.resources import EnrichmentRunResource, WebClientResource
 
     resources: dict[str, Any] = default_resources()
-    resources["web"] = WebClientResource(allow_private_networks=allow_private)
+    resources["web"] = WebClientResource(allowed_private_networks=allowed_private_networks)
     resources["enrichment_run"] = EnrichmentRunResource(reenrich_before=reenrich_before)
     customers_config: dict[str, Any] = {"source": source}
     if customers_path is not None:
@@ -119,7 +119,6 @@ def run(customers_path: Path | None, source: str, reenrich_before: str | None) -
         customers_path=customers_path,
         source=source,
         reenrich_before=reenrich_before,
-        allow_private=allow_private_networks(),
     )
     _print_status()
     sys.exit(0 if ok else 1)
@@ -164,12 +163,12 @@ def extract(urls: tuple[str, ...]) -> None:
     from enrichment_pipelines.core.crawl import CrawlOptions
     from enrichment_pipelines.core.extractors.rules import RulesExtractor
 
-    allow_private = allow_private_networks()
+    allowed = allowed_private_networks()
     normalised: dict[str, str] = {}
     results: dict[str, dict[str, Any]] = {}
     for url in urls:
         try:
-            normalised[url] = normalise_website(url, allow_private=allow_private).url
+            normalised[url] = normalise_website(url, allowed_networks=allowed).url
         except WebsiteError as error:
             results[url] = _extract_result(url, "skipped", str(error))
     done = 0
@@ -183,7 +182,7 @@ def extract(urls: tuple[str, ...]) -> None:
     crawls = {
         crawl.website_url: crawl
         for crawl in crawl_sites(
-            list(normalised.values()), CrawlOptions(allow_private=allow_private), progress
+            list(normalised.values()), CrawlOptions(allowed_networks=allowed), progress
         )
     }
     extractor = RulesExtractor()
@@ -250,7 +249,9 @@ def demo(sites: int, home: Path | None) -> None:
         err.print(
             f"demo workspace topped up to {balance} credits (a new workspace starts with 100)"
         )
-        ok = run_pipeline(customers_path=customers_csv, source="demo", allow_private=True)
+        ok = run_pipeline(
+            customers_path=customers_csv, source="demo", allowed_private_networks=LOOPBACK
+        )
     finally:
         demo_sites.server.stop()
     _print_demo_summary(warehouse, customer_360_preview)
@@ -262,6 +263,8 @@ def demo(sites: int, home: Path | None) -> None:
     )
     sys.exit(0 if ok else 1)
 
+
+LOOPBACK = "127.0.0.0/8"  # the demo sites, and nothing else private
 
 DEMO_QUERY = """SELECT industry_category_enriched AS industry, count(*) AS customers,
        round(avg(CASE WHEN is_saas_enriched THEN 1 ELSE 0 END), 2) AS saas_share

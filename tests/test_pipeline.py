@@ -27,7 +27,9 @@ def _materialize(
 ) -> dg.ExecuteInProcessResult:
     resources: dict[str, Any] = default_resources()
     resources["warehouse"] = WarehouseResource(home=str(home))
-    resources["web"] = WebClientResource(allow_private_networks=True, request_timeout_seconds=5)
+    resources["web"] = WebClientResource(
+        allowed_private_networks="127.0.0.0/8", request_timeout_seconds=5
+    )
     resources["enrichment_run"] = EnrichmentRunResource(**policy)
     config: dict[str, Any] = {"source": "demo"}
     if customers is not None:
@@ -77,8 +79,8 @@ def test_whole_graph_enriches_local_sites(
         assert _metadata(result, "customers")["inserted"] == len(demo_sites.companies) + 4
         pages = _metadata(result, "scraped_pages")
         assert pages["websites_crawled"] == len(demo_sites.companies)
-        unreachable_or_erroring = [c for c in faulty if c.fault in ("http_error", "unreachable")]
-        assert pages["websites_failed"] == len(unreachable_or_erroring)
+        crawl_failures = [c for c in faulty if c.fault in ("http_error", "unreachable", "parked")]
+        assert pages["websites_failed"] == len(crawl_failures)
 
         outcomes = dict(
             _query(store, "SELECT last_outcome, count(*) FROM customer_360 GROUP BY ALL")
@@ -113,7 +115,7 @@ def test_whole_graph_enriches_local_sites(
                 "http_error": "HTTP 503",
                 "unreachable": "connection failed",
                 "empty": "no data points found",
-                "parked": "no data points found",
+                "parked": "parked or for-sale domain",
             }[company.fault or ""]
             assert expected in reason
         assert reasons["no-site-1"] == "no website"
@@ -143,7 +145,7 @@ def test_whole_graph_enriches_local_sites(
 
         # A second run finds everything up to date: no new enrichment, no charge, no re-crawl.
         again = _materialize(home, None, instance)
-        assert _metadata(again, "scraped_pages")["websites_crawled"] == len(unreachable_or_erroring)
+        assert _metadata(again, "scraped_pages")["websites_crawled"] == len(crawl_failures)
         assert _metadata(again, "enriched_attributes")["sites_extracted"] == 0
         assert _metadata(again, "customer_attributes")["records_enriched"] == 0
         with store.connect() as connection:

@@ -45,8 +45,9 @@ def add_customer(store: Warehouse, customer_id: str = "s:1") -> None:
 
 def test_new_warehouse_is_migrated_and_starts_with_100_credits(tmp_path: Path) -> None:
     store = Warehouse(tmp_path / "w.duckdb")
-    assert store.migrate() == [1]
-    assert store.schema_version() == 1
+    latest = warehouse_module.load_migrations()[-1].version
+    assert store.migrate() == list(range(1, latest + 1))
+    assert store.schema_version() == latest
     with store.connect() as connection:
         assert balance(connection) == 100
         tables = {row[0] for row in connection.execute("SHOW TABLES").fetchall()}
@@ -74,15 +75,17 @@ def test_new_migration_applies_to_an_existing_warehouse_and_keeps_its_data(
     add_customer(store)
     shipped = warehouse_module.load_migrations()
     added = Migration(
-        2, "add_customer_segment_hint", "ALTER TABLE customers ADD COLUMN hint VARCHAR"
+        len(shipped) + 1, "add_customer_hint", "ALTER TABLE customers ADD COLUMN hint VARCHAR"
     )
     monkeypatch.setattr(warehouse_module, "load_migrations", lambda: [*shipped, added])
-    assert store.migrate() == [2]
+    assert store.migrate() == [added.version]
     with store.connect() as connection:
         assert connection.execute("SELECT customer_id, hint FROM customers").fetchall() == [
             ("s:1", None)
         ]
-        assert connection.execute("SELECT max(version) FROM schema_migrations").fetchone() == (2,)
+        assert connection.execute("SELECT max(version) FROM schema_migrations").fetchone() == (
+            added.version,
+        )
 
 
 def test_a_failing_migration_is_rolled_back_with_its_name(
@@ -91,11 +94,13 @@ def test_a_failing_migration_is_rolled_back_with_its_name(
     store = Warehouse(tmp_path / "w.duckdb")
     store.migrate()
     shipped = warehouse_module.load_migrations()
-    broken = Migration(2, "broken", "CREATE TABLE half_done (x INT); SELECT * FROM no_such_table")
+    broken = Migration(
+        len(shipped) + 1, "broken", "CREATE TABLE half_done (x INT); SELECT * FROM no_such_table"
+    )
     monkeypatch.setattr(warehouse_module, "load_migrations", lambda: [*shipped, broken])
-    with pytest.raises(WarehouseError, match="migration 002_broken failed"):
+    with pytest.raises(WarehouseError, match=f"migration {broken.version:03d}_broken failed"):
         store.migrate()
-    assert store.schema_version() == 1
+    assert store.schema_version() == len(shipped)
     with store.connect() as connection:
         tables = {row[0] for row in connection.execute("SHOW TABLES").fetchall()}
     assert "half_done" not in tables

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from enrichment_pipelines.core.websites import (
+    ALL_NETWORKS,
     WebsiteError,
     normalise_website,
     refuse_private_resolution,
@@ -54,10 +55,13 @@ def test_refuses_websites_with_a_reason(raw: str | None, reason: str) -> None:
 
 
 def test_private_addresses_allowed_when_asked() -> None:
-    assert normalise_website("127.0.1.5:8080", allow_private=True).url == "https://127.0.1.5:8080"
+    assert (
+        normalise_website("127.0.1.5:8080", allowed_networks=ALL_NETWORKS).url
+        == "https://127.0.1.5:8080"
+    )
 
 
 def test_dns_resolution_to_loopback_is_refused() -> None:
     with pytest.raises(WebsiteError, match="non-public address"):
-        refuse_private_resolution("localhost", 80, allow_private=False)
-    refuse_private_resolution("localhost", 80, allow_private=True)
+        refuse_private_resolution("localhost", 80, allowed_networks=())
+    refuse_private_resolution("localhost", 80, allowed_networks=ALL_NETWORKS)

@@ -5,7 +5,6 @@ import dagster as dg
 
 from enrichment_pipelines.core.customers import customer_count, import_customers
 from enrichment_pipelines.core.reports import markdown_table
-from enrichment_pipelines.core.settings import allow_private_networks
 from enrichment_pipelines.resources import WarehouseResource, WebClientResource
 
 
@@ -37,7 +36,7 @@ def customers(
             store,
             Path(path),
             source=config.source,
-            allow_private=web.allow_private_networks or allow_private_networks(),
+            allowed_networks=web.allowed_networks(),
         )
         for problem in report.problems:
             context.log.warning(f"{path}: {problem}")

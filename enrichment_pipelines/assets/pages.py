@@ -4,7 +4,7 @@ from datetime import timedelta
 import dagster as dg
 
 from enrichment_pipelines.core.crawl import SiteCrawl, crawl_sites
-from enrichment_pipelines.core.enrichment import save_crawls, websites_to_crawl
+from enrichment_pipelines.core.enrichment import load_pages, save_crawls, websites_to_crawl
 from enrichment_pipelines.core.reports import counts_table
 from enrichment_pipelines.resources import (
     EnrichmentRunResource,
@@ -22,12 +22,14 @@ def scraped_pages(
 ) -> dg.MaterializeResult:
     """The home page and fact pages (about, pricing, contact, careers, imprint) of each website
     whose customers need enriching, as clean text and metadata. Pages younger than the maximum
-    age are not fetched again."""
+    age are not fetched again; older ones are re-fetched with conditional requests, and pages
+    that did not change are marked unchanged (their extraction is reused)."""
     store = warehouse.get_warehouse()
     with store.connect() as connection:
         urls = websites_to_crawl(
             connection, enrichment_run.policy(), timedelta(hours=web.max_page_age_hours)
         )
+        previous = load_pages(connection, urls)
     context.log.info(f"crawling {len(urls)} websites")
     done: list[SiteCrawl] = []
     step = max(1, len(urls) // 10)
@@ -37,7 +39,7 @@ def scraped_pages(
         if len(done) % step == 0 or len(done) == len(urls):
             context.log.info(f"crawled {len(done)}/{len(urls)} websites")
 
-    crawls = crawl_sites(urls, web.crawl_options(), on_done=progress)
+    crawls = crawl_sites(urls, web.crawl_options(), on_done=progress, previous=previous)
     with store.transaction() as connection:
         save_crawls(connection, crawls, context.run_id)
     failures = Counter(crawl.reason or "" for crawl in crawls if crawl.status != "ok")
@@ -47,6 +49,7 @@ def scraped_pages(
             "websites_ok": len(crawls) - sum(failures.values()),
             "websites_failed": sum(failures.values()),
             "pages_fetched": sum(len(crawl.pages) for crawl in crawls),
+            "websites_unchanged": sum(crawl.unchanged for crawl in crawls),
             "failures_by_reason": dg.MetadataValue.md(counts_table(failures)),
         }
     )

@@ -1,29 +1,43 @@
 """Fetching a company's website: the home page plus the few pages that carry facts.
 
-Every request (redirects included) passes the SSRF guard, responses are capped in size and must
-be HTML, and each site ends in a page list or one clear reason. One bad site never stops the
-others. Requests to one site are made one at a time; sites are crawled concurrently.
+Polite: robots.txt is honoured, the User-Agent names the project, requests to one host go one
+at a time with a small delay (longer if robots.txt asks). Safe: every request, redirects
+included, passes the SSRF guard after DNS resolution; responses are capped in size and must be
+HTML. Fast: sites are crawled concurrently, and `concurrency` bounds the requests in flight
+across all sites. Each site ends with its pages or one clear reason; transient failures (time
+outs, resets, 429 and 5xx) are retried with backoff, honouring Retry-After. One bad site never
+stops the others.
+
+A re-crawl sends conditional requests (ETag / Last-Modified) for the pages it has; a page
+that answers 304 or has the same content hash is marked `unchanged`, so extraction can skip it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import random
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
+from protego import Protego
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from enrichment_pipelines.core.html_text import parse_html
-from enrichment_pipelines.core.websites import WebsiteError, refuse_private_resolution
+from enrichment_pipelines.core.websites import Network, WebsiteError, refuse_private_resolution
 
 USER_AGENT = (
     "enrichment-pipelines/0.1 (+https://github.com/enrichment-pipelines/enrichment-pipelines; "
     "reads public company pages to enrich customer records)"
 )
+ROBOTS_AGENT = "enrichment-pipelines"
 
 # Kinds of fact-bearing pages, in the order they are worth fetching, with the words that
 # identify them in a link's path or text.
@@ -35,18 +49,32 @@ FACT_PAGE_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("legal", ("imprint", "impressum", "legal-notice", "legal", "mentions-legales")),
     ("team", ("team", "leadership", "people")),
 )
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_PARKED = re.compile(
+    r"domain (name )?(is|may be) for sale|buy this domain|this domain is parked|"
+    r"parked (free|domain)|domain parking|make an offer on this domain|"
+    r"is for sale!|inquire about this domain",
+    re.IGNORECASE,
+)
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_ROBOTS_MAX_BYTES = 512 * 1024
 
 
 @dataclass(frozen=True)
 class CrawlOptions:
     max_fact_pages: int = 5
-    concurrency: int = 32
+    concurrency: int = 32  # requests in flight across all sites
     request_timeout_seconds: float = 10.0
     site_budget_seconds: float = 60.0
     max_response_bytes: int = 5 * 1024 * 1024
     max_redirects: int = 5
-    per_host_delay_seconds: float = 0.05
-    allow_private: bool = False
+    per_host_delay_seconds: float = 0.1
+    max_crawl_delay_seconds: float = 5.0  # cap on a robots.txt Crawl-delay we honour
+    retries: int = 2  # further attempts after a transient failure
+    backoff_seconds: float = 0.5
+    max_retry_after_seconds: float = 30.0
+    allowed_networks: tuple[Network, ...] = ()
+    respect_robots: bool = True
     user_agent: str = USER_AGENT
 
 
@@ -64,10 +92,11 @@ class Page:
     title: str | None = None
     meta: dict[str, str] = field(default_factory=dict)
     structured_data: list[dict[str, Any]] = field(default_factory=list)
-    links: list[tuple[str, str]] = field(default_factory=list)  # (URL, anchor text)
+    links: list[tuple[str, str]] = field(default_factory=list)  # same-site (URL, anchor text)
     text: str = ""
     error: str | None = None
     kind: str = "home"
+    unchanged: bool = False
 
 
 @dataclass
@@ -85,14 +114,29 @@ class SiteCrawl:
             return None
         return hashlib.sha256("\n".join(hashes).encode()).hexdigest()[:32]
 
+    @property
+    def unchanged(self) -> bool:
+        return bool(self.pages) and all(page.unchanged or page.error for page in self.pages)
+
 
 class FetchError(Exception):
     """A page that could not be fetched; the message is the reason recorded."""
 
 
+class _Transient(FetchError):
+    """A failure worth another attempt, after `retry_after` seconds if the server said so."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").removeprefix("www.")
+
+
 def _same_site(url: str, website_url: str) -> bool:
-    host, site_host = urlsplit(url).hostname or "", urlsplit(website_url).hostname or ""
-    return host.removeprefix("www.") == site_host.removeprefix("www.")
+    return _host(url) == _host(website_url)
 
 
 def choose_fact_pages(
@@ -107,10 +151,9 @@ def choose_fact_pages(
         for url, text in links:
             if not _same_site(url, website_url) or url.rstrip("/") in taken:
                 continue
-            path = urlsplit(url).path.lower()
-            segments = [segment for segment in path.split("/") if segment]
-            label = text.lower()
-            if any(word in segments or word in label.split() for word in words) or any(
+            segments = [segment for segment in urlsplit(url).path.lower().split("/") if segment]
+            label = text.lower().split()
+            if any(word in segments or word in label for word in words) or any(
                 segment.startswith(words) for segment in segments
             ):
                 chosen.append((kind, url))
@@ -119,127 +162,300 @@ def choose_fact_pages(
     return chosen
 
 
-async def _check_address(url: str, options: CrawlOptions) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError(f"refused URL {url!r}: only http(s) URLs with a host")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
     try:
-        await asyncio.to_thread(
-            refuse_private_resolution, parts.hostname, port, allow_private=options.allow_private
-        )
-    except WebsiteError as error:
-        raise FetchError(f"refused: {error}") from error
-
-
-async def fetch_page(
-    client: httpx.AsyncClient, url: str, options: CrawlOptions, kind: str = "home"
-) -> Page:
-    """Fetch one page, following redirects by hand so that every hop is checked."""
-    page = Page(url=url, fetched_at=datetime.now(UTC), kind=kind)
-    current = url
+        return max(0.0, float(value))
+    except ValueError:
+        pass
     try:
-        for _hop in range(options.max_redirects + 1):
-            await _check_address(current, options)
-            request = client.build_request("GET", current)
-            response = await client.send(request, stream=True)
-            try:
-                if response.is_redirect:
-                    location = response.headers.get("location")
-                    if not location:
-                        raise FetchError(f"HTTP {response.status_code} redirect without Location")
-                    current = urljoin(current, location)
-                    continue
-                await _read_page(response, page, options)
-                page.final_url = current
-                return page
-            finally:
-                await response.aclose()
-        raise FetchError(f"too many redirects (more than {options.max_redirects})")
-    except FetchError as error:
-        page.error = str(error)
-    except httpx.TimeoutException:
-        page.error = f"timed out after {options.request_timeout_seconds:g}s"
-    except httpx.TransportError as error:
-        page.error = f"connection failed: {type(error).__name__}: {error}".rstrip(": ")
-    return page
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
 
 
-async def _read_page(response: httpx.Response, page: Page, options: CrawlOptions) -> None:
-    page.status_code = response.status_code
-    page.content_type = response.headers.get("content-type", "").split(";")[0].strip() or None
-    page.etag = response.headers.get("etag")
-    page.last_modified = response.headers.get("last-modified")
-    if response.status_code >= 400:
-        raise FetchError(f"HTTP {response.status_code}")
-    if page.content_type not in (None, "text/html", "application/xhtml+xml"):
-        raise FetchError(f"not an HTML page ({page.content_type})")
+class _HostGate:
+    """One request at a time per host, with a delay between them."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._last: dict[str, float] = {}
+        self.delays: dict[str, float] = {}
+
+    def lock(self, host: str) -> asyncio.Lock:
+        return self._locks.setdefault(host, asyncio.Lock())
+
+    async def wait_turn(self, host: str, default_delay: float) -> None:
+        delay = self.delays.get(host, default_delay)
+        ready_at = self._last.get(host, 0.0) + delay
+        pause = ready_at - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
+
+    def done(self, host: str) -> None:
+        self._last[host] = time.monotonic()
+
+
+class Crawler:
+    """Crawls many sites concurrently with one HTTP client (see the module docstring)."""
+
+    def __init__(self, client: httpx.AsyncClient, options: CrawlOptions) -> None:
+        self.client = client
+        self.options = options
+        self.requests = asyncio.Semaphore(options.concurrency)
+        self.gate = _HostGate()
+        self.robots: dict[str, Protego | str | None] = {}  # host -> rules, refusal, or none
+
+    async def _check_address(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchError(f"refused URL {url!r}: only http(s) URLs with a host")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            await asyncio.to_thread(
+                refuse_private_resolution,
+                parts.hostname,
+                port,
+                allowed_networks=self.options.allowed_networks,
+            )
+        except WebsiteError as error:
+            raise FetchError(f"refused: {error}") from error
+
+    async def _get(
+        self, url: str, headers: Mapping[str, str], max_bytes: int
+    ) -> tuple[httpx.Response, bytes, str]:
+        """GET with hand-followed redirects (each hop checked); (response, body, final URL)."""
+        current, visited = url, {url}
+        for _hop in range(self.options.max_redirects + 1):
+            await self._check_address(current)
+            host = _host(current)
+            async with self.gate.lock(host):
+                await self.gate.wait_turn(host, self.options.per_host_delay_seconds)
+                try:
+                    async with self.requests:
+                        request = self.client.build_request("GET", current, headers=headers)
+                        response = await self.client.send(request, stream=True)
+                        try:
+                            body = b""
+                            if not response.is_redirect and response.status_code == 200:
+                                body = await _read_capped(response, max_bytes)
+                        finally:
+                            await response.aclose()
+                except httpx.TimeoutException as error:
+                    raise _Transient(
+                        f"timed out after {self.options.request_timeout_seconds:g}s"
+                    ) from error
+                except httpx.TransportError as error:
+                    detail = str(error) or type(error).__name__
+                    raise _Transient(f"connection failed: {detail}") from error
+                finally:
+                    self.gate.done(host)
+            if response.is_redirect:
+                location = response.headers.get("location")
+                if not location:
+                    raise FetchError(f"HTTP {response.status_code} redirect without Location")
+                current = urljoin(current, location)
+                if current in visited:
+                    raise FetchError("redirect loop")
+                visited.add(current)
+                continue
+            if response.status_code in _RETRY_STATUSES:
+                retry_after = _retry_after_seconds(response.headers.get("retry-after"))
+                if retry_after is not None and retry_after > self.options.max_retry_after_seconds:
+                    raise FetchError(
+                        f"HTTP {response.status_code}, Retry-After {retry_after:.0f}s is longer "
+                        f"than {self.options.max_retry_after_seconds:g}s"
+                    )
+                raise _Transient(f"HTTP {response.status_code}", retry_after)
+            return response, body, current
+        raise FetchError(f"too many redirects (more than {self.options.max_redirects})")
+
+    async def _get_with_retries(
+        self, url: str, headers: Mapping[str, str], max_bytes: int
+    ) -> tuple[httpx.Response, bytes, str]:
+        def wait(state: Any) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            if isinstance(error, _Transient) and error.retry_after is not None:
+                return error.retry_after
+            base = self.options.backoff_seconds * 2 ** (state.attempt_number - 1)
+            return base * (1 + random.random() / 2)
+
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(_Transient),
+            stop=stop_after_attempt(self.options.retries + 1),
+            wait=wait,
+            reraise=True,
+        ):
+            with attempt:
+                return await self._get(url, headers, max_bytes)
+        raise AssertionError("unreachable: tenacity reraises the last error")
+
+    async def _robots(self, url: str) -> Protego | str | None:
+        """The host's robots.txt rules; a string is the reason the site may not be crawled."""
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}"
+        if key in self.robots:
+            return self.robots[key]
+        robots_url = urlunsplit((parts.scheme, parts.netloc, "/robots.txt", "", ""))
+        rules: Protego | str | None
+        try:
+            response, body, _ = await self._get_with_retries(robots_url, {}, _ROBOTS_MAX_BYTES)
+            if response.status_code == 200:
+                rules = Protego.parse(body.decode("utf-8", errors="replace"))
+                delay = rules.crawl_delay(ROBOTS_AGENT)
+                if delay:
+                    self.gate.delays[_host(url)] = min(
+                        float(delay), self.options.max_crawl_delay_seconds
+                    )
+            else:
+                rules = None  # 4xx: no robots.txt, everything allowed (RFC 9309)
+        except _Transient as error:
+            # RFC 9309: an unreachable robots.txt means the whole site is off limits.
+            rules = f"robots.txt unavailable ({error}); not crawled"
+        except FetchError as error:
+            rules = f"robots.txt: {error}"
+        self.robots[key] = rules
+        return rules
+
+    async def fetch_page(self, url: str, kind: str = "home", previous: Page | None = None) -> Page:
+        """Fetch one page; a failure is recorded on the page as its `error`."""
+        page = Page(url=url, fetched_at=datetime.now(UTC), kind=kind)
+        headers = {}
+        if previous is not None and not previous.error:
+            if previous.etag:
+                headers["If-None-Match"] = previous.etag
+            if previous.last_modified:
+                headers["If-Modified-Since"] = previous.last_modified
+        try:
+            if self.options.respect_robots:
+                rules = await self._robots(url)
+                if isinstance(rules, str):
+                    raise FetchError(rules)
+                if rules is not None and not rules.can_fetch(url, ROBOTS_AGENT):
+                    raise FetchError("disallowed by robots.txt")
+            response, body, final_url = await self._get_with_retries(
+                url, headers, self.options.max_response_bytes
+            )
+            if response.status_code == 304 and previous is not None:
+                return replace(
+                    previous, fetched_at=page.fetched_at, status_code=304, unchanged=True
+                )
+            self._read_page(response, body, final_url, page)
+        except FetchError as error:
+            page.error = str(error)
+        if (
+            previous is not None
+            and page.content_hash
+            and page.content_hash == previous.content_hash
+        ):
+            page.unchanged = True
+        return page
+
+    def _read_page(self, response: httpx.Response, body: bytes, final_url: str, page: Page) -> None:
+        page.final_url = final_url
+        page.status_code = response.status_code
+        page.content_type = response.headers.get("content-type", "").split(";")[0].strip() or None
+        page.etag = response.headers.get("etag")
+        page.last_modified = response.headers.get("last-modified")
+        if response.status_code >= 400:
+            raise FetchError(f"HTTP {response.status_code}")
+        if response.status_code != 200:
+            raise FetchError(f"unexpected HTTP {response.status_code}")
+        if page.content_type is not None and page.content_type not in _HTML_TYPES:
+            raise FetchError(f"not an HTML page ({page.content_type})")
+        if b"\x00" in body[:4096]:
+            raise FetchError("binary content, not HTML")
+        if page.content_type is None and not body.lstrip()[:1] == b"<":
+            raise FetchError("not an HTML page (no content type, no markup)")
+        page.charset = response.charset_encoding or "utf-8"
+        try:
+            html = body.decode(page.charset, errors="replace")
+        except LookupError:  # an unknown charset name: fall back rather than fail
+            page.charset = "utf-8"
+            html = body.decode("utf-8", errors="replace")
+        page.content_hash = hashlib.sha256(body).hexdigest()[:32]
+        parsed = parse_html(html, final_url)
+        page.title, page.meta = parsed.title, parsed.meta
+        page.structured_data, page.text = parsed.structured_data, parsed.text
+        page.links = [(url, text) for url, text in parsed.links if _same_site(url, final_url)]
+
+    async def crawl_site(
+        self, website_url: str, previous: Mapping[str, Page] | None = None
+    ) -> SiteCrawl:
+        previous = previous or {}
+        crawl = SiteCrawl(website_url=website_url, crawled_at=datetime.now(UTC), status="failed")
+        home = await self.fetch_page(website_url, previous=previous.get(website_url))
+        crawl.pages.append(home)
+        if home.error:
+            crawl.reason = home.error if "robots.txt" in home.error else f"home page: {home.error}"
+            return crawl
+        if home.final_url and not _same_site(home.final_url, website_url):
+            crawl.reason = f"redirects to another site ({urlsplit(home.final_url).hostname})"
+            return crawl
+        if _looks_parked(home):
+            crawl.reason = "parked or for-sale domain"
+            return crawl
+        base = home.final_url or website_url
+        for kind, url in choose_fact_pages(home.links, base, self.options.max_fact_pages):
+            crawl.pages.append(await self.fetch_page(url, kind, previous.get(url)))
+        crawl.status = "ok"
+        return crawl
+
+    async def crawl_site_within_budget(
+        self, website_url: str, previous: Mapping[str, Page] | None = None
+    ) -> SiteCrawl:
+        """`crawl_site` bounded by the site budget; never raises."""
+        try:
+            return await asyncio.wait_for(
+                self.crawl_site(website_url, previous), self.options.site_budget_seconds
+            )
+        except TimeoutError:
+            reason = f"site took longer than {self.options.site_budget_seconds:g}s"
+        except Exception as error:  # one broken site must never stop the others
+            reason = f"unexpected error: {type(error).__name__}: {error}"
+        return SiteCrawl(website_url, datetime.now(UTC), "failed", reason)
+
+
+def _looks_parked(page: Page) -> bool:
+    words = len(page.text.split())
+    return bool(_PARKED.search(f"{page.title or ''}\n{page.text}")) and words < 400
+
+
+async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError(f"page larger than {max_bytes} bytes ({declared} declared)")
     body = bytearray()
-    async for chunk in response.aiter_bytes():
+    async for chunk in response.aiter_bytes():  # decompressed: the cap bounds what we hold
         body.extend(chunk)
-        if len(body) > options.max_response_bytes:
-            raise FetchError(f"page larger than {options.max_response_bytes} bytes")
-    if b"\x00" in body[:4096]:
-        raise FetchError("binary content served as HTML")
-    page.charset = response.charset_encoding or "utf-8"
-    try:
-        html = body.decode(page.charset, errors="replace")
-    except LookupError:
-        page.charset = "utf-8"
-        html = body.decode("utf-8", errors="replace")
-    page.content_hash = hashlib.sha256(body).hexdigest()[:32]
-    parsed = parse_html(html, str(response.url))
-    page.title, page.meta, page.structured_data = parsed.title, parsed.meta, parsed.json_ld
-    page.text = parsed.text
-    page.links = parsed.links
-
-
-async def crawl_site(
-    client: httpx.AsyncClient, website_url: str, options: CrawlOptions
-) -> SiteCrawl:
-    crawl = SiteCrawl(website_url=website_url, crawled_at=datetime.now(UTC), status="failed")
-    home = await fetch_page(client, website_url, options)
-    crawl.pages.append(home)
-    if home.error:
-        crawl.reason = f"home page: {home.error}"
-        return crawl
-    if home.final_url and not _same_site(home.final_url, website_url):
-        crawl.reason = f"redirects to another site ({urlsplit(home.final_url).hostname})"
-        return crawl
-    base = home.final_url or website_url
-    for kind, url in choose_fact_pages(home.links, base, options.max_fact_pages):
-        await asyncio.sleep(options.per_host_delay_seconds)
-        crawl.pages.append(await fetch_page(client, url, options, kind=kind))
-    crawl.status = "ok"
-    return crawl
+        if len(body) > max_bytes:
+            raise FetchError(f"page larger than {max_bytes} bytes")
+    return bytes(body)
 
 
 async def _crawl_all(
     website_urls: Sequence[str],
     options: CrawlOptions,
+    previous: Mapping[str, Mapping[str, Page]],
     on_done: Callable[[SiteCrawl], None] | None,
 ) -> list[SiteCrawl]:
-    semaphore = asyncio.Semaphore(options.concurrency)
-    limits = httpx.Limits(max_connections=options.concurrency * 2, max_keepalive_connections=64)
+    # Twice as many sites as request slots in flight, so that a site waiting for its host's
+    # politeness delay leaves its slot to another site; a site's budget starts when it starts.
+    sites = asyncio.Semaphore(max(1, options.concurrency * 2))
+    limits = httpx.Limits(
+        max_connections=options.concurrency * 2, max_keepalive_connections=options.concurrency
+    )
     headers = {"User-Agent": options.user_agent, "Accept": "text/html,application/xhtml+xml"}
     timeout = httpx.Timeout(options.request_timeout_seconds)
     async with httpx.AsyncClient(
         headers=headers, timeout=timeout, limits=limits, follow_redirects=False, trust_env=False
     ) as client:
+        crawler = Crawler(client, options)
 
         async def one(url: str) -> SiteCrawl:
-            async with semaphore:
-                try:
-                    result = await asyncio.wait_for(
-                        crawl_site(client, url, options), options.site_budget_seconds
-                    )
-                except TimeoutError:
-                    result = SiteCrawl(
-                        url,
-                        datetime.now(UTC),
-                        "failed",
-                        f"site took longer than {options.site_budget_seconds:g}s",
-                    )
+            async with sites:
+                result = await crawler.crawl_site_within_budget(url, previous.get(url))
             if on_done is not None:
                 on_done(result)
             return result
@@ -251,8 +467,11 @@ def crawl_sites(
     website_urls: Sequence[str],
     options: CrawlOptions,
     on_done: Callable[[SiteCrawl], None] | None = None,
+    previous: Mapping[str, Mapping[str, Page]] | None = None,
 ) -> list[SiteCrawl]:
-    """Crawl every site concurrently; `on_done` is called as each one finishes (progress)."""
+    """Crawl every site concurrently; `previous` (website -> URL -> page) enables conditional
+    requests; `on_done` is called as each site finishes (progress)."""
     if not website_urls:
         return []
-    return asyncio.run(_crawl_all(list(dict.fromkeys(website_urls)), options, on_done))
+    urls = list(dict.fromkeys(website_urls))
+    return asyncio.run(_crawl_all(urls, options, previous or {}, on_done))

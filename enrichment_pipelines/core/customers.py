@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ import duckdb
 import pycountry
 
 from enrichment_pipelines.core.warehouse import Warehouse, insert_rows
-from enrichment_pipelines.core.websites import WebsiteError, normalise_website
+from enrichment_pipelines.core.websites import Network, WebsiteError, normalise_website
 
 # Accepted header names for each field, first match wins (case-insensitive).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -198,7 +199,7 @@ def _tags(value: Any) -> tuple[str, ...]:
 
 
 def parse_customers(
-    path: Path, *, allow_private: bool = False
+    path: Path, *, allowed_networks: Sequence[Network] = ()
 ) -> tuple[list[CustomerRow], list[RowProblem]]:
     """Read and check every record; return the good rows and the problems by line."""
     rows: list[CustomerRow] = []
@@ -233,7 +234,7 @@ def parse_customers(
         website_raw = _text(_pick(record, "website"))
         website_url = website_domain = website_error = None
         try:
-            website = normalise_website(website_raw, allow_private=allow_private)
+            website = normalise_website(website_raw, allowed_networks=allowed_networks)
             website_url, website_domain = website.url, website.domain
         except WebsiteError as error:
             website_error = str(error)
@@ -333,12 +334,16 @@ def customer_count(connection: duckdb.DuckDBPyConnection) -> int:
 
 
 def import_customers(
-    warehouse: Warehouse, path: Path, *, source: str = "import", allow_private: bool = False
+    warehouse: Warehouse,
+    path: Path,
+    *,
+    source: str = "import",
+    allowed_networks: Sequence[Network] = (),
 ) -> ImportReport:
     """Parse `path` and upsert its good rows in one transaction; report every problem."""
     if not source or not source.replace("-", "").replace("_", "").isalnum():
         raise ImportFileError(f"source {source!r} must be letters, digits, '-' or '_'")
-    rows, problems = parse_customers(path, allow_private=allow_private)
+    rows, problems = parse_customers(path, allowed_networks=allowed_networks)
     report = ImportReport(
         path=str(path), source=source, rows_read=len(rows) + sum(p.rejected for p in problems)
     )

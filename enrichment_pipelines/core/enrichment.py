@@ -153,44 +153,47 @@ def _page_row(website_url: str, page: Page) -> list[object]:
         page.last_modified,
         page.content_hash,
         page.title,
-        json.dumps({**page.meta, "__kind__": page.kind}),
+        json.dumps(page.meta),
         json.dumps(page.structured_data, default=str),
         json.dumps(page.links),
         page.text,
         page.error,
+        page.kind,
+        page.unchanged,
     ]
 
 
-def load_pages(connection: duckdb.DuckDBPyConnection, website_url: str) -> list[Page]:
+def load_pages(
+    connection: duckdb.DuckDBPyConnection, website_urls: Sequence[str]
+) -> dict[str, dict[str, Page]]:
+    """The stored pages of each website: website URL -> page URL -> page."""
     rows = connection.execute(
-        "SELECT url, fetched_at, final_url, status_code, content_type, charset, etag, "
-        "last_modified, content_hash, title, meta, structured_data, links, text, error "
-        "FROM scraped_pages WHERE website_url = ? ORDER BY fetched_at, url",
-        [website_url],
+        "SELECT website_url, url, fetched_at, final_url, status_code, content_type, charset, "
+        "etag, last_modified, content_hash, title, meta, structured_data, links, text, error, "
+        "kind, unchanged FROM scraped_pages WHERE list_contains(?, website_url) "
+        "ORDER BY website_url, fetched_at, url",
+        [list(website_urls)],
     ).fetchall()
-    pages = []
+    pages: dict[str, dict[str, Page]] = {url: {} for url in website_urls}
     for row in rows:
-        meta = json.loads(row[10]) if row[10] else {}
-        kind = meta.pop("__kind__", "home")
-        pages.append(
-            Page(
-                url=row[0],
-                fetched_at=row[1],
-                final_url=row[2],
-                status_code=row[3],
-                content_type=row[4],
-                charset=row[5],
-                etag=row[6],
-                last_modified=row[7],
-                content_hash=row[8],
-                title=row[9],
-                meta=meta,
-                structured_data=json.loads(row[11]) if row[11] else [],
-                links=[tuple(link) for link in json.loads(row[12])] if row[12] else [],
-                text=row[13] or "",
-                error=row[14],
-                kind=kind,
-            )
+        pages[row[0]][row[1]] = Page(
+            url=row[1],
+            fetched_at=row[2],
+            final_url=row[3],
+            status_code=row[4],
+            content_type=row[5],
+            charset=row[6],
+            etag=row[7],
+            last_modified=row[8],
+            content_hash=row[9],
+            title=row[10],
+            meta=json.loads(row[11]) if row[11] else {},
+            structured_data=json.loads(row[12]) if row[12] else [],
+            links=[(url, text) for url, text in json.loads(row[13])] if row[13] else [],
+            text=row[14] or "",
+            error=row[15],
+            kind=row[16],
+            unchanged=bool(row[17]),
         )
     return pages
 
@@ -239,11 +242,12 @@ def extract_sites(
     for start in range(0, len(pending), EXTRACT_BATCH_SIZE):
         batch = pending[start : start + EXTRACT_BATCH_SIZE]
         with warehouse.connect() as connection:
-            pages_by_site = {url: load_pages(connection, url) for url, _ in batch}
+            pages_by_site = load_pages(connection, [url for url, _ in batch])
         results = []
         for website_url, key in batch:
             try:
-                extraction = extractor.extract(website_url, pages_by_site[website_url], keys)
+                pages = list(pages_by_site[website_url].values())
+                extraction = extractor.extract(website_url, pages, keys)
             except Exception as error:  # one site's bad pages must not stop the others
                 extraction = Extraction(
                     problems=[f"extractor error: {type(error).__name__}: {error}"]

@@ -1,8 +1,10 @@
 """HTML to clean text and structured metadata.
 
-Survives malformed markup (lxml's forgiving parser through BeautifulSoup). Scripts, styles and
-hidden elements are dropped, so text a visitor cannot see never reaches extraction; block
-elements become line breaks and headings are kept as their own lines.
+lxml's forgiving parser survives malformed markup and is fast enough to keep up with the
+crawler. Scripts, styles, navigation, cookie banners and hidden elements are dropped, so text a
+visitor cannot see never reaches extraction; block elements become line breaks and headings
+stay on their own lines. Footers are kept: they often carry the company's address.
+Structured data (JSON-LD and microdata) is returned as JSON-LD-shaped objects.
 """
 
 from __future__ import annotations
@@ -13,34 +15,65 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from lxml import etree
+from lxml import html as lxml_html
 
-_DROP = ("script", "style", "noscript", "template", "svg", "canvas", "iframe", "head")
-_BLOCK = (
-    "p", "div", "section", "article", "header", "footer", "main", "aside", "nav", "li", "ul",
-    "ol", "table", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "br", "address",
-    "blockquote", "dd", "dt", "form", "figcaption", "hr",
-)  # fmt: skip
+_DROP = (
+    "//script | //style | //noscript | //template | //svg"
+    " | //canvas | //iframe | //nav | //*[@hidden] | //*[@aria-hidden='true']"
+    " | //*[contains(translate(@style, ' ', ''), 'display:none')]"
+    " | //*[contains(translate(@style, ' ', ''), 'visibility:hidden')]"
+    " | //*[re:test(concat(@id, ' ', @class), 'cookie|consent|gdpr', 'i')]"
+)
+_BLOCK = frozenset(
+    [
+        "p",
+        "div",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "main",
+        "aside",
+        "li",
+        "ul",
+        "ol",
+        "table",
+        "tr",
+        "td",
+        "th",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "br",
+        "address",
+        "blockquote",
+        "dd",
+        "dt",
+        "form",
+        "figcaption",
+        "hr",
+    ]
+)
+_NAMESPACES = {"re": "http://exslt.org/regular-expressions"}
 _MAX_TEXT_CHARS = 100_000
+_MAX_ITEMS = 50
 
 
 @dataclass
 class ParsedPage:
     title: str | None = None
     meta: dict[str, str] = field(default_factory=dict)
-    json_ld: list[dict[str, Any]] = field(default_factory=list)
+    structured_data: list[dict[str, Any]] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)  # (absolute URL, anchor text)
     text: str = ""
 
 
-def _is_hidden(element: Tag) -> bool:
-    style = str(element.get("style", "")).replace(" ", "").lower()
-    return (
-        element.has_attr("hidden")
-        or element.get("aria-hidden") == "true"
-        or "display:none" in style
-        or "visibility:hidden" in style
-    )
+def _squash(text: str | None) -> str:
+    return " ".join((text or "").split())
 
 
 def _json_ld_objects(raw: str) -> list[dict[str, Any]]:
@@ -50,7 +83,7 @@ def _json_ld_objects(raw: str) -> list[dict[str, Any]]:
         return []
     pending = document if isinstance(document, list) else [document]
     objects: list[dict[str, Any]] = []
-    while pending and len(objects) < 50:
+    while pending and len(objects) < _MAX_ITEMS:
         item = pending.pop(0)
         if isinstance(item, dict):
             if isinstance(item.get("@graph"), list):
@@ -61,32 +94,79 @@ def _json_ld_objects(raw: str) -> list[dict[str, Any]]:
     return objects
 
 
+def _microdata_item(element: Any, depth: int = 0) -> dict[str, Any]:
+    """An itemscope element as a JSON-LD-shaped dict (nested items included, bounded depth)."""
+    item: dict[str, Any] = {}
+    item_type = (element.get("itemtype") or "").split()
+    if item_type:
+        item["@type"] = item_type[0].rstrip("/").rsplit("/", 1)[-1]
+    for prop in element.iterdescendants():
+        if not isinstance(prop.tag, str) or prop.get("itemprop") is None:
+            continue
+        owner = next((a for a in prop.iterancestors() if a.get("itemscope") is not None), None)
+        if owner is not element:
+            continue
+        if prop.get("itemscope") is not None:
+            value: Any = _microdata_item(prop, depth + 1) if depth < 4 else {}
+        else:
+            value = prop.get("content") or prop.get("href") or prop.get("src")
+            value = value or _squash(prop.text_content())
+        for name in prop.get("itemprop", "").split():
+            item.setdefault(name, value)
+    return item
+
+
+def _parse_root(html: str) -> Any | None:
+    try:
+        return lxml_html.document_fromstring(html)
+    except ValueError:  # a str that declares its own encoding: parse its UTF-8 bytes instead
+        parser = lxml_html.HTMLParser(encoding="utf-8")
+        try:
+            return lxml_html.document_fromstring(html.encode("utf-8"), parser=parser)
+        except (etree.ParserError, ValueError):
+            return None
+    except etree.ParserError:  # nothing to parse (empty document)
+        return None
+
+
 def parse_html(html: str, base_url: str) -> ParsedPage:
-    soup = BeautifulSoup(html, "lxml")
     page = ParsedPage()
-    if soup.title and soup.title.string:
-        page.title = " ".join(soup.title.string.split())[:500]
-    for meta in soup.find_all("meta"):
-        key = meta.get("property") or meta.get("name")
-        content = meta.get("content")
+    root = _parse_root(html)
+    if root is None:
+        return page
+    page.title = _squash(root.findtext(".//title"))[:500] or None
+    for meta in root.iter("meta"):
+        key, content = meta.get("property") or meta.get("name"), meta.get("content")
         if key and content and len(page.meta) < 100:
-            page.meta[str(key).lower()[:100]] = " ".join(str(content).split())[:2000]
-    for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
-        page.json_ld.extend(_json_ld_objects(script.get_text()))
+            page.meta[key.lower()[:100]] = _squash(content)[:2000]
+    for script in root.xpath("//script[@type='application/ld+json']"):
+        page.structured_data.extend(_json_ld_objects(script.text_content()))
+    for element in root.xpath("//*[@itemscope][not(ancestor::*[@itemscope])]")[:_MAX_ITEMS]:
+        item = _microdata_item(element)
+        if item:
+            page.structured_data.append(item)
     seen: set[str] = set()
-    for anchor in soup.find_all("a", href=True):
-        href = urldefrag(urljoin(base_url, str(anchor["href"]).strip())).url
-        if urlsplit(href).scheme in ("http", "https") and href not in seen and len(seen) < 500:
-            seen.add(href)
-            page.links.append((href, " ".join(anchor.get_text(" ").split())[:200]))
-    for element in soup.find_all(_DROP):
-        element.decompose()
-    for element in soup.find_all(True):
-        if element.attrs is not None and _is_hidden(element):
-            element.decompose()
-    for element in soup.find_all(_BLOCK):
-        element.insert_before("\n")
-        element.insert_after("\n")
-    lines = (" ".join(line.split()) for line in soup.get_text().splitlines())
-    page.text = re.sub(r"\n{2,}", "\n", "\n".join(line for line in lines if line))[:_MAX_TEXT_CHARS]
+    for anchor in root.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if not href or len(seen) >= 500:
+            continue
+        try:
+            url = urldefrag(urljoin(base_url, href)).url
+        except ValueError:
+            continue
+        if urlsplit(url).scheme in ("http", "https") and url not in seen:
+            seen.add(url)
+            page.links.append((url, _squash(anchor.text_content())[:200]))
+    for element in root.xpath(_DROP, namespaces=_NAMESPACES):
+        if element.getparent() is not None:
+            element.drop_tree()
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag in _BLOCK:
+            element.text = "\n" + (element.text or "")
+            element.tail = "\n" + (element.tail or "")
+    body = root.find("body")
+    raw = (body if body is not None else root).text_content()
+    lines = (_squash(line) for line in raw.splitlines())
+    page.text = re.sub(r"\n{2,}", "\n", "\n".join(line for line in lines if line))
+    page.text = page.text[:_MAX_TEXT_CHARS]
     return page

@@ -16,6 +16,7 @@ import duckdb
 
 from enrichment_pipelines.core.datapoints import DATA_POINTS, DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.warehouse.views import refresh_customer_360
+from enrichment_pipelines.core.websites import Network, parse_networks
 
 ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 ENRICHMENT_SETTINGS_KEY = "enrichment"
@@ -35,8 +36,9 @@ def analytics_path(home: Path | None = None) -> Path:
     return (home or enrich_home()) / "analytics.duckdb"
 
 
-def allow_private_networks() -> bool:
-    return os.environ.get("ENRICH_ALLOW_PRIVATE_NETWORKS", "").lower() in ("1", "true", "yes")
+def allowed_private_networks() -> tuple[Network, ...]:
+    """Private networks allowed by ENRICH_ALLOW_PRIVATE_NETWORKS (none by default)."""
+    return parse_networks(os.environ.get("ENRICH_ALLOW_PRIVATE_NETWORKS", ""))
 
 
 class SettingsError(ValueError):

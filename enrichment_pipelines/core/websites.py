@@ -3,7 +3,7 @@
 `example.com` becomes `https://example.com`; anything that is not a plain web address on the
 public internet is refused with a reason a person can act on. Private, loopback, link-local and
 metadata addresses are refused unless private networks are explicitly allowed (local sites,
-tests: `ENRICH_ALLOW_PRIVATE_NETWORKS=1`).
+tests: `ENRICH_ALLOW_PRIVATE_NETWORKS=1`, or a list of CIDR ranges to allow only those).
 """
 
 from __future__ import annotations
@@ -11,8 +11,15 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+ALL_NETWORKS: tuple[Network, ...] = (
+    ipaddress.ip_network("0.0.0.0/0"),
+    ipaddress.ip_network("::/0"),
+)
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):(.*)$", re.DOTALL)
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9\-_]{1,63}(?<!-)$")
@@ -34,6 +41,25 @@ class Website:
         return self.host.removeprefix("www.")
 
 
+def parse_networks(spec: str) -> tuple[Network, ...]:
+    """`ENRICH_ALLOW_PRIVATE_NETWORKS`: "1" allows every address, "" or "0" none, and a comma
+    separated list of CIDR ranges (e.g. "10.20.0.0/16,127.0.1.0/24") allows just those."""
+    text = spec.strip().lower()
+    if text in ("", "0", "false", "no"):
+        return ()
+    if text in ("1", "true", "yes"):
+        return ALL_NETWORKS
+    networks = []
+    for part in text.split(","):
+        try:
+            networks.append(ipaddress.ip_network(part.strip(), strict=False))
+        except ValueError as error:
+            raise WebsiteError(
+                f"ENRICH_ALLOW_PRIVATE_NETWORKS: {part.strip()!r} is not 1, 0 or a CIDR range"
+            ) from error
+    return tuple(networks)
+
+
 def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     mapped = getattr(address, "ipv4_mapped", None)
     if mapped is not None:
@@ -41,7 +67,16 @@ def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) ->
     return address.is_global and not address.is_multicast
 
 
-def normalise_website(raw: str | None, *, allow_private: bool = False) -> Website:
+def is_allowed_address(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, allowed: Sequence[Network]
+) -> bool:
+    """Public, or inside one of the explicitly allowed networks."""
+    return is_public_address(address) or any(
+        address.version == network.version and address in network for network in allowed
+    )
+
+
+def normalise_website(raw: str | None, *, allowed_networks: Sequence[Network] = ()) -> Website:
     """Return the canonical URL of a customer's website or raise `WebsiteError` with the reason."""
     text = (raw or "").strip()
     if not text:
@@ -70,7 +105,7 @@ def normalise_website(raw: str | None, *, allow_private: bool = False) -> Websit
     if not host:
         raise WebsiteError(f"website {raw!r} has no host name")
     host = _canonical_host(host, raw or "")
-    _refuse_private_host(host, allow_private)
+    _refuse_private_host(host, allowed_networks)
     netloc = host if ":" not in host else f"[{host}]"
     if port is not None and (parts.scheme, port) not in (("http", 80), ("https", 443)):
         netloc = f"{netloc}:{port}"
@@ -93,28 +128,28 @@ def _canonical_host(host: str, raw: str) -> str:
     return ascii_host
 
 
-def _refuse_private_host(host: str, allow_private: bool) -> None:
-    if allow_private:
-        return
+def _refuse_private_host(host: str, allowed: Sequence[Network]) -> None:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
+        if allowed:
+            return  # a private name may resolve into an allowed network: checked at fetch time
         if host == "localhost" or host.endswith(_PRIVATE_SUFFIXES):
             raise WebsiteError(f"{host} is a private host name") from None
         if "." not in host:
             raise WebsiteError(f"{host} is not a public domain name") from None
         return
-    if not is_public_address(address):
+    if not is_allowed_address(address, allowed):
         raise WebsiteError(f"{host} is a private, loopback or link-local address")
 
 
-def refuse_private_resolution(host: str, port: int, *, allow_private: bool) -> None:
+def refuse_private_resolution(host: str, port: int, *, allowed_networks: Sequence[Network]) -> None:
     """Resolve `host` and refuse it when any address it resolves to is not public.
 
     Checked before every request, redirects included, so a public name that points inside the
     network (or a redirect to one) is refused as surely as a literal private address.
     """
-    if allow_private:
+    if allowed_networks == ALL_NETWORKS:
         return
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -122,5 +157,5 @@ def refuse_private_resolution(host: str, port: int, *, allow_private: bool) -> N
         raise WebsiteError(f"DNS lookup failed for {host}") from error
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
-        if not is_public_address(address):
+        if not is_allowed_address(address, allowed_networks):
             raise WebsiteError(f"{host} resolves to non-public address {address}")
