@@ -57,6 +57,7 @@ _PARKED = re.compile(
     re.IGNORECASE,
 )
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})  # httpx's is_redirect includes 304
 _ROBOTS_MAX_BYTES = 512 * 1024
 
 
@@ -238,7 +239,7 @@ class Crawler:
                         response = await self.client.send(request, stream=True)
                         try:
                             body = b""
-                            if not response.is_redirect and response.status_code == 200:
+                            if response.status_code == 200:
                                 body = await _read_capped(response, max_bytes)
                         finally:
                             await response.aclose()
@@ -251,7 +252,7 @@ class Crawler:
                     raise _Transient(f"connection failed: {detail}") from error
                 finally:
                     self.gate.done(host)
-            if response.is_redirect:
+            if response.status_code in _REDIRECT_STATUSES:
                 location = response.headers.get("location")
                 if not location:
                     raise FetchError(f"HTTP {response.status_code} redirect without Location")
@@ -311,10 +312,16 @@ class Crawler:
             else:
                 rules = None  # 4xx: no robots.txt, everything allowed (RFC 9309)
         except _Transient as error:
-            # RFC 9309: an unreachable robots.txt means the whole site is off limits.
-            rules = f"robots.txt unavailable ({error}); not crawled"
+            if str(error).startswith("HTTP "):
+                # RFC 9309: a robots.txt that errors (5xx) puts the whole site off limits.
+                rules = f"robots.txt unavailable ({error}); not crawled"
+            else:
+                rules = str(error)  # the host itself is unreachable: say that
+
         except FetchError as error:
-            rules = f"robots.txt: {error}"
+            # The host refused by the SSRF guard or not in DNS: that is the site's reason.
+            # Other trouble with robots.txt alone (redirect loops, size) means no rules.
+            rules = str(error) if str(error).startswith("refused") else None
         self.robots[key] = rules
         return rules
 

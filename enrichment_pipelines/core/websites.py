@@ -149,8 +149,6 @@ def refuse_private_resolution(host: str, port: int, *, allowed_networks: Sequenc
     Checked before every request, redirects included, so a public name that points inside the
     network (or a redirect to one) is refused as surely as a literal private address.
     """
-    if allowed_networks == ALL_NETWORKS:
-        return
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:

@@ -8,10 +8,12 @@ server listens on one port at every site address (a socket bound to 127.0.0.1 on
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -19,8 +21,19 @@ import uvicorn
 
 from enrichment_pipelines.demo.sites import Response
 
-SiteMap = Mapping[str, Mapping[str, Response]]  # address -> path -> response
+
+@dataclass(frozen=True)
+class Request:
+    address: str
+    path: str
+    headers: Mapping[str, str]  # lower-case names
+
+
+# A page is a fixed response, or a function of the request (for 304s, 429-then-OK, ...).
+Handler = Response | Callable[[Request], Response]
+SiteMap = Mapping[str, Mapping[str, Handler]]  # address -> path -> handler
 _NOT_FOUND = Response(404, b"<h1>Not Found</h1>")
+_CHUNK = 64 * 1024
 
 
 def site_address(index: int) -> str:
@@ -45,18 +58,25 @@ class SiteServer:
         if scope["type"] != "http":
             return
         host = scope["server"][0] if scope.get("server") else ""
-        response = self.sites.get(host, {}).get(scope["path"], _NOT_FOUND)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status,
-                "headers": [
-                    (b"content-type", response.content_type.encode()),
-                    (b"content-length", str(len(response.body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": response.body})
+        handler = self.sites.get(host, {}).get(scope["path"], _NOT_FOUND)
+        if not isinstance(handler, Response):
+            headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+            handler = handler(Request(host, scope["path"], headers))
+        response = handler
+        if response.delay_seconds:
+            await asyncio.sleep(response.delay_seconds)
+        headers = [(b"content-type", response.content_type.encode())]
+        headers += [(k.encode(), v.encode()) for k, v in response.headers]
+        if not response.chunked:
+            headers.append((b"content-length", str(len(response.body)).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        if not response.chunked:
+            await send({"type": "http.response.body", "body": response.body})
+            return
+        for start in range(0, len(response.body), _CHUNK):
+            chunk = response.body[start : start + _CHUNK]
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
 
     def _bind(self) -> list[socket.socket]:
         for _attempt in range(10):

@@ -16,6 +16,9 @@ class Response:
     status: int
     body: bytes
     content_type: str = "text/html; charset=utf-8"
+    headers: tuple[tuple[str, str], ...] = ()
+    delay_seconds: float = 0.0  # wait before answering (latency, slow servers)
+    chunked: bool = False  # stream the body without a Content-Length
 
 
 def _e(text: str) -> str:
