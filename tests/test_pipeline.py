@@ -23,12 +23,18 @@ from enrichment_pipelines.resources import (
 
 
 def _materialize(
-    home: Path, customers: Path | None, instance: dg.DagsterInstance, **policy: Any
+    home: Path,
+    customers: Path | None,
+    instance: dg.DagsterInstance,
+    max_page_age_hours: float = 24.0,
+    **policy: Any,
 ) -> dg.ExecuteInProcessResult:
     resources: dict[str, Any] = default_resources()
     resources["warehouse"] = WarehouseResource(home=str(home))
     resources["web"] = WebClientResource(
-        allowed_private_networks="127.0.0.0/8", request_timeout_seconds=5
+        allowed_private_networks="127.0.0.0/8",
+        request_timeout_seconds=5,
+        max_page_age_hours=max_page_age_hours,
     )
     resources["enrichment_run"] = EnrichmentRunResource(**policy)
     config: dict[str, Any] = {"source": "demo"}
@@ -208,3 +214,31 @@ def test_out_of_credits_skips_the_rest_with_that_reason(
     )[0][0]
     assert out_of_credits >= 25
     assert "out of credits" in applied["skipped_by_reason"]
+
+
+def test_recrawl_of_unchanged_sites_skips_extraction(
+    home: Path, demo_sites: DemoSites, tmp_path: Path
+) -> None:
+    store = Warehouse(home / "warehouse.duckdb")
+    companies = [c for c in demo_sites.companies if c.fault is None][:5]
+    path = tmp_path / "five.csv"
+    path.write_text(
+        "id,website\n" + "".join(f"c{c.index},{demo_sites.website(c)}\n" for c in companies)
+    )
+    with dg.instance_for_test() as instance:
+        _materialize(home, path, instance)
+        extracted_at = _query(store, "SELECT website_url, extracted_at FROM extractions")
+        # Pages older than the maximum age are fetched again, with conditional requests.
+        cutoff = datetime.now(UTC).isoformat()
+        again = _materialize(home, None, instance, max_page_age_hours=0, reenrich_before=cutoff)
+    pages = _metadata(again, "scraped_pages")
+    assert pages["websites_crawled"] == 5
+    assert pages["websites_unchanged"] == 5
+    assert _metadata(again, "enriched_attributes")["sites_extracted"] == 0
+    assert _query(store, "SELECT website_url, extracted_at FROM extractions") == extracted_at
+    # The records were still re-enriched (the policy asked for it), from the stored extraction.
+    assert _metadata(again, "customer_attributes")["records_enriched"] == 5
+    # Every page that was readable is marked unchanged.
+    assert _query(
+        store, "SELECT count(*) FROM scraped_pages WHERE error IS NULL AND NOT unchanged"
+    ) == [(0,)]
