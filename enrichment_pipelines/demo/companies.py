@@ -322,11 +322,14 @@ def generate_companies(count: int = 220, seed: int = 7) -> list[Company]:
     faults = [kind for kind, share in FAULTS for _ in range(max(1, round(share * count)))]
     fault_slots = dict(zip(rng.sample(range(count), len(faults)), faults, strict=True))
     for index in range(count):
-        while True:
-            base = rng.choice(_NAME_FIRST) + rng.choice(_NAME_SECOND)
+        base = rng.choice(_NAME_FIRST) + rng.choice(_NAME_SECOND)
+        for _attempt in range(20):
             if base not in names:
-                names.add(base)
                 break
+            base = rng.choice(_NAME_FIRST) + rng.choice(_NAME_SECOND)
+        else:  # the word lists give ~900 names: number the rest
+            base = f"{base}{index}"
+        names.add(base)
         name = base + rng.choice(_NAME_SUFFIX)
         archetype = (
             ARCHETYPES[index % len(ARCHETYPES)]
