@@ -340,16 +340,19 @@ def import_customers(
     source: str = "import",
     allowed_networks: Sequence[Network] = (),
 ) -> ImportReport:
-    """Parse `path` and upsert its good rows in one transaction; report every problem."""
+    """Parse `path` and upsert its good rows in one transaction; report every problem.
+
+    `warehouse` must be migrated (as `WarehouseResource` and the CLI hand it over)."""
     if not source or not source.replace("-", "").replace("_", "").isalnum():
         raise ImportFileError(f"source {source!r} must be letters, digits, '-' or '_'")
     rows, problems = parse_customers(path, allowed_networks=allowed_networks)
     report = ImportReport(
-        path=str(path), source=source, rows_read=len(rows) + sum(p.rejected for p in problems)
+        path=str(path),
+        source=source,
+        rows_read=len(rows) + sum(p.rejected for p in problems),
+        problems=problems,
     )
-    report.problems = problems
     if rows:
-        warehouse.migrate()
         with warehouse.transaction() as connection:
             report.inserted, report.updated = upsert_customers(connection, rows, source)
     return report

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import duckdb
 
@@ -31,6 +32,8 @@ from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.extractors import Extraction, Extractor
 from enrichment_pipelines.core.settings import EnrichmentSettings
 from enrichment_pipelines.core.warehouse import Warehouse, insert_rows
+
+T = TypeVar("T")
 
 APPLY_BATCH_SIZE = 200
 EXTRACT_BATCH_SIZE = 50
@@ -63,10 +66,6 @@ class ApplySummary:
     credits_spent: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def looked_at(self) -> int:
-        return self.enriched + sum(self.skipped.values()) + sum(self.failed.values())
 
 
 def select_customers(
@@ -239,8 +238,7 @@ def extract_sites(
             summary.unchanged += 1
         else:
             pending.append((website_url, key))
-    for start in range(0, len(pending), EXTRACT_BATCH_SIZE):
-        batch = pending[start : start + EXTRACT_BATCH_SIZE]
+    for batch in _batches(pending, EXTRACT_BATCH_SIZE):
         with warehouse.connect() as connection:
             pages_by_site = load_pages(connection, [url for url, _ in batch])
         results = []
@@ -273,7 +271,7 @@ def extract_sites(
     return summary
 
 
-def _batches(items: Sequence[CustomerToEnrich], size: int) -> Iterator[list[CustomerToEnrich]]:
+def _batches(items: Sequence[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
 

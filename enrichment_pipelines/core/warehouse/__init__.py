@@ -182,7 +182,8 @@ class Warehouse:
                     ) from error
                 connection.execute("COMMIT")
                 applied.append(migration.version)
-            refresh_customer_360(connection)
+            if applied:  # the view's columns follow the schema; otherwise it is current
+                refresh_customer_360(connection)
         return applied
 
 
