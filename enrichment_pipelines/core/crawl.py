@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import random
 import re
 import time
@@ -23,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -132,6 +134,14 @@ class _Transient(FetchError):
         self.retry_after = retry_after
 
 
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _host(url: str) -> str:
     return (urlsplit(url).hostname or "").removeprefix("www.")
 
@@ -199,32 +209,53 @@ class _HostGate:
 
 
 class Crawler:
-    """Crawls many sites concurrently with one HTTP client (see the module docstring)."""
+    """Crawls many sites concurrently (see the module docstring)."""
 
-    def __init__(self, client: httpx.AsyncClient, options: CrawlOptions) -> None:
-        self.client = client
+    def __init__(self, options: CrawlOptions) -> None:
         self.options = options
         self.requests = asyncio.Semaphore(options.concurrency)
         self.gate = _HostGate()
         self.robots: dict[str, Protego | str | None] = {}  # host -> rules, refusal, or none
+        # Loaded once: reading the CA bundle for every site would cost more than its crawl.
+        self.ssl_context = httpx.create_ssl_context()
+
+    def site_client(self) -> httpx.AsyncClient:
+        """An HTTP client for one site's crawl. A site is fetched one request at a time, so
+        its pool stays tiny; one shared pool would check every pooled connection on every
+        request, and would hold far more connections than the sites in flight need."""
+        return httpx.AsyncClient(
+            headers={
+                "User-Agent": self.options.user_agent,
+                "Accept": "text/html,application/xhtml+xml",
+            },
+            timeout=httpx.Timeout(self.options.request_timeout_seconds),
+            limits=httpx.Limits(max_connections=2, max_keepalive_connections=2),
+            verify=self.ssl_context,
+            follow_redirects=False,  # followed by hand, so that every hop is checked
+            trust_env=False,  # no proxy from the environment between us and the SSRF guard
+        )
 
     async def _check_address(self, url: str) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchError(f"refused URL {url!r}: only http(s) URLs with a host")
         port = parts.port or (443 if parts.scheme == "https" else 80)
+        check = partial(
+            refuse_private_resolution,
+            parts.hostname,
+            port,
+            allowed_networks=self.options.allowed_networks,
+        )
         try:
-            await asyncio.to_thread(
-                refuse_private_resolution,
-                parts.hostname,
-                port,
-                allowed_networks=self.options.allowed_networks,
-            )
+            if _is_address(parts.hostname):
+                check()  # nothing to look up: no need for a thread
+            else:
+                await asyncio.to_thread(check)  # DNS blocks
         except WebsiteError as error:
             raise FetchError(f"refused: {error}") from error
 
     async def _get(
-        self, url: str, headers: Mapping[str, str], max_bytes: int
+        self, client: httpx.AsyncClient, url: str, headers: Mapping[str, str], max_bytes: int
     ) -> tuple[httpx.Response, bytes, str]:
         """GET with hand-followed redirects (each hop checked); (response, body, final URL)."""
         current, visited = url, {url}
@@ -235,8 +266,8 @@ class Crawler:
                 await self.gate.wait_turn(host, self.options.per_host_delay_seconds)
                 try:
                     async with self.requests:
-                        request = self.client.build_request("GET", current, headers=headers)
-                        response = await self.client.send(request, stream=True)
+                        request = client.build_request("GET", current, headers=headers)
+                        response = await client.send(request, stream=True)
                         try:
                             body = b""
                             if response.status_code == 200:
@@ -273,7 +304,7 @@ class Crawler:
         raise FetchError(f"too many redirects (more than {self.options.max_redirects})")
 
     async def _get_with_retries(
-        self, url: str, headers: Mapping[str, str], max_bytes: int
+        self, client: httpx.AsyncClient, url: str, headers: Mapping[str, str], max_bytes: int
     ) -> tuple[httpx.Response, bytes, str]:
         def wait(state: Any) -> float:
             error = state.outcome.exception() if state.outcome else None
@@ -289,10 +320,10 @@ class Crawler:
             reraise=True,
         ):
             with attempt:
-                return await self._get(url, headers, max_bytes)
+                return await self._get(client, url, headers, max_bytes)
         raise AssertionError("unreachable: tenacity reraises the last error")
 
-    async def _robots(self, url: str) -> Protego | str | None:
+    async def _robots(self, client: httpx.AsyncClient, url: str) -> Protego | str | None:
         """The host's robots.txt rules; a string is the reason the site may not be crawled."""
         parts = urlsplit(url)
         key = f"{parts.scheme}://{parts.netloc}"
@@ -301,7 +332,9 @@ class Crawler:
         robots_url = urlunsplit((parts.scheme, parts.netloc, "/robots.txt", "", ""))
         rules: Protego | str | None
         try:
-            response, body, _ = await self._get_with_retries(robots_url, {}, _ROBOTS_MAX_BYTES)
+            response, body, _ = await self._get_with_retries(
+                client, robots_url, {}, _ROBOTS_MAX_BYTES
+            )
             if response.status_code == 200:
                 rules = Protego.parse(body.decode("utf-8", errors="replace"))
                 delay = rules.crawl_delay(ROBOTS_AGENT)
@@ -325,7 +358,9 @@ class Crawler:
         self.robots[key] = rules
         return rules
 
-    async def fetch_page(self, url: str, kind: str = "home", previous: Page | None = None) -> Page:
+    async def fetch_page(
+        self, client: httpx.AsyncClient, url: str, kind: str, previous: Page | None
+    ) -> Page:
         """Fetch one page; a failure is recorded on the page as its `error`."""
         page = Page(url=url, fetched_at=datetime.now(UTC), kind=kind)
         headers = {}
@@ -336,13 +371,13 @@ class Crawler:
                 headers["If-Modified-Since"] = previous.last_modified
         try:
             if self.options.respect_robots:
-                rules = await self._robots(url)
+                rules = await self._robots(client, url)
                 if isinstance(rules, str):
                     raise FetchError(rules)
                 if rules is not None and not rules.can_fetch(url, ROBOTS_AGENT):
                     raise FetchError("disallowed by robots.txt")
             response, body, final_url = await self._get_with_retries(
-                url, headers, self.options.max_response_bytes
+                client, url, headers, self.options.max_response_bytes
             )
             if response.status_code == 304 and previous is not None:
                 return replace(
@@ -392,22 +427,29 @@ class Crawler:
     ) -> SiteCrawl:
         previous = previous or {}
         crawl = SiteCrawl(website_url=website_url, crawled_at=datetime.now(UTC), status="failed")
-        home = await self.fetch_page(website_url, previous=previous.get(website_url))
+        async with self.site_client() as client:
+            await self._crawl_pages(client, crawl, previous)
+        return crawl
+
+    async def _crawl_pages(
+        self, client: httpx.AsyncClient, crawl: SiteCrawl, previous: Mapping[str, Page]
+    ) -> None:
+        website_url = crawl.website_url
+        home = await self.fetch_page(client, website_url, "home", previous.get(website_url))
         crawl.pages.append(home)
         if home.error:
             crawl.reason = home.error if "robots.txt" in home.error else f"home page: {home.error}"
-            return crawl
+            return
         if home.final_url and not _same_site(home.final_url, website_url):
             crawl.reason = f"redirects to another site ({urlsplit(home.final_url).hostname})"
-            return crawl
+            return
         if _looks_parked(home):
             crawl.reason = "parked or for-sale domain"
-            return crawl
+            return
         base = home.final_url or website_url
         for kind, url in choose_fact_pages(home.links, base, self.options.max_fact_pages):
-            crawl.pages.append(await self.fetch_page(url, kind, previous.get(url)))
+            crawl.pages.append(await self.fetch_page(client, url, kind, previous.get(url)))
         crawl.status = "ok"
-        return crawl
 
     async def crawl_site_within_budget(
         self, website_url: str, previous: Mapping[str, Page] | None = None
@@ -450,24 +492,16 @@ async def _crawl_all(
     # Twice as many sites as request slots in flight, so that a site waiting for its host's
     # politeness delay leaves its slot to another site; a site's budget starts when it starts.
     sites = asyncio.Semaphore(max(1, options.concurrency * 2))
-    limits = httpx.Limits(
-        max_connections=options.concurrency * 2, max_keepalive_connections=options.concurrency
-    )
-    headers = {"User-Agent": options.user_agent, "Accept": "text/html,application/xhtml+xml"}
-    timeout = httpx.Timeout(options.request_timeout_seconds)
-    async with httpx.AsyncClient(
-        headers=headers, timeout=timeout, limits=limits, follow_redirects=False, trust_env=False
-    ) as client:
-        crawler = Crawler(client, options)
+    crawler = Crawler(options)
 
-        async def one(url: str) -> SiteCrawl:
-            async with sites:
-                result = await crawler.crawl_site_within_budget(url, previous.get(url))
-            if on_done is not None:
-                on_done(result)
-            return result
+    async def one(url: str) -> SiteCrawl:
+        async with sites:
+            result = await crawler.crawl_site_within_budget(url, previous.get(url))
+        if on_done is not None:
+            on_done(result)
+        return result
 
-        return list(await asyncio.gather(*(one(url) for url in website_urls)))
+    return list(await asyncio.gather(*(one(url) for url in website_urls)))
 
 
 def crawl_sites(
