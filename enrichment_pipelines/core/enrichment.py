@@ -20,8 +20,10 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from typing import TypeVar
 
 import duckdb
@@ -206,8 +208,34 @@ def extraction_key(content_key: str, extractor: str, keys: Sequence[str]) -> str
 class ExtractSummary:
     extracted: int = 0
     unchanged: int = 0
+    failed: int = 0
     values_found: int = 0
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
     problems: Counter[str] = field(default_factory=Counter)
+
+    def add(self, extraction: Extraction) -> None:
+        self.extracted += 1
+        self.failed += extraction.error is not None
+        self.values_found += len(extraction.data)
+        self.llm_calls += extraction.usage.calls
+        self.prompt_tokens += extraction.usage.prompt_tokens
+        self.completion_tokens += extraction.usage.completion_tokens
+        self.cost_usd += extraction.usage.cost_usd
+        self.problems.update(problem.split(":")[0] for problem in extraction.problems)
+        if extraction.error:
+            self.problems[extraction.error.split(":")[0]] += 1
+
+
+def _extract_one(
+    extractor: Extractor, website_url: str, pages: Sequence[Page], keys: Sequence[str]
+) -> Extraction:
+    try:
+        return extractor.extract(website_url, pages, keys)
+    except Exception as error:  # one site's bad pages must not stop the others
+        return Extraction(error=f"extractor error: {type(error).__name__}: {error}")
 
 
 def extract_sites(
@@ -225,50 +253,66 @@ def extract_sites(
         )
         rows = connection.execute(
             """
-            SELECT s.website_url, s.content_key, x.extraction_key
+            SELECT s.website_url, s.content_key, x.extraction_key, x.error
             FROM site_crawls AS s LEFT JOIN extractions AS x USING (website_url)
             WHERE list_contains($urls, s.website_url) AND s.status = 'ok'
             """,
             {"urls": urls},
         ).fetchall()
     pending = []
-    for website_url, content_key, stored_key in rows:
+    for website_url, content_key, stored_key, stored_error in rows:
         key = extraction_key(content_key or "", extractor.name, keys)
-        if key == stored_key:
+        if key == stored_key and stored_error is None:
             summary.unchanged += 1
         else:
             pending.append((website_url, key))
-    for batch in _batches(pending, EXTRACT_BATCH_SIZE):
-        with warehouse.connect() as connection:
-            pages_by_site = load_pages(connection, [url for url, _ in batch])
-        results = []
-        for website_url, key in batch:
-            try:
-                pages = list(pages_by_site[website_url].values())
-                extraction = extractor.extract(website_url, pages, keys)
-            except Exception as error:  # one site's bad pages must not stop the others
-                extraction = Extraction(
-                    problems=[f"extractor error: {type(error).__name__}: {error}"]
+    # Extraction (an LLM call, say) happens outside any transaction; each batch is written
+    # in one short transaction, so a run killed half way keeps what it finished.
+    with ThreadPoolExecutor(max_workers=max(1, extractor.concurrency)) as pool:
+        for batch in _batches(pending, EXTRACT_BATCH_SIZE):
+            with warehouse.connect() as connection:
+                pages_by_site = load_pages(connection, [url for url, _ in batch])
+            extractions = pool.map(
+                _extract_one,
+                repeat(extractor),
+                [url for url, _ in batch],
+                [list(pages_by_site[url].values()) for url, _ in batch],
+                repeat(keys),
+            )
+            results = []
+            for (website_url, key), extraction in zip(batch, extractions, strict=True):
+                summary.add(extraction)
+                results.append(_extraction_row(website_url, key, extractor.name, extraction))
+            with warehouse.transaction() as connection:
+                insert_rows(
+                    connection,
+                    "extractions",
+                    results,
+                    columns=EXTRACTION_COLUMNS,
+                    conflict="ON CONFLICT (website_url) DO UPDATE SET "
+                    + ", ".join(f"{c} = excluded.{c}" for c in EXTRACTION_COLUMNS[1:]),
                 )
-            summary.extracted += 1
-            summary.values_found += len(extraction.data)
-            summary.problems.update(problem.split(":")[0] for problem in extraction.problems)
-            results.append(
-                [website_url, key, extractor.name, datetime.now(UTC), extraction.to_json()]
-            )
-        with warehouse.transaction() as connection:
-            insert_rows(
-                connection,
-                "extractions",
-                results,
-                conflict="ON CONFLICT (website_url) DO UPDATE SET extraction_key = "
-                "excluded.extraction_key, extractor = excluded.extractor, "
-                "extracted_at = excluded.extracted_at, result = excluded.result",
-            )
         if on_done is not None:
             for website_url, _ in batch:
                 on_done(website_url)
     return summary
+
+
+EXTRACTION_COLUMNS = (
+    "website_url", "extraction_key", "extractor", "extracted_at", "result", "error",
+    "llm_calls", "prompt_tokens", "completion_tokens", "cost_usd",
+)  # fmt: skip
+
+
+def _extraction_row(
+    website_url: str, key: str, extractor_name: str, extraction: Extraction
+) -> list[object]:
+    usage = extraction.usage
+    return [
+        website_url, key, extractor_name, datetime.now(UTC), extraction.to_json(),
+        extraction.error, usage.calls, usage.prompt_tokens, usage.completion_tokens,
+        usage.cost_usd,
+    ]  # fmt: skip
 
 
 def _batches(items: Sequence[T], size: int) -> Iterator[list[T]]:
@@ -349,6 +393,8 @@ def _apply_one(
     if stored is None:
         return _record_outcome(connection, customer, "failed", "pages not extracted yet", run_id)
     extraction = Extraction.from_json(stored[0])
+    if extraction.error:
+        return _record_outcome(connection, customer, "failed", extraction.error, run_id)
     if not any(extraction.data.get(k) is not None for k in keys):
         detail = "; ".join(extraction.problems[:2])
         reason = "no data points found on the site" + (f" ({detail})" if detail else "")
@@ -356,10 +402,16 @@ def _apply_one(
     if balance(connection) <= 0:
         return _record_outcome(connection, customer, "skipped", "out of credits", run_id)
     enrichment_id = uuid.uuid4().hex
+    usage = extraction.usage
     connection.execute(
-        "INSERT INTO enrichments VALUES (?, ?, ?, 'enriched', NULL, ?, ?, ?, 1, now())",
-        [enrichment_id, customer.customer_id, run_id, customer.website_url, extractor_name, key],
-    )
+        "INSERT INTO enrichments (enrichment_id, customer_id, run_id, status, website_url, "
+        "extractor, extraction_key, credits_charged, created_at, prompt_tokens, "
+        "completion_tokens, cost_usd) VALUES (?, ?, ?, 'enriched', ?, ?, ?, 1, now(), ?, ?, ?)",
+        [
+            enrichment_id, customer.customer_id, run_id, customer.website_url, extractor_name,
+            key, usage.prompt_tokens, usage.completion_tokens, usage.cost_usd,
+        ],
+    )  # fmt: skip
     insert_rows(
         connection,
         "enrichment_values",

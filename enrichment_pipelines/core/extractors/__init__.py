@@ -1,15 +1,16 @@
 """Extractors turn a crawled site into data points with evidence and confidence.
 
-Every extractor returns an `Extraction` whose values have already passed the data point
-registry's validation: an invalid value is recorded as a problem and left unknown (None).
+Every extractor returns an `Extraction` whose values have passed the data point registry's
+validation (an invalid value is recorded as a problem and left unknown) and whose evidence has
+passed `verify_evidence`: a value stays only if its quote really occurs on the page it cites.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
@@ -24,11 +25,25 @@ class Evidence:
 
 
 @dataclass
+class Usage:
+    """What an extraction cost: LLM calls and tokens (zero for the offline extractor)."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass
 class Extraction:
     data: dict[str, Value] = field(default_factory=dict)
     evidence: dict[str, Evidence] = field(default_factory=dict)
     confidence: dict[str, float] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    # Set when the extraction could not be made (e.g. the LLM was unreachable): such a result
+    # is not reused, so the next run tries again.
+    error: str | None = None
 
     def set(self, key: str, value: object, evidence: Evidence, confidence: float) -> None:
         """Record a value for `key` after validating it against the registry."""
@@ -41,6 +56,16 @@ class Extraction:
         self.evidence[key] = Evidence(evidence.url, evidence.quote[:300])
         self.confidence[key] = round(max(0.0, min(1.0, confidence)), 2)
 
+    def drop(self, key: str, problem: str | None = None) -> None:
+        for store in (self.data, self.evidence, self.confidence):
+            store.pop(key, None)
+        if problem:
+            self.problems.append(problem)
+
+    def keep_only(self, keys: Sequence[str]) -> None:
+        for key in [key for key in self.data if key not in keys]:
+            self.drop(key)
+
     def to_json(self) -> str:
         return json.dumps(
             {
@@ -48,6 +73,8 @@ class Extraction:
                 "evidence": {key: asdict(ev) for key, ev in self.evidence.items()},
                 "confidence": self.confidence,
                 "problems": self.problems,
+                "usage": asdict(self.usage),
+                "error": self.error,
             },
             sort_keys=True,
         )
@@ -60,14 +87,63 @@ class Extraction:
             evidence={key: Evidence(**ev) for key, ev in document["evidence"].items()},
             confidence=document["confidence"],
             problems=document.get("problems", []),
+            usage=Usage(**document.get("usage", {})),
+            error=document.get("error"),
         )
 
 
 class Extractor(Protocol):
     """Anything that reads a site's pages and returns data points."""
 
-    name: str  # identifies the extractor and its version; part of the extraction cache key
+    # Identifies the extractor, its version, and for an LLM its model and prompt version: part
+    # of the extraction cache key, so changing any of them extracts again.
+    name: str
+    concurrency: int  # sites extracted at once
 
     def extract(self, website_url: str, pages: Sequence[Page], keys: Sequence[str]) -> Extraction:
         """Extract the data points in `keys` from `pages`; unknown values are left out."""
         ...
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _structured_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _structured_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _structured_strings(item)
+    elif value is not None and not isinstance(value, bool):
+        yield str(value)
+
+
+def page_sources(page: Page) -> str:
+    """Everything on a page a quote may come from: its visible text, title, meta tags and
+    structured data values (whitespace squashed, as quotes are compared)."""
+    parts = [page.title or "", page.text, *page.meta.values()]
+    parts += _structured_strings(page.structured_data)
+    return "\n".join(_squash(part) for part in parts if part)
+
+
+def verify_evidence(extraction: Extraction, pages: Sequence[Page]) -> None:
+    """Drop every value whose quote does not occur verbatim on the page it cites.
+
+    A quote found on another page of the site is kept with its URL corrected; a quote found
+    nowhere is the mark of an invented value, and the value becomes unknown."""
+    sources = {page.final_url or page.url: page_sources(page) for page in pages if not page.error}
+    sources.update({page.url: page_sources(page) for page in pages if not page.error})
+    for key, evidence in list(extraction.evidence.items()):
+        quote = _squash(evidence.quote).removesuffix("…")
+        if not quote:
+            extraction.drop(key, f"{key}: no quote given")
+            continue
+        if quote in sources.get(evidence.url, ""):
+            continue
+        found = next((url for url, text in sources.items() if quote in text), None)
+        if found is None:
+            extraction.drop(key, f"{key}: quote not found on the site")
+        else:
+            extraction.evidence[key] = Evidence(found, evidence.quote)

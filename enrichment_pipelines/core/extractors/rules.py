@@ -17,7 +17,7 @@ from typing import Any
 from enrichment_pipelines.core import geography
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.datapoints import employee_range
-from enrichment_pipelines.core.extractors import Evidence, Extraction
+from enrichment_pipelines.core.extractors import Evidence, Extraction, verify_evidence
 from enrichment_pipelines.core.taxonomy import Taxonomy, load_taxonomy
 
 _ORG_TYPES = {"organization", "corporation", "localbusiness", "onlinebusiness", "ngo"}
@@ -151,14 +151,65 @@ def _organisation(pages: Sequence[Page]) -> tuple[Page, dict[str, Any]] | None:
     return None
 
 
-def _ld_evidence(page: Page, field_name: str, value: object) -> Evidence:
-    return Evidence(page.final_url or page.url, f'JSON-LD {field_name}: "{value}"')
+def _ld_evidence(page: Page, value: object) -> Evidence:
+    """Evidence from structured data: the value itself, as the page's markup states it."""
+    return Evidence(page.final_url or page.url, str(value))
+
+
+def structured_facts(pages: Sequence[Page], keys: Sequence[str]) -> Extraction:
+    """The data points a site states in structured data (JSON-LD, microdata): description,
+    head count, address. Read before any text, and given to an LLM as settled."""
+    facts = Extraction()
+    _ld_value_proposition(pages, facts)
+    _ld_employees(pages, facts)
+    _ld_location(pages, facts)
+    facts.keep_only(keys)
+    return facts
+
+
+def _ld_value_proposition(pages: Sequence[Page], out: Extraction) -> bool:
+    org = _organisation(pages)
+    if org and isinstance(org[1].get("description"), str) and org[1]["description"].strip():
+        text = org[1]["description"]
+        out.set("value_proposition", _shorten(text), _ld_evidence(org[0], text), 0.9)
+        return True
+    return False
+
+
+def _ld_employees(pages: Sequence[Page], out: Extraction) -> bool:
+    org = _organisation(pages)
+    raw = org[1].get("numberOfEmployees") if org else None
+    if org and (count := _ld_employee_count(raw)):
+        quote = raw if not isinstance(raw, dict) else count
+        out.set("employee_count", employee_range(count), _ld_evidence(org[0], quote), 0.9)
+        return True
+    return False
+
+
+def _ld_location(pages: Sequence[Page], out: Extraction) -> bool:
+    org = _organisation(pages)
+    address = org[1].get("address") if org else None
+    if isinstance(address, list) and address:
+        address = address[0]
+    if not org or not isinstance(address, dict):
+        return False
+    city_name = address.get("addressLocality")
+    country = address.get("addressCountry")
+    if isinstance(country, dict):
+        country = country.get("name")
+    code = geography.country_code(str(country)) if country else None
+    if isinstance(city_name, str) and city_name.strip():
+        out.set("location_city", city_name.strip(), _ld_evidence(org[0], city_name), 0.9)
+    if code:
+        out.set("location_country_code", code, _ld_evidence(org[0], country), 0.9)
+    return bool(out.data.get("location_city") or code)
 
 
 class RulesExtractor:
     """Offline, deterministic extraction from structured data and text cues."""
 
-    name = "rules-v1"
+    name = "rules-v2"
+    concurrency = 1  # CPU-bound: threads would only contend for the GIL
 
     def __init__(self, taxonomy: Taxonomy | None = None) -> None:
         self.taxonomy = taxonomy or load_taxonomy()
@@ -194,19 +245,12 @@ class RulesExtractor:
         for step in dict.fromkeys(steps.values()):
             step(readable, result)
         self._growth_type(readable, result)
-        wanted = set(keys)
-        for store in (result.data, result.evidence, result.confidence):
-            for key in [key for key in store if key not in wanted]:
-                del store[key]
+        result.keep_only(keys)
+        verify_evidence(result, readable)
         return result
 
     def _value_proposition(self, pages: Sequence[Page], out: Extraction) -> None:
-        org = _organisation(pages)
-        if org and isinstance(org[1].get("description"), str):
-            text = org[1]["description"]
-            out.set(
-                "value_proposition", _shorten(text), _ld_evidence(org[0], "description", text), 0.9
-            )
+        if _ld_value_proposition(pages, out):
             return
         for page in pages:
             for key in ("description", "og:description", "twitter:description"):
@@ -284,11 +328,7 @@ class RulesExtractor:
             out.set("growth_type", "sales-led", _evidence(sales[0]), 0.7)
 
     def _employees(self, pages: Sequence[Page], out: Extraction) -> None:
-        org = _organisation(pages)
-        if org and (count := _ld_employee_count(org[1].get("numberOfEmployees"))):
-            label = employee_range(count)
-            evidence = _ld_evidence(org[0], "numberOfEmployees", count)
-            out.set("employee_count", label, evidence, 0.9)
+        if _ld_employees(pages, out):
             return
         for page in pages:
             for sentence in _sentences(page.text):
@@ -303,24 +343,8 @@ class RulesExtractor:
                         return
 
     def _location(self, pages: Sequence[Page], out: Extraction) -> None:
-        org = _organisation(pages)
-        address = org[1].get("address") if org else None
-        if isinstance(address, list) and address:
-            address = address[0]
-        if org and isinstance(address, dict):
-            city_name = address.get("addressLocality")
-            country = address.get("addressCountry")
-            if isinstance(country, dict):
-                country = country.get("name")
-            code = geography.country_code(str(country)) if country else None
-            if isinstance(city_name, str) and city_name.strip():
-                evidence = _ld_evidence(org[0], "addressLocality", city_name)
-                out.set("location_city", city_name.strip(), evidence, 0.9)
-            if code:
-                evidence = _ld_evidence(org[0], "addressCountry", country)
-                out.set("location_country_code", code, evidence, 0.9)
-            if out.data.get("location_city") or code:
-                return
+        if _ld_location(pages, out):
+            return
         ordered = sorted(pages, key=lambda p: p.kind not in ("about", "contact", "legal"))
         for page in ordered:
             for sentence in _sentences(page.text):
