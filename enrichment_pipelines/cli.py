@@ -158,11 +158,27 @@ def status(as_json: bool) -> None:
 
 @main.command()
 @click.argument("urls", nargs=-1, required=True)
-def extract(urls: tuple[str, ...]) -> None:
+@click.option("--llm", "use_llm", is_flag=True,
+              help="Use the LLM extractor (needs OPENAI_API_KEY; OPENAI_BASE_URL, "
+                   "ENRICH_LLM_MODEL) instead of the offline one.")  # fmt: skip
+def extract(urls: tuple[str, ...], use_llm: bool) -> None:
     """Read websites and print one JSON object per site (no warehouse, no API key)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from enrichment_pipelines.core.crawl import CrawlOptions
+    from enrichment_pipelines.core.enrichment import extract_one
+    from enrichment_pipelines.core.extractors import Extractor
+    from enrichment_pipelines.core.extractors.llm import LLMExtractor, llm_options_from_env
     from enrichment_pipelines.core.extractors.rules import RulesExtractor
 
+    extractor: Extractor = RulesExtractor()
+    if use_llm:
+        options = llm_options_from_env()
+        if options is None:
+            raise click.UsageError(
+                "--llm needs OPENAI_API_KEY (and OPENAI_BASE_URL for a server other than OpenAI)"
+            )
+        extractor = LLMExtractor(options)
     allowed = allowed_private_networks()
     normalised: dict[str, str] = {}
     results: dict[str, dict[str, Any]] = {}
@@ -171,12 +187,13 @@ def extract(urls: tuple[str, ...]) -> None:
             normalised[url] = normalise_website(url, allowed_networks=allowed).url
         except WebsiteError as error:
             results[url] = _extract_result(url, "skipped", str(error))
+    show_progress = len(normalised) > 1
     done = 0
 
     def progress(_crawl: object) -> None:
         nonlocal done
         done += 1
-        if len(normalised) > 1:
+        if show_progress:
             err.print(f"crawled {done}/{len(normalised)}", end="\r")
 
     crawls = {
@@ -185,19 +202,27 @@ def extract(urls: tuple[str, ...]) -> None:
             list(normalised.values()), CrawlOptions(allowed_networks=allowed), progress
         )
     }
-    extractor = RulesExtractor()
+    readable = sorted({site for site, crawl in crawls.items() if crawl.status == "ok"})
+    with ThreadPoolExecutor(max_workers=max(1, extractor.concurrency)) as pool:
+        extractions = {}
+        pending = pool.map(
+            lambda site: extract_one(extractor, site, crawls[site].pages, DATA_POINT_KEYS),
+            readable,
+        )
+        for count, (site, extraction) in enumerate(zip(readable, pending, strict=True), 1):
+            extractions[site] = extraction
+            if show_progress:
+                err.print(f"extracted {count}/{len(readable)}", end="\r")
     for url, website_url in normalised.items():
         crawl = crawls[website_url]
         if crawl.status != "ok":
             results[url] = _extract_result(website_url, "failed", crawl.reason)
             continue
-        extraction = extractor.extract(website_url, crawl.pages, DATA_POINT_KEYS)
+        extraction = extractions[website_url]
         found = any(value is not None for value in extraction.data.values())
+        reason = extraction.error or (None if found else "no data points found on the site")
         results[url] = _extract_result(
-            website_url,
-            "enriched" if found else "failed",
-            None if found else "no data points found on the site",
-            extraction,
+            website_url, "enriched" if found else "failed", reason, extraction
         )
     for url in urls:
         click.echo(json.dumps(results[url], ensure_ascii=False))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
 from enrichment_pipelines.assets import ENRICHMENT_ASSETS
+from enrichment_pipelines.core.extractors.llm import DEFAULT_LLM_MODEL
 from enrichment_pipelines.resources import (
     EnrichmentRunResource,
     ExtractorResource,
@@ -19,11 +22,20 @@ enrich_customers_job = dg.define_asset_job(
 )
 
 
+def _from_env(name: str) -> dg.EnvVar | None:
+    """The variable, read at run time (so secrets stay out of stored config), when it is set."""
+    return dg.EnvVar(name) if os.environ.get(name) else None
+
+
 def default_resources() -> dict[str, dg.ConfigurableResource]:
     return {
         "warehouse": WarehouseResource(),
         "web": WebClientResource(),
-        "extractor": ExtractorResource(),
+        "extractor": ExtractorResource(
+            openai_api_key=_from_env("OPENAI_API_KEY"),
+            openai_base_url=_from_env("OPENAI_BASE_URL"),
+            llm_model=_from_env("ENRICH_LLM_MODEL") or DEFAULT_LLM_MODEL,
+        ),
         "enrichment_run": EnrichmentRunResource(),
     }
 

@@ -67,3 +67,30 @@ def test_extract_refuses_loopback_by_default(
     [line] = [json.loads(text) for text in result.stdout.splitlines()]
     assert line["status"] == "skipped"
     assert "private" in line["reason"]
+
+
+def test_extract_with_llm_uses_the_configured_endpoint(
+    demo_sites: DemoSites, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from enrichment_pipelines.demo.llm_server import LocalLLMServer
+
+    monkeypatch.setenv("ENRICH_ALLOW_PRIVATE_NETWORKS", "1")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    good = [c for c in demo_sites.companies if c.fault is None][:3]
+    urls = [demo_sites.website(company) for company in good]
+    refused = CliRunner().invoke(main, ["extract", "--llm", urls[0]])
+    assert refused.exit_code == 2 and "--llm needs OPENAI_API_KEY" in refused.output
+
+    with LocalLLMServer() as llm:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        monkeypatch.setenv("OPENAI_BASE_URL", llm.url)
+        monkeypatch.setenv("ENRICH_LLM_MODEL", "local-model")
+        result = CliRunner().invoke(main, ["extract", "--llm", *urls])
+        offline = CliRunner().invoke(main, ["extract", urls[0]])
+        assert len(llm.requests) == 3  # one call per site; none without --llm
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["status"] for line in lines] == ["enriched"] * 3
+    assert {request["model"] for request in llm.requests} == {"local-model"}
+    assert "extracted 3/3" in result.stderr  # progress for many URLs goes to stderr
+    assert json.loads(offline.stdout)["data"] == lines[0]["data"]

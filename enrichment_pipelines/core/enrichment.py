@@ -229,9 +229,10 @@ class ExtractSummary:
             self.problems[extraction.error.split(":")[0]] += 1
 
 
-def _extract_one(
+def extract_one(
     extractor: Extractor, website_url: str, pages: Sequence[Page], keys: Sequence[str]
 ) -> Extraction:
+    """`extractor.extract`, with any exception it raises made the site's error."""
     try:
         return extractor.extract(website_url, pages, keys)
     except Exception as error:  # one site's bad pages must not stop the others
@@ -273,7 +274,7 @@ def extract_sites(
             with warehouse.connect() as connection:
                 pages_by_site = load_pages(connection, [url for url, _ in batch])
             extractions = pool.map(
-                _extract_one,
+                extract_one,
                 repeat(extractor),
                 [url for url, _ in batch],
                 [list(pages_by_site[url].values()) for url, _ in batch],

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 
@@ -41,15 +41,67 @@ def site_address(index: int) -> str:
     return f"127.0.{1 + index // 250}.{1 + index % 250}"
 
 
-class SiteServer:
-    """Serve `sites` on loopback; use as a context manager or call start()/stop()."""
+class LoopbackServer:
+    """An ASGI app served by uvicorn from a daemon thread, on sockets the subclass binds.
+
+    Use as a context manager or call start()/stop()."""
+
+    port = 0
+    _server: uvicorn.Server | None = None
+    _thread: threading.Thread | None = None
+
+    async def _app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        raise NotImplementedError
+
+    def _bind(self) -> list[socket.socket]:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        sockets = self._bind()
+        config = uvicorn.Config(
+            self._app,
+            interface="asgi3",
+            log_level="error",
+            access_log=False,
+            lifespan="off",
+            timeout_keep_alive=5,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": sockets}, daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"the local {type(self).__name__} did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+        self._server = self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class SiteServer(LoopbackServer):
+    """Serve `sites` on loopback, each site at its own address, all on one port."""
 
     def __init__(self, sites: SiteMap, extra_addresses: tuple[str, ...] = ()) -> None:
         self.sites = sites
         self.addresses = tuple(dict.fromkeys([*sites, *extra_addresses]))
-        self.port = 0
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
 
     def url(self, address: str, path: str = "") -> str:
         return f"http://{address}:{self.port}{path}"
@@ -97,42 +149,3 @@ class SiteServer:
                 for sock in sockets:
                     sock.close()
         raise RuntimeError("could not find a port free on every site address")
-
-    def start(self) -> SiteServer:
-        sockets = self._bind()
-        config = uvicorn.Config(
-            self._app,
-            interface="asgi3",
-            log_level="error",
-            access_log=False,
-            lifespan="off",
-            timeout_keep_alive=5,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": sockets}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 30
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the local site server did not start")
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
-
-    def __enter__(self) -> SiteServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
