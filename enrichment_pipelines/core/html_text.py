@@ -23,6 +23,7 @@ _DROP = (
     " | //canvas | //iframe | //nav | //*[@hidden] | //*[@aria-hidden='true']"
     " | //*[contains(translate(@style, ' ', ''), 'display:none')]"
     " | //*[contains(translate(@style, ' ', ''), 'visibility:hidden')]"
+    " | //*[re:test(translate(@style, ' ', ''), 'font-size:(0|1px|0\\.)', 'i')]"
     " | //*[re:test(concat(@id, ' ', @class), 'cookie|consent|gdpr', 'i')]"
 )
 _BLOCK = frozenset(

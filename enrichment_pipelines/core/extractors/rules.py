@@ -23,34 +23,81 @@ from enrichment_pipelines.core.taxonomy import Taxonomy, load_taxonomy
 _ORG_TYPES = {"organization", "corporation", "localbusiness", "onlinebusiness", "ngo"}
 
 _FREE_TRIAL = (
-    r"free trial", r"try (it )?(for )?free", r"start (your )?free", r"\d+[- ]day (free )?trial",
-    r"free plan", r"free forever", r"get started for free", r"free tier",
-    r"no credit card required",
+    r"free trial", r"try (it |us |\w+ )?(\w+ )?(for )?free", r"start (your |a )?free",
+    r"\d+[- ]day (free )?trial", r"free (plan|tier|version|edition|account|credits)",
+    r"free forever", r"(get started|start|sign up|install|stream|start learning) (for )?free",
+    r"no credit card (required|needed)", r"\bis free (for|until)", r"\bfree (for|until) ",
+    r"(first|1st) (month|issue|box|order|lesson) (is )?free", r"(issue|month) free\b",
+    r"\bfree with\b", r"(retailers|users|teams) sign up free",
 )  # fmt: skip
 _CONTACT_SALES = (
-    r"contact (our )?sales", r"talk to (our )?sales", r"(book|request|schedule|get) a (live )?demo",
-    r"talk to an expert", r"speak (to|with) (our )?sales", r"get a quote",
+    r"contact (our )?sales", r"talk to (our )?sales", r"(book|request|schedule|get|ask for) a "
+    r"(live |free |personal )?demo", r"talk to an? (expert|specialist)",
+    r"speak (to|with) (our )?sales",
+    r"(get|request) (a |an )?(instant |free )?(quote|bid|proposal|site assessment|audit|"
+    r"seo audit|free seo audit)", r"for (a|an instant) quote", r"(book|schedule) a call",
+    r"talk to our (sales |logistics |\w+ )?(team|experts?)", r"sales (team|engineers)",
 )  # fmt: skip
-_SELF_SERVE = (r"sign up", r"create (a free |an |your )?account", r"get started", r"start now")
+_SELF_SERVE = (
+    r"sign up", r"create (a free |an |your )?account", r"get started", r"start now",
+    r"download the app", r"install (it )?free", r"free (plan|forever|tier)", r"start (your )?free",
+)  # fmt: skip
 _SOFTWARE = (
-    r"software", r"platform", r"\bapp\b", r"\bapi\b", r"saas", r"cloud-based", r"dashboard",
-    r"integrat(es|ions) with", r"log ?in", r"per (user|seat)", r"workspace",
+    r"software", r"platform", r"\bapps?\b", r"\bapi\b", r"saas", r"cloud", r"dashboard",
+    r"integrat(es|ions?) with", r"log ?in", r"per (user|seat|agent)", r"workspace",
+    r"works with", r"automat(e|ion)", r"\bios\b|android", r"in the browser|from the browser",
 )  # fmt: skip
-_SUBSCRIPTION = (r"/ ?mo(nth)?\b", r"per month", r"per (user|seat)", r"billed (annually|monthly)",
-                 r"subscription", r"monthly plan")  # fmt: skip
+_SUBSCRIPTION = (
+    r"/ ?mo(nth)?\b", r"per month", r"a month\b", r"per (user|seat|agent|unit|employee)",
+    r"billed (annually|monthly)", r"subscription", r"monthly plan", r"plans? from",
+    r"pay as you go", r"free (trial|plan|tier|forever)", r"\d+[- ]day (free )?trial",
+    r"try \w+( \w+)? free", r"upgrade to", r"sign up", r"create (a free |an |your )?account",
+)  # fmt: skip
 _NOT_SOFTWARE = (
-    r"add to cart", r"free shipping", r"our (clinic|restaurant|hotel|firm|factory|farm|school)",
-    r"law firm", r"we manufacture", r"book a table", r"our menu", r"our practice",
+    r"add to cart", r"free shipping", r"shop now", r"our (clinic|restaurant|hotel|firm|factory|"
+    r"farm|school|studio|kitchen|workshop|practice|newsroom|shop|stores?)\b", r"law firm",
+    r"we manufacture", r"(designs?|develops?|builds?) and (manufactures|builds|assembles|installs)",
+    r"manufactur(es|er|ing)", r"book a table", r"our menu", r"book (an appointment|your stay)",
+    r"\b(agency|consultancy|consultants|lawyers|recruiters|contractor)\b", r"marketplace",
+    r"\bdonat(e|ion)", r"charity|non-profit|nonprofit|volunteer", r"university|students",
+    r"journalism|magazine|print", r"tickets", r"\bhotel\b", r"insurance", r"mortgage|lender",
+    r"etf|portfolio|invest", r"utility|drinking water", r"game studio|games? for",
+    r"biotech|clinical", r"government agency|public services", r"installs?\b|installation",
+    r"freight|shipment", r"bakery|bread|coffee|food", r"walk in", r"open source",
+    r"outsourcing", r"workshops", r"festival", r"bespoke",
 )  # fmt: skip
 _B2B = (
-    r"for (teams|businesses|companies|enterprises|organizations|organisations|agencies)",
-    r"your (team|business|company|customers|clients|organization|organisation)", r"\bb2b\b",
-    r"(small|growing|mid-sized|large) businesses", r"\bsmbs?\b", r"book a demo",
+    r"for (teams|businesses|companies|enterprises|organizations|organisations|agencies|brands|"
+    r"retailers|employers|landlords|manufacturers|startups|founders|hospitals|clinics|fleets|"
+    r"game studios|restaurants|salons|dentists|dental practices|farmers|marketers|developers)",
+    r"your (team|business|company|customers|clients|organization|organisation|store|fleet|"
+    r"practice|employees|project|event)", r"\bb2b\b", r"\bsmbs?\b",
+    r"(small|growing|mid-sized|large|ambitious|technology|tech) (businesses|companies)",
+    r"(book|request|schedule) a (live )?demo", r"contact sales|talk to sales",
+    r"per (user|seat|agent|employee|unit|location)", r"\b(wholesale|enterprise|b2b)\b",
+    r"(importers|exporters|startups|scale-ups|brands|manufacturers|agencies|employers|"
+    r"companies|businesses|retailers) (use|trust|choose|rely)", r"trusted by",
+    r"(used|loved) by [\d,]+ (companies|businesses|teams)", r"request a (quote|bid|proposal)",
+    r"(industrial|commercial) ", r"\bteams\b", r"for (security|support|sales|hr|it) teams",
+    r"startups and scale-ups", r"sales engineers",
 )  # fmt: skip
 _B2C = (
-    r"for (you|your family|everyone|individuals|families|kids|parents|home)", r"add to cart",
-    r"free shipping", r"\bshop now\b", r"your (home|family|kids|skin|body|pet)", r"\bb2c\b",
-    r"(our|happy) (shoppers|guests|patients|members)", r"download (the|our) app",
+    r"for (you|your family|everyone|individuals|families|kids|parents|home|runners|"
+    r"gardeners|travellers|travelers|gamers|readers|listeners)", r"add to cart",
+    r"free shipping", r"\bshop now\b", r"your (home|family|kids|skin|body|pet|dog|cat|"
+    r"next trip|stay|mornings|life|new home)", r"\bb2c\b",
+    r"(our|happy) (shoppers|guests|patients|members|customers)", r"download the app",
+    r"book a table", r"book (an appointment|your stay)", r"new patients", r"\bpatients\b",
+    r"tickets", r"\bstudents\b", r"subscribe (for|and)", r"\bfans\b",
+    r"(travellers|travelers|families|parents|runners|home brewers|shoppers)\b",
+    r"apply now", r"admissions", r"(cancel|order) anytime", r"\bwalk in\b",
+    r"mobile deals", r"capital at risk", r"(loved by|happy) (parents|dogs|customers)",
+    r"for the whole family", r"wishlist", r"bills? online", r"for gardeners",
+)  # fmt: skip
+_B2B2C = (
+    r"\bb2b2c\b", r"businesses and their (customers|consumers)",
+    r"(companies|employers) offer their (employees|customers)", r"makers sell",
+    r"sellers? .{0,40} to (shoppers|buyers)",
 )  # fmt: skip
 _ENTERPRISE = (
     r"enterprise", r"fortune 500", r"\bsso\b", r"\bsaml\b", r"\bsla\b", r"dedicated account",
@@ -94,9 +141,22 @@ _EMPLOYEES = re.compile(
     re.IGNORECASE,
 )
 _TEAM_OF = re.compile(r"team of (?:over |more than |about |around )?(\d{1,3}(?:,\d{3})*|\d+)", re.I)
-_LOCATION = re.compile(
-    r"(?:headquartered|head office|headquarters|based|hq|located|offices?)\s*(?:is |are )?"
-    r"(?:in|:)\s+([A-Z][\w'.\- ]{1,40}?),\s*([A-Z][\w.\- ]{1,40}?)(?=[.,;)\n]|$| and | with )",
+_HQ_CUES = re.compile(
+    r"headquarter|\bhq\b|head office|registered office|based in|legal home|founded in|"
+    r"located in|our (office|studio|kitchen|factory)|©|\b(gmbh|ltd|llc|inc|sas|b\.v|s\.r\.o|ab|ag|"
+    r"n\.v|lda|aps|llp)\b",
+    re.IGNORECASE,
+)
+_BRANCH_CUES = re.compile(
+    r"(european|regional|branch|sales|satellite|other|us|uk|international) offices?|"
+    r"also in|subsidiar",
+    re.IGNORECASE,
+)
+# Separators in addresses and footers: commas, middle dots, pipes, dashes between spaces.
+_ADDRESS_PARTS = re.compile(r"\s*(?:,|·|\||•|\s[–—-]\s|;|\(|\))\s*")
+_CITY_AFTER_CUE = re.compile(
+    r"(?:headquartered|based|located|offices?|hq|head office)\s+(?:is\s+|are\s+)?(?:in|at|:)\s+"
+    r"((?:[A-Z][\w'.\-]+\s?){1,3})"
 )
 
 
@@ -105,6 +165,58 @@ class _Hit:
     page: Page
     sentence: str
     pattern: str
+
+
+def _words(part: str) -> list[str]:
+    """A part of an address without its postcodes, numbers and street words."""
+    words = (word.strip(".,;:!?\"'") for word in part.split())
+    return [word for word in words if word and not any(ch.isdigit() for ch in word)]
+
+
+def _places(sentence: str) -> list[tuple[str, str]]:
+    """(city, country code) pairs written as "City, Country" or "City, State": the city part
+    may carry a postcode ("1060 Wien, Österreich", "Austin, TX 78701, USA")."""
+    parts = [part for part in _ADDRESS_PARTS.split(sentence) if part]
+    found: list[tuple[str, str]] = []
+    for index in range(len(parts) - 1):
+        city_words, after = _words(parts[index]), _words(parts[index + 1])
+        # "CA" may be California or Canada, "DE" Delaware or Germany: the city decides.
+        codes = []
+        for size in (3, 2, 1):
+            if len(after) >= size:
+                name = " ".join(after[:size])
+                codes += [geography.region_country(name), geography.country_code(name)]
+        for code in dict.fromkeys(code for code in codes if code):
+            written = next(
+                (
+                    " ".join(city_words[-size:])
+                    for size in (3, 2, 1)
+                    if len(city_words) >= size
+                    and geography.city(" ".join(city_words[-size:]), code)
+                ),
+                None,
+            )
+            if written:
+                found.append((written, code))
+                break
+    if not found:  # "based in Seattle": a known city after a location cue, its own country
+        for match in _CITY_AFTER_CUE.finditer(sentence):
+            words = match.group(1).split()
+            for size in range(len(words), 0, -1):
+                written = " ".join(words[:size]).rstrip(".,")
+                if known := geography.city(written):
+                    found.append((written, known[1]))
+                    break
+    return found
+
+
+def _hq_rank(sentence: str) -> int:
+    rank = 2 if _HQ_CUES.search(sentence) else 0
+    if "headquarter" in sentence.lower() or "hq" in sentence.lower().split():
+        rank += 1
+    if _BRANCH_CUES.search(sentence):
+        rank -= 3
+    return rank
 
 
 def _sentences(text: str) -> list[str]:
@@ -290,20 +402,26 @@ class RulesExtractor:
 
     def _target_market(self, pages: Sequence[Page], out: Extraction) -> None:
         b2b, b2c = _find(pages, _B2B), _find(pages, _B2C)
-        explicit = _find(pages, (r"\bb2b2c\b", r"businesses and their (customers|consumers)"))
+        explicit = _find(pages, _B2B2C)
         if explicit:
-            out.set("target_market", "B2B2C", _evidence(explicit[0]), 0.8)
-        elif len(b2b) >= 2 and len(b2b) >= 2 * len(b2c):
-            out.set("target_market", "B2B", _evidence(b2b[0]), 0.6 + min(0.3, len(b2b) / 20))
-        elif len(b2c) >= 2 and len(b2c) >= 2 * len(b2b):
-            out.set("target_market", "B2C", _evidence(b2c[0]), 0.6 + min(0.3, len(b2c) / 20))
+            out.set("target_market", "B2B2C", _evidence(explicit[0]), 0.7)
+        elif b2b and len(b2b) >= 2 * len(b2c):
+            out.set("target_market", "B2B", _evidence(b2b[0]), 0.55 + min(0.35, len(b2b) / 15))
+        elif b2c and len(b2c) >= 2 * len(b2b):
+            out.set("target_market", "B2C", _evidence(b2c[0]), 0.55 + min(0.35, len(b2c) / 15))
 
     def _is_saas(self, pages: Sequence[Page], out: Extraction) -> None:
         software, subscription = _find(pages, _SOFTWARE), _find(pages, _SUBSCRIPTION)
-        if len(software) >= 2 and subscription:
-            out.set("is_saas", True, _evidence(subscription[0]), 0.8)
-        elif not software and (physical := _find(pages, _NOT_SOFTWARE)):
-            out.set("is_saas", False, _evidence(physical[0]), 0.7)
+        physical = _find(pages, _NOT_SOFTWARE)
+        sales = _find(pages, _CONTACT_SALES)
+        strong = [hit for hit in software if re.search(r"software|saas|platform|\bapps?\b|api",
+                                                       hit.pattern)]  # fmt: skip
+        if strong and subscription and len(software) >= len(physical):
+            out.set("is_saas", True, _evidence(subscription[0]), 0.75)
+        elif len(strong) >= 2 and sales and len(software) > len(physical):
+            out.set("is_saas", True, _evidence(strong[0]), 0.6)
+        elif physical and len(physical) > len(strong):
+            out.set("is_saas", False, _evidence(physical[0]), 0.65)
 
     def _free_trial(self, pages: Sequence[Page], out: Extraction) -> None:
         if hits := _find(pages, _FREE_TRIAL):
@@ -345,21 +463,21 @@ class RulesExtractor:
     def _location(self, pages: Sequence[Page], out: Extraction) -> None:
         if _ld_location(pages, out):
             return
-        ordered = sorted(pages, key=lambda p: p.kind not in ("about", "contact", "legal"))
-        for page in ordered:
+        best: tuple[int, int, str, str, Evidence] | None = None
+        order = 0
+        for page in pages:
             for sentence in _sentences(page.text):
-                for match in _LOCATION.finditer(sentence):
-                    place, region = match.group(1).strip(), match.group(2).strip()
-                    code = geography.country_code(region) or geography.region_country(region)
-                    known = geography.city(place)
-                    if code is None and known is None:
-                        continue
-                    if code is None and known:
-                        code = known[1]
-                    evidence = Evidence(page.final_url or page.url, sentence)
-                    out.set("location_city", place, evidence, 0.75 if known else 0.6)
-                    out.set("location_country_code", code, evidence, 0.75)
-                    return
+                for city_name, code in _places(sentence):
+                    order += 1
+                    rank = _hq_rank(sentence) + (page.kind in ("legal", "contact", "about"))
+                    if best is None or (rank, -order) > (best[0], -best[1]):
+                        evidence = Evidence(page.final_url or page.url, sentence)
+                        best = (rank, order, city_name, code, evidence)
+        if best is not None and best[0] >= 0:
+            rank, _, city_name, code, evidence = best
+            confidence = 0.8 if rank >= 2 else 0.65
+            out.set("location_city", city_name, evidence, confidence)
+            out.set("location_country_code", code, evidence, confidence)
 
     def _acquired(self, pages: Sequence[Page], out: Extraction) -> None:
         hits = [
