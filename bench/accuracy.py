@@ -64,7 +64,9 @@ def main() -> None:
         entry = scores[key]
         nulls = f"{entry.nulls_correct}/{entry.nulls_expected}"
         claimed = "yes" if entry.accuracy >= CLAIM else "no"
-        table.add_row(key, f"{entry.accuracy:.0%}", f"{entry.correct}/{entry.total}", nulls, claimed)
+        table.add_row(
+            key, f"{entry.accuracy:.0%}", f"{entry.correct}/{entry.total}", nulls, claimed
+        )
     right = sum(entry.correct for entry in scores.values())
     total = sum(entry.total for entry in scores.values())
     null_right = sum(entry.nulls_correct for entry in scores.values())

@@ -44,9 +44,26 @@ ROBOTS_AGENT = "enrichment-pipelines"
 # Kinds of fact-bearing pages, in the order they are worth fetching, with the words that
 # identify them in a link's path or text.
 FACT_PAGE_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("about", ("about", "company", "who-we-are", "our-story", "about-us", "ueber-uns",
-               "uber-uns", "om-oss", "om-os", "over-ons", "a-propos", "chi-siamo", "sobre",
-               "quienes-somos", "studio")),
+    (
+        "about",
+        (
+            "about",
+            "company",
+            "who-we-are",
+            "our-story",
+            "about-us",
+            "ueber-uns",
+            "uber-uns",
+            "om-oss",
+            "om-os",
+            "over-ons",
+            "a-propos",
+            "chi-siamo",
+            "sobre",
+            "quienes-somos",
+            "studio",
+        ),
+    ),
     ("pricing", ("pricing", "plans", "prices", "preise")),
     ("contact", ("contact", "kontakt", "get-in-touch")),
     ("careers", ("careers", "jobs", "join-us", "work-with-us", "karriere")),

@@ -24,6 +24,7 @@ class Subcategory:
     category: str
     description: str
     keywords: tuple[str, ...]
+    software: bool = False  # the business sells software
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,11 @@ class Taxonomy:
     @property
     def categories(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(sub.category for sub in self.subcategories))
+
+    def find(self, category: object, name: object) -> Subcategory | None:
+        return next(
+            (s for s in self.subcategories if s.category == category and s.name == name), None
+        )
 
     def subcategories_of(self, category: str) -> tuple[Subcategory, ...]:
         return tuple(sub for sub in self.subcategories if sub.category == category)
@@ -69,6 +75,7 @@ def parse_taxonomy(document: object, origin: str) -> Taxonomy:
                     category=category_name,
                     description=str(sub.get("description", "")),
                     keywords=tuple(str(k).lower() for k in keywords),
+                    software=sub.get("software") is True,
                 )
             )
     return Taxonomy(tuple(subcategories))

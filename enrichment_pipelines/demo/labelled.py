@@ -87,9 +87,7 @@ def site_map(sites: Sequence[LabelledSite]) -> SiteMap:
     as real sites do."""
     served: dict[str, dict[str, Response]] = {}
     for index, site in enumerate(sites):
-        menu = "".join(
-            f'<a href="{html.escape(path)}">{_label(path)}</a> ' for path in site.pages
-        )
+        menu = "".join(f'<a href="{html.escape(path)}">{_label(path)}</a> ' for path in site.pages)
         served[site_address(index)] = {
             path: Response(200, f"<!doctype html>\n{body}\n<nav>{menu}</nav>".encode())
             for path, body in site.pages.items()

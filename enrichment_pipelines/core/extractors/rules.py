@@ -94,6 +94,13 @@ _B2C = (
     r"mobile deals", r"capital at risk", r"(loved by|happy) (parents|dogs|customers)",
     r"for the whole family", r"wishlist", r"bills? online", r"for gardeners",
 )  # fmt: skip
+_DESCRIBES = re.compile(
+    r"\b(is|are) (a|an|the)\b|\bhelps?\b|\b(we|our team) (build|make|design|offer|provide|"
+    r"roast|run|bake|plan|develop)|\blets\b|\bbrings\b|\bconnects\b|\bprovides?\b|"
+    r"\b(designs|develops|manufactures|builds|runs|offers|makes|sells)\b",
+    re.IGNORECASE,
+)
+_BOILERPLATE = re.compile(r"cookie|privacy|javascript|©|·|all rights reserved", re.IGNORECASE)
 _B2B2C = (
     r"\bb2b2c\b", r"businesses and their (customers|consumers)",
     r"(companies|employers) offer their (employees|customers)", r"makers sell",
@@ -371,13 +378,34 @@ class RulesExtractor:
                     evidence = Evidence(page.final_url or page.url, text)
                     out.set("value_proposition", _shorten(text), evidence, 0.75)
                     return
+        # No description: the home page's first sentence that says what the company does.
+        home = next((page for page in pages if page.kind == "home"), pages[0])
+        name = (home.title or "").split()[0].lower() if home.title else ""
+        candidates = [
+            sentence
+            for sentence in _sentences(home.text)[:12]
+            if len(sentence.split()) >= 8
+            and not _BOILERPLATE.search(sentence)
+            and sum(ch.isdigit() for ch in sentence) < 4  # not an address or a price list
+        ]
+        describing = [
+            sentence
+            for sentence in candidates
+            if _DESCRIBES.search(sentence) or (name and sentence.lower().startswith(name[:5]))
+        ]
+        if describing or candidates:
+            sentence = (describing or candidates)[0]
+            evidence = Evidence(home.final_url or home.url, sentence)
+            out.set("value_proposition", _shorten(sentence), evidence, 0.6 if describing else 0.5)
 
     def _industry(self, pages: Sequence[Page], out: Extraction) -> None:
         scores: Counter[int] = Counter()
         first: dict[int, tuple[Page, re.Pattern[str]]] = {}
         for page in pages:
             weight = 2 if page.kind in ("home", "about") else 1
-            lowered = ((page.title or "") + "\n" + page.text).lower()
+            # The title and description say what the business is: they count twice.
+            summary = f"{page.title or ''}\n{page.meta.get('description') or ''}"
+            lowered = f"{summary}\n{summary}\n{page.text}".lower()
             for index, keywords in enumerate(self._keyword_patterns):
                 for keyword, pattern in keywords:
                     found = len(pattern.findall(lowered))
@@ -388,7 +416,7 @@ class RulesExtractor:
             return
         ranked = [*scores.most_common(2), (None, 0)]
         (top, top_score), (_, runner_up) = ranked[0], ranked[1]
-        if top is None or top_score < 4 or top_score < runner_up * 1.25:
+        if top is None or top_score < 3 or top_score < runner_up * 1.25:
             return
         sub = self.taxonomy.subcategories[top]
         page, pattern = first[top]
@@ -416,7 +444,14 @@ class RulesExtractor:
         sales = _find(pages, _CONTACT_SALES)
         strong = [hit for hit in software if re.search(r"software|saas|platform|\bapps?\b|api",
                                                        hit.pattern)]  # fmt: skip
-        if strong and subscription and len(software) >= len(physical):
+        industry = self.taxonomy.find(
+            out.data.get("industry_category"), out.data.get("industry_subcategory")
+        )
+        if industry is not None and industry.software and (subscription or sales):
+            out.set("is_saas", True, _evidence((subscription or sales)[0]), 0.75)
+        elif industry is not None and not industry.software and physical:
+            out.set("is_saas", False, _evidence(physical[0]), 0.65)
+        elif strong and subscription and len(software) >= len(physical):
             out.set("is_saas", True, _evidence(subscription[0]), 0.75)
         elif len(strong) >= 2 and sales and len(software) > len(physical):
             out.set("is_saas", True, _evidence(strong[0]), 0.6)
@@ -453,8 +488,14 @@ class RulesExtractor:
                 match = _TEAM_OF.search(sentence) or _EMPLOYEES.search(sentence)
                 if match:
                     count = int(re.sub(r"[,.]", "", match.group(1)))
-                    if 0 < count < 1_000_000 and not re.search(
-                        r"(customers|clients|users|countries|years)", match.group(0), re.I
+                    before = sentence[: match.start(1)].lower()
+                    if (
+                        0 < count < 1_000_000
+                        and not re.search(
+                            r"(customers|clients|users|countries|years)", match.group(0), re.I
+                        )
+                        # "companies and their 600,000 employees" counts someone else's staff
+                        and not re.search(r"\b(their|whose|customers'?)\s*$", before)
                     ):
                         label = employee_range(count)
                         out.set("employee_count", label, Evidence(page.url, sentence), 0.7)
