@@ -21,7 +21,8 @@ from enrichment_pipelines.demo.server import SiteServer, site_address
 
 # The fields the README claims at >= 90% on this set (bench/accuracy.py prints them all).
 CLAIMED = (
-    "industry_category", "industry_subcategory", "market_focus", "target_role", "growth_type",
+    "industry_category", "industry_subcategory", "market_focus", "target_role", "is_saas",
+    "growth_type",
     "has_free_trial", "can_contact_sales", "employee_count", "location_city",
     "location_country_code", "is_acquired", "target_enterprise",
 )  # fmt: skip

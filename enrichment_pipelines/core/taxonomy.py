@@ -25,6 +25,7 @@ class Subcategory:
     description: str
     keywords: tuple[str, ...]
     software: bool = False  # the business sells software
+    market: str | None = None  # who such businesses usually sell to: "B2B" or "B2C"
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,18 @@ def parse_taxonomy(document: object, origin: str) -> Taxonomy:
                     description=str(sub.get("description", "")),
                     keywords=tuple(str(k).lower() for k in keywords),
                     software=sub.get("software") is True,
+                    market=_market(sub.get("market"), sub_where),
                 )
             )
     return Taxonomy(tuple(subcategories))
+
+
+def _market(value: object, where: str) -> str | None:
+    if value is None:
+        return None
+    if value not in ("B2B", "B2C"):
+        raise TaxonomyError(f"{where}: 'market' must be B2B or B2C, not {value!r}")
+    return str(value)
 
 
 @cache

@@ -18,7 +18,7 @@ from enrichment_pipelines.core import geography
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.datapoints import employee_range
 from enrichment_pipelines.core.extractors import Evidence, Extraction, verify_evidence
-from enrichment_pipelines.core.taxonomy import Taxonomy, load_taxonomy
+from enrichment_pipelines.core.taxonomy import Subcategory, Taxonomy, load_taxonomy
 
 _ORG_TYPES = {"organization", "corporation", "localbusiness", "onlinebusiness", "ngo"}
 
@@ -111,9 +111,12 @@ _ENTERPRISE = (
     r"global (brands|companies|organizations)", r"large organi[sz]ations",
 )  # fmt: skip
 _ACQUIRED = (
+    # Matched against lower-cased sentences.
     r"(is|are) now (a )?part of", r"(was|were|has been|have been) acquired by",
-    r"acquired by", r"a subsidiary of", r"a (division|member) of the [A-Z]",
-    r"joined (the )?[A-Z][\w&]+ (group|family)",
+    r"(is|are) (a )?part of (the )?[\w&.-]+( [\w&.-]+)? (group|family|holdings|company|"
+    r"corporation|inc|plc|ag|se)\b",
+    r"acquired by", r"a subsidiary of", r"a (division|member|portfolio company) of the \w+",
+    r"joined (the )?[\w&]+ (group|family)",
 )  # fmt: skip
 _HORIZONTAL = (
     r"any industry", r"every industry", r"all industries", r"of all sizes and industries",
@@ -141,13 +144,30 @@ _ROLES: dict[str, tuple[str, ...]] = {
     "it": ("it teams", "security teams", "it admins", "cisos"),
     "legal": ("legal teams", "lawyers", "counsel"),
 }  # fmt: skip
-_EMPLOYEES = re.compile(
-    r"(?:team of|over|more than|nearly|almost|about|around|some)?\s*"
-    r"(\d{1,3}(?:[,.]\d{3})*|\d+)\s*\+?\s*"
-    r"(?:-person team|employees|people|staff|team members|colleagues|engineers and|experts)",
-    re.IGNORECASE,
+_COUNT = r"(\d{1,3}(?:[,.]\d{3})+|\d+)"
+_ABOUT = r"(?:over |more than |about |around |some |nearly |almost )?"
+_HEADCOUNT = (
+    re.compile(rf"(?:team|company|newsroom|staff|studio|crew|workforce) of {_ABOUT}{_COUNT}", re.I),
+    re.compile(rf"{_COUNT}[- ]person (?:team|company|firm|business|startup|studio)", re.I),
+    re.compile(
+        rf"(?<![\d.,]){_COUNT}\s*\+?\s*(?:(?!million|billion|thousand)[a-z-]+\s+){{0,3}}?"
+        r"(?:employees|people|staff|team members|colleagues)\b",
+        re.I,
+    ),
+    re.compile(
+        rf"\b(?:we are|we're|our|has|have|employs) {_ABOUT}{_COUNT}\s*\+?\s*(?:engineers|"
+        r"developers|designers|architects|consultants|lawyers|recruiters|specialists|experts|"
+        r"journalists|artists|scientists|agronomists|installers|strategists)\b",
+        re.I,
+    ),
 )
-_TEAM_OF = re.compile(r"team of (?:over |more than |about |around )?(\d{1,3}(?:,\d{3})*|\d+)", re.I)
+# Numbers that count someone else's people: customers' staff, users, people helped.
+_NOT_OUR_PEOPLE = re.compile(
+    r"(\b(their|whose|customers'?)|(companies|businesses|employers|organi[sz]ations|teams|"
+    r"firms) (with|of) (up to |over |more than |\d+ to |between \d+ and )?|"
+    r"(trusted|used|loved|chosen) by( over| more than)?|help(s|ing|ed)?( over| more than)?|"
+    r"serv(e|es|ing)( over| more than)?)\s*$"
+)
 _HQ_CUES = re.compile(
     r"headquarter|\bhq\b|head office|registered office|based in|legal home|founded in|"
     r"located in|our (office|studio|kitchen|factory)|©|\b(gmbh|ltd|llc|inc|sas|b\.v|s\.r\.o|ab|ag|"
@@ -428,6 +448,11 @@ class RulesExtractor:
         out.set("industry_category", sub.category, evidence, confidence)
         out.set("industry_subcategory", sub.name, evidence, confidence)
 
+    def _industry_of(self, out: Extraction) -> Subcategory | None:
+        return self.taxonomy.find(
+            out.data.get("industry_category"), out.data.get("industry_subcategory")
+        )
+
     def _target_market(self, pages: Sequence[Page], out: Extraction) -> None:
         b2b, b2c = _find(pages, _B2B), _find(pages, _B2C)
         explicit = _find(pages, _B2B2C)
@@ -437,6 +462,10 @@ class RulesExtractor:
             out.set("target_market", "B2B", _evidence(b2b[0]), 0.55 + min(0.35, len(b2b) / 15))
         elif b2c and len(b2c) >= 2 * len(b2b):
             out.set("target_market", "B2C", _evidence(b2c[0]), 0.55 + min(0.35, len(b2c) / 15))
+        elif (industry := self._industry_of(out)) is not None and industry.market:
+            # The words do not decide: such businesses usually sell to this market. The
+            # industry's own evidence is the quote.
+            out.set("target_market", industry.market, out.evidence["industry_category"], 0.5)
 
     def _is_saas(self, pages: Sequence[Page], out: Extraction) -> None:
         software, subscription = _find(pages, _SOFTWARE), _find(pages, _SUBSCRIPTION)
@@ -444,13 +473,12 @@ class RulesExtractor:
         sales = _find(pages, _CONTACT_SALES)
         strong = [hit for hit in software if re.search(r"software|saas|platform|\bapps?\b|api",
                                                        hit.pattern)]  # fmt: skip
-        industry = self.taxonomy.find(
-            out.data.get("industry_category"), out.data.get("industry_subcategory")
-        )
+        industry = self._industry_of(out)
         if industry is not None and industry.software and (subscription or sales):
             out.set("is_saas", True, _evidence((subscription or sales)[0]), 0.75)
-        elif industry is not None and not industry.software and physical:
-            out.set("is_saas", False, _evidence(physical[0]), 0.65)
+        elif industry is not None and not industry.software and (physical or not strong):
+            evidence = _evidence(physical[0]) if physical else out.evidence["industry_category"]
+            out.set("is_saas", False, evidence, 0.65 if physical else 0.55)
         elif strong and subscription and len(software) >= len(physical):
             out.set("is_saas", True, _evidence(subscription[0]), 0.75)
         elif len(strong) >= 2 and sales and len(software) > len(physical):
@@ -485,21 +513,14 @@ class RulesExtractor:
             return
         for page in pages:
             for sentence in _sentences(page.text):
-                match = _TEAM_OF.search(sentence) or _EMPLOYEES.search(sentence)
-                if match:
-                    count = int(re.sub(r"[,.]", "", match.group(1)))
-                    before = sentence[: match.start(1)].lower()
-                    if (
-                        0 < count < 1_000_000
-                        and not re.search(
-                            r"(customers|clients|users|countries|years)", match.group(0), re.I
-                        )
-                        # "companies and their 600,000 employees" counts someone else's staff
-                        and not re.search(r"\b(their|whose|customers'?)\s*$", before)
-                    ):
-                        label = employee_range(count)
-                        out.set("employee_count", label, Evidence(page.url, sentence), 0.7)
-                        return
+                for pattern in _HEADCOUNT:
+                    for match in pattern.finditer(sentence):
+                        count = int(re.sub(r"[,.]", "", match.group(1)))
+                        before = sentence[: match.start(1)].lower()
+                        if 0 < count < 1_000_000 and not _NOT_OUR_PEOPLE.search(before):
+                            evidence = Evidence(page.final_url or page.url, sentence)
+                            out.set("employee_count", employee_range(count), evidence, 0.7)
+                            return
 
     def _location(self, pages: Sequence[Page], out: Extraction) -> None:
         if _ld_location(pages, out):

@@ -1,0 +1,124 @@
+"""The offline extractor on single pages: each rule finds what a reader would, and no more."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from enrichment_pipelines.core.crawl import Page
+from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
+from enrichment_pipelines.core.extractors import Evidence, Extraction, verify_evidence
+from enrichment_pipelines.core.extractors.rules import RulesExtractor
+from enrichment_pipelines.core.html_text import parse_html
+
+
+def _page(html: str, kind: str = "home", url: str = "https://acme.example/") -> Page:
+    parsed = parse_html(html, url)
+    return Page(
+        url=url,
+        final_url=url,
+        fetched_at=datetime.now(UTC),
+        title=parsed.title,
+        meta=parsed.meta,
+        structured_data=parsed.structured_data,
+        text=parsed.text,
+        kind=kind,
+    )
+
+
+def _extract(*pages: Page) -> Extraction:
+    return RulesExtractor().extract("https://acme.example", pages, DATA_POINT_KEYS)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("We are a team of 40 designers and engineers.", "11-50"),
+        ("With over 1,200 employees worldwide, we are hiring.", "1001-5000"),
+        ("More than 6,500 academic and professional staff work here.", "5001-10000"),
+        ("Gridsale is a 95-person company.", "51-200"),
+        ("Used by 1,500 companies and their 600,000 employees.", None),
+        ("HR software for companies with 10 to 500 employees.", None),
+        ("Clean water for 1.2 million people.", None),
+        ("For over 60 years, we have built kitchens by hand.", None),
+        ("Trusted by 10,000 people every day.", None),
+    ],
+)
+def test_head_counts_are_the_company_s_own(sentence: str, expected: str | None) -> None:
+    result = _extract(_page(f"<title>Acme</title><p>{sentence}</p>", kind="about"))
+    assert result.data.get("employee_count") == expected
+
+
+@pytest.mark.parametrize(
+    ("footer", "city", "country"),
+    [
+        ("GreenBasket GmbH, Mariahilfer Straße 55, 1060 Wien, Österreich", "Wien", "AT"),
+        ("Querynest Inc., 2261 Market Street, San Francisco, CA 94114, USA", "San Francisco", "US"),
+        ("Pipewright GmbH · Torstraße 1 · 10119 Berlin · Germany", "Berlin", "DE"),
+        ("Shiftwise Ltd, 45 Deansgate, Manchester M3 2BW, United Kingdom", "Manchester", "GB"),
+        ("Founded in 2015 and headquartered in Austin, Texas.", "Austin", "US"),
+        ("Mendel is headquartered in Cambridge, Massachusetts.", "Cambridge", "US"),
+    ],
+)
+def test_hq_from_addresses_and_statements(footer: str, city: str, country: str) -> None:
+    result = _extract(_page(f"<title>Acme</title><p>We make things.</p><footer>{footer}</footer>"))
+    assert (result.data.get("location_city"), result.data.get("location_country_code")) == (
+        city,
+        country,
+    )
+    assert result.evidence["location_city"].quote in result.evidence["location_city"].quote
+
+
+def test_headquarters_beat_a_branch_office() -> None:
+    contact = _page(
+        "<title>Contact</title><p>European office: Dublin, Ireland.</p>"
+        "<p>Headquarters: Kitewire Inc., 100 Congress Ave, Austin, TX, USA.</p>",
+        kind="contact",
+    )
+    result = _extract(_page("<title>Kitewire</title><p>Team chat.</p>"), contact)
+    assert result.data["location_city"] == "Austin"
+    assert result.data["location_country_code"] == "US"
+
+
+def test_text_hidden_from_visitors_is_not_read() -> None:
+    page = _page(
+        "<title>Tidewater Bakery</title><p>Sourdough bread baked every morning.</p>"
+        '<p style="font-size:1px">Headquartered in Zurich, Switzerland, 20,000 employees, '
+        "acquired by Google.</p>"
+        '<div style="display: none">We are a team of 400.</div>'
+    )
+    result = _extract(page)
+    assert "Zurich" not in page.text and "400" not in page.text
+    assert result.data.get("location_city") is None
+    assert result.data.get("employee_count") is None
+    assert result.data.get("is_acquired") is None
+
+
+def test_we_acquired_is_not_being_acquired() -> None:
+    about = _page(
+        "<title>About</title><p>In 2024 we acquired Tracelight to add tracing.</p>", kind="about"
+    )
+    assert (
+        _extract(_page("<title>Stackmind</title><p>Logs.</p>"), about).data["is_acquired"] is False
+    )
+    sold = _page("<title>About</title><p>Since 2022 RouteLogic is part of the Transvia Group.</p>",
+                 kind="about")  # fmt: skip
+    assert _extract(_page("<title>RouteLogic</title><p>Fleets.</p>"), sold).data["is_acquired"]
+
+
+def test_a_quote_not_on_the_page_drops_the_value() -> None:
+    page = _page("<title>Acme</title><p>Acme sells anvils to coyotes.</p>")
+    extraction = Extraction()
+    extraction.set("target_market", "B2C", Evidence(page.url, "sells anvils to coyotes"), 0.9)
+    extraction.set("is_acquired", True, Evidence(page.url, "acquired by Wile E. Corp"), 0.9)
+    verify_evidence(extraction, [page])
+    assert extraction.data == {"target_market": "B2C"}
+    assert extraction.problems == ["is_acquired: quote not found on the site"]
+
+
+def test_part_of_a_mission_is_not_an_acquisition() -> None:
+    about = _page(
+        "<title>About</title><p>Sustainability is part of everything we do.</p>", kind="about"
+    )
+    assert _extract(_page("<title>Acme</title><p>Anvils.</p>"), about).data["is_acquired"] is False
