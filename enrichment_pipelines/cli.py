@@ -170,15 +170,21 @@ def extract(urls: tuple[str, ...], use_llm: bool) -> None:
     from enrichment_pipelines.core.extractors import Extractor
     from enrichment_pipelines.core.extractors.llm import LLMExtractor, llm_options_from_env
     from enrichment_pipelines.core.extractors.rules import RulesExtractor
+    from enrichment_pipelines.core.settings import taxonomy_path
+    from enrichment_pipelines.core.taxonomy import TaxonomyError, load_taxonomy
 
-    extractor: Extractor = RulesExtractor()
+    try:
+        taxonomy = load_taxonomy(taxonomy_path())
+    except TaxonomyError as error:
+        raise click.UsageError(str(error)) from error
+    extractor: Extractor = RulesExtractor(taxonomy)
     if use_llm:
         options = llm_options_from_env()
         if options is None:
             raise click.UsageError(
                 "--llm needs OPENAI_API_KEY (and OPENAI_BASE_URL for a server other than OpenAI)"
             )
-        extractor = LLMExtractor(options)
+        extractor = LLMExtractor(options, taxonomy)
     allowed = allowed_private_networks()
     normalised: dict[str, str] = {}
     results: dict[str, dict[str, Any]] = {}

@@ -32,6 +32,7 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
         "warehouse": WarehouseResource(),
         "web": WebClientResource(),
         "extractor": ExtractorResource(
+            taxonomy_path=_from_env("ENRICH_TAXONOMY"),
             openai_api_key=_from_env("OPENAI_API_KEY"),
             openai_base_url=_from_env("OPENAI_BASE_URL"),
             llm_model=_from_env("ENRICH_LLM_MODEL") or DEFAULT_LLM_MODEL,

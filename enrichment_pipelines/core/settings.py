@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from enrichment_pipelines.core.datapoints import DATA_POINTS, DATA_POINTS_BY_KEY
+from enrichment_pipelines.core.taxonomy import DEFAULT_TAXONOMY_PATH
 from enrichment_pipelines.core.warehouse.views import refresh_customer_360
 from enrichment_pipelines.core.websites import Network, parse_networks
 
@@ -39,6 +40,12 @@ def analytics_path(home: Path | None = None) -> Path:
 def allowed_private_networks() -> tuple[Network, ...]:
     """Private networks allowed by ENRICH_ALLOW_PRIVATE_NETWORKS (none by default)."""
     return parse_networks(os.environ.get("ENRICH_ALLOW_PRIVATE_NETWORKS", ""))
+
+
+def taxonomy_path() -> Path:
+    """The industry taxonomy in use: ENRICH_TAXONOMY names a user's file, else the default."""
+    value = os.environ.get("ENRICH_TAXONOMY", "").strip()
+    return Path(value).expanduser() if value else DEFAULT_TAXONOMY_PATH
 
 
 class SettingsError(ValueError):

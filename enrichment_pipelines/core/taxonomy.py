@@ -5,6 +5,7 @@ The default ships as `taxonomy_default.yaml`; a user's file of the same shape re
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -31,6 +32,18 @@ class Subcategory:
 @dataclass(frozen=True)
 class Taxonomy:
     subcategories: tuple[Subcategory, ...]
+
+    @property
+    def fingerprint(self) -> str:
+        """A short digest of the whole taxonomy: extraction results depend on it."""
+        return hashlib.sha256(repr(self.subcategories).encode()).hexdigest()[:8]
+
+    @property
+    def cache_suffix(self) -> str:
+        """ "" for the default taxonomy, else "+taxonomy-<digest>", for extractor names (which
+        are part of the extraction cache key): a new taxonomy extracts again."""
+        default = load_taxonomy()
+        return "" if self.fingerprint == default.fingerprint else f"+taxonomy-{self.fingerprint}"
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -93,6 +106,7 @@ def _market(value: object, where: str) -> str | None:
 
 @cache
 def load_taxonomy(path: Path = DEFAULT_TAXONOMY_PATH) -> Taxonomy:
+    """The taxonomy in `path` (the shipped default unless a user's file is given)."""
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:

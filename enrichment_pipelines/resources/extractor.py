@@ -13,7 +13,8 @@ from enrichment_pipelines.core.taxonomy import DEFAULT_TAXONOMY_PATH, load_taxon
 class ExtractorResource(dg.ConfigurableResource):
     """Which extractor reads the pages: an LLM behind any OpenAI-compatible endpoint when an
     API key is set (OPENAI_API_KEY, OPENAI_BASE_URL, ENRICH_LLM_MODEL), otherwise the offline
-    rules extractor. Prices are per million tokens, for the cost recorded per extraction."""
+    rules extractor. `taxonomy_path` replaces the default industry taxonomy (ENRICH_TAXONOMY).
+    Prices are per million tokens, for the cost recorded per extraction."""
 
     taxonomy_path: str | None = None
     openai_api_key: str | None = None

@@ -92,7 +92,7 @@ class LLMExtractor:
     def __init__(self, options: LLMOptions, taxonomy: Taxonomy | None = None) -> None:
         self.options = options
         self.taxonomy = taxonomy or load_taxonomy()
-        self.name = f"llm-{PROMPT_VERSION}:{options.model}"
+        self.name = f"llm-{PROMPT_VERSION}:{options.model}{self.taxonomy.cache_suffix}"
         self.concurrency = options.concurrency
         self.client = openai.OpenAI(
             api_key=options.api_key,

@@ -347,11 +347,11 @@ def _ld_location(pages: Sequence[Page], out: Extraction) -> bool:
 class RulesExtractor:
     """Offline, deterministic extraction from structured data and text cues."""
 
-    name = "rules-v2"
     concurrency = 1  # CPU-bound: threads would only contend for the GIL
 
     def __init__(self, taxonomy: Taxonomy | None = None) -> None:
         self.taxonomy = taxonomy or load_taxonomy()
+        self.name = f"rules-v3{self.taxonomy.cache_suffix}"
         # Every taxonomy keyword in one pattern (longest first), and the subcategories each
         # belongs to: one scan per page instead of one per keyword.
         self._keyword_subcategories: dict[str, list[int]] = {}
