@@ -269,6 +269,13 @@ def test_options_never_show_the_key() -> None:
     assert "sk-live-very-secret" not in repr(options)
 
 
+def _row(store: Warehouse, sql: str) -> tuple[Any, ...]:
+    with store.connect() as connection:
+        row = connection.execute(sql).fetchone()
+    assert row is not None
+    return row
+
+
 def _materialize(
     home: Path, llm: LocalLLMServer, customers: Path | None, retries: int = 3, **policy: Any
 ) -> None:
@@ -302,16 +309,14 @@ def test_pipeline_records_usage_and_makes_no_call_for_unchanged_sites(
     customers = demo_sites.write_customers(home / "customers.csv")
     _materialize(home, llm, customers)
     store = Warehouse(home / "warehouse.duckdb")
-    with store.connect() as connection:
-        extracted = connection.execute(
-            "SELECT count(*), sum(llm_calls), sum(prompt_tokens), sum(cost_usd) > 0, "
-            "count(*) FILTER (WHERE error IS NOT NULL), min(extractor) FROM extractions"
-        ).fetchone()
-        per_record = connection.execute(
-            "SELECT count(*), min(prompt_tokens) FROM enrichments WHERE status = 'enriched'"
-        ).fetchone()
-    assert extracted is not None and per_record is not None
-    sites, calls, tokens, costed, failed, extractor = extracted
+    sites, calls, tokens, costed, failed, extractor = _row(
+        store,
+        "SELECT count(*), sum(llm_calls), sum(prompt_tokens), sum(cost_usd) > 0, "
+        "count(*) FILTER (WHERE error IS NOT NULL), min(extractor) FROM extractions",
+    )
+    per_record = _row(
+        store, "SELECT count(*), min(prompt_tokens) FROM enrichments WHERE status = 'enriched'"
+    )
     assert sites >= 20 and calls == len(llm.requests) >= sites - 2  # unreadable sites: no call
     assert tokens > 200 * calls and costed and failed == 0
     assert extractor == "llm-p1:local-model"
@@ -320,11 +325,8 @@ def test_pipeline_records_usage_and_makes_no_call_for_unchanged_sites(
     calls_before = len(llm.requests)
     _materialize(home, llm, None, reenrich_before=datetime.now(UTC).isoformat())
     assert len(llm.requests) == calls_before  # unchanged pages: the cached extraction is used
-    with store.connect() as connection:
-        reenriched = connection.execute(
-            "SELECT count(*) FROM enrichments WHERE status = 'enriched'"
-        ).fetchone()
-    assert reenriched is not None and reenriched[0] == 2 * per_record[0]
+    reenriched = _row(store, "SELECT count(*) FROM enrichments WHERE status = 'enriched'")
+    assert reenriched[0] == 2 * per_record[0]
 
 
 def test_pipeline_retries_a_failed_extraction_on_the_next_run(
@@ -335,25 +337,17 @@ def test_pipeline_retries_a_failed_extraction_on_the_next_run(
     llm.script = [LLMReply(status=500, error="model overloaded")] * 200
     _materialize(home, llm, customers, retries=0)
     store = Warehouse(home / "warehouse.duckdb")
-    with store.connect() as connection:
-        failed = connection.execute(
-            "SELECT count(*), min(reason) FROM enrichments WHERE status = 'failed' "
-            "AND reason LIKE 'LLM call failed%'"
-        ).fetchone()
-        charged = connection.execute(
-            "SELECT count(*) FROM credit_ledger WHERE kind = 'enrichment'"
-        ).fetchone()
-    assert failed is not None and failed[0] >= 20
+    failed = _row(
+        store,
+        "SELECT count(*), min(reason) FROM enrichments WHERE status = 'failed' "
+        "AND reason LIKE 'LLM call failed%'",
+    )
+    charged = _row(store, "SELECT count(*) FROM credit_ledger WHERE kind = 'enrichment'")
+    assert failed[0] >= 20
     assert failed[1].startswith("LLM call failed: HTTP 500")
     assert charged == (0,)
     llm.script = []
     _materialize(home, llm, None)
-    with store.connect() as connection:
-        enriched = connection.execute(
-            "SELECT count(*) FROM enrichments WHERE status = 'enriched'"
-        ).fetchone()
-        errors = connection.execute(
-            "SELECT count(*) FROM extractions WHERE error IS NOT NULL"
-        ).fetchone()
-    assert enriched is not None and enriched[0] == failed[0]
-    assert errors == (0,)
+    enriched = _row(store, "SELECT count(*) FROM enrichments WHERE status = 'enriched'")
+    assert enriched[0] == failed[0]
+    assert _row(store, "SELECT count(*) FROM extractions WHERE error IS NOT NULL") == (0,)
