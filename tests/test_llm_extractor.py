@@ -278,7 +278,8 @@ def _row(store: Warehouse, sql: str) -> tuple[Any, ...]:
 
 def _materialize(
     home: Path, llm: LocalLLMServer, customers: Path | None, retries: int = 3, **policy: Any
-) -> None:
+) -> dict[str, Any]:
+    """Run the asset graph; the metadata of `enriched_attributes`."""
     resources: dict[str, Any] = default_resources()
     resources["warehouse"] = WarehouseResource(home=str(home))
     resources["web"] = WebClientResource(
@@ -295,19 +296,21 @@ def _materialize(
     if customers is not None:
         config["path"] = str(customers)
     with dg.instance_for_test() as instance:
-        dg.materialize(
+        result = dg.materialize(
             ENRICHMENT_ASSETS,
             resources=resources,
             run_config={"ops": {"customers": {"config": config}}},
             instance=instance,
         )
+    [event] = result.asset_materializations_for_node("enriched_attributes")
+    return {key: getattr(value, "value", value) for key, value in event.metadata.items()}
 
 
 def test_pipeline_records_usage_and_makes_no_call_for_unchanged_sites(
     home: Path, demo_sites: DemoSites, llm: LocalLLMServer
 ) -> None:
     customers = demo_sites.write_customers(home / "customers.csv")
-    _materialize(home, llm, customers)
+    metadata = _materialize(home, llm, customers)
     store = Warehouse(home / "warehouse.duckdb")
     sites, calls, tokens, costed, failed, extractor = _row(
         store,
@@ -319,11 +322,13 @@ def test_pipeline_records_usage_and_makes_no_call_for_unchanged_sites(
     )
     assert sites >= 20 and calls == len(llm.requests) >= sites - 2  # unreadable sites: no call
     assert tokens > 200 * calls and costed and failed == 0
-    assert extractor == "llm-p1:local-model"
+    assert extractor == "llm-p1:local-model" == metadata["extractor"]
+    assert metadata["llm_calls"] == calls and metadata["prompt_tokens"] == tokens
     assert per_record[0] >= 20 and per_record[1] > 0
 
     calls_before = len(llm.requests)
-    _materialize(home, llm, None, reenrich_before=datetime.now(UTC).isoformat())
+    again = _materialize(home, llm, None, reenrich_before=datetime.now(UTC).isoformat())
+    assert again["llm_calls"] == 0 and again["sites_unchanged"] == sites
     assert len(llm.requests) == calls_before  # unchanged pages: the cached extraction is used
     reenriched = _row(store, "SELECT count(*) FROM enrichments WHERE status = 'enriched'")
     assert reenriched[0] == 2 * per_record[0]

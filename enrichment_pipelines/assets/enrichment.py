@@ -25,14 +25,21 @@ def enriched_attributes(
         settings, created = ensure_settings(connection)
     if created:
         context.log.info("no enrichment settings saved yet: saved the defaults")
-    summary = extract_sites(
-        store, enrichment_run.policy(), extractor.get_extractor(), settings.enabled_keys
-    )
+    chosen = extractor.get_extractor()
+    summary = extract_sites(store, enrichment_run.policy(), chosen, settings.enabled_keys)
+    if summary.failed:
+        context.log.warning(f"{summary.failed} sites could not be extracted; retried next run")
     return dg.MaterializeResult(
         metadata={
+            "extractor": chosen.name,
             "sites_extracted": summary.extracted,
             "sites_unchanged": summary.unchanged,
+            "sites_failed": summary.failed,
             "values_found": summary.values_found,
+            "llm_calls": summary.llm_calls,
+            "prompt_tokens": summary.prompt_tokens,
+            "completion_tokens": summary.completion_tokens,
+            "llm_cost_usd": round(summary.cost_usd, 4),
             "problems": dg.MetadataValue.md(counts_table(summary.problems, "problem")),
         }
     )
