@@ -156,6 +156,141 @@ def status(as_json: bool) -> None:
     _print_status(as_json)
 
 
+@main.group(name="settings", invoke_without_command=True)
+@click.pass_context
+def settings_group(context: click.Context) -> None:
+    """Which data points are enriched, into which attributes, and which go into notes."""
+    if context.invoked_subcommand is None:
+        context.invoke(settings_show)
+
+
+@settings_group.command(name="show")
+@click.option("--json", "as_json", is_flag=True, help="Print the settings as JSON.")
+def settings_show(as_json: bool) -> None:
+    """Show the enrichment settings in force."""
+    from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
+    from enrichment_pipelines.core.settings import load_settings
+
+    with _warehouse().connect() as connection:
+        settings = load_settings(connection)
+        saved = connection.execute(
+            "SELECT updated_at, updated_by FROM settings WHERE key = 'enrichment'"
+        ).fetchone()
+    if settings is None:
+        click.echo("no settings saved yet: the first run saves the defaults (all data points on)")
+        return
+    if as_json:
+        click.echo(settings.to_json())
+        return
+    table = Table(title=f"Enrichment settings (saved {saved[0]:%Y-%m-%d %H:%M} by {saved[1]})")
+    for column in ("data point", "enabled", "attribute", "type", "in note"):
+        table.add_column(column)
+    for key, setting in settings.data_points.items():
+        table.add_row(
+            key,
+            "yes" if setting.enabled else "no",
+            setting.attribute_name,
+            DATA_POINTS_BY_KEY[key].type,
+            "yes" if setting.in_notes else "no",
+        )
+    out.print(table)
+
+
+@settings_group.command(name="set")
+@click.argument("data_point")
+@click.option("--enable/--disable", "enabled", default=None, help="Enrich this data point or not.")
+@click.option("--attribute", "attribute_name", default=None,
+              help="Write it to this custom attribute (new or existing, same type).")  # fmt: skip
+@click.option("--note/--no-note", "in_notes", default=None, help="Include it in the note.")
+def settings_set(
+    data_point: str, enabled: bool | None, attribute_name: str | None, in_notes: bool | None
+) -> None:
+    """Change one data point's settings (the change is validated and audited)."""
+    import getpass
+
+    from enrichment_pipelines.core.settings import (
+        SettingsError,
+        change_data_point,
+        ensure_settings,
+        save_settings,
+    )
+
+    if enabled is None and attribute_name is None and in_notes is None:
+        raise click.UsageError("nothing to change: give --enable/--disable, --attribute or --note")
+    try:
+        with _warehouse().transaction() as connection:
+            current, _ = ensure_settings(connection)
+            changed = change_data_point(
+                current, data_point, enabled=enabled, attribute_name=attribute_name,
+                in_notes=in_notes,
+            )  # fmt: skip
+            save_settings(
+                connection, changed, updated_by=f"enrich settings set ({getpass.getuser()})"
+            )
+    except SettingsError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    saved = changed.data_points[data_point]
+    click.echo(
+        f"saved {data_point}: enabled={saved.enabled}, attribute={saved.attribute_name}, "
+        f"in note={saved.in_notes}"
+    )
+
+
+@settings_group.command(name="history")
+def settings_history_command() -> None:
+    """Who or what changed the settings, and when."""
+    from enrichment_pipelines.core.settings import settings_history
+
+    with _warehouse().connect() as connection:
+        changes = settings_history(connection)
+    table = Table(title="Settings changes (newest first)")
+    for column in ("when", "setting", "by"):
+        table.add_column(column)
+    for key, _value, changed_at, changed_by in changes:
+        table.add_row(f"{changed_at:%Y-%m-%d %H:%M:%S}", key, changed_by)
+    out.print(table)
+
+
+@main.group(name="credits", invoke_without_command=True)
+@click.pass_context
+def credits_group(context: click.Context) -> None:
+    """The credit balance and its ledger (one credit = one record enriched once)."""
+    if context.invoked_subcommand is not None:
+        return
+    from enrichment_pipelines.core.credits import balance
+
+    with _warehouse().connect() as connection:
+        current = balance(connection)
+        entries = connection.execute(
+            "SELECT created_at, delta, kind, coalesce(note, customer_id, '') FROM credit_ledger "
+            "ORDER BY created_at DESC LIMIT 10"
+        ).fetchall()
+    click.echo(f"credit balance: {current}")
+    table = Table(title="Latest ledger entries")
+    for column in ("when", "credits", "kind", "detail"):
+        table.add_column(column)
+    for created_at, delta, kind, detail in entries:
+        table.add_row(f"{created_at:%Y-%m-%d %H:%M:%S}", f"{delta:+d}", kind, detail)
+    out.print(table)
+
+
+@credits_group.command(name="top-up")
+@click.argument("credits", type=int)
+@click.option("--note", default=None, help="Why (kept in the ledger).")
+def credits_top_up(credits: int, note: str | None) -> None:
+    """Add CREDITS to the balance."""
+    from enrichment_pipelines.core.credits import CreditsError, top_up
+
+    try:
+        with _warehouse().transaction() as connection:
+            new_balance = top_up(connection, credits, note=note)
+    except CreditsError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    click.echo(f"topped up {credits} credits; balance: {new_balance}")
+
+
 @main.command()
 @click.argument("urls", nargs=-1, required=True)
 @click.option("--llm", "use_llm", is_flag=True,

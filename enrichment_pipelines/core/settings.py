@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -141,12 +141,7 @@ def save_settings(
     problems = validate_settings(connection, settings)
     if problems:
         raise SettingsError("; ".join(problems))
-    connection.execute(
-        "INSERT INTO settings VALUES (?, ?, now(), ?) ON CONFLICT (key) DO UPDATE "
-        "SET value = excluded.value, updated_at = excluded.updated_at, "
-        "updated_by = excluded.updated_by",
-        [ENRICHMENT_SETTINGS_KEY, settings.to_json(), updated_by],
-    )
+    _store(connection, ENRICHMENT_SETTINGS_KEY, settings.to_json(), updated_by)
     for key, setting in settings.data_points.items():
         if setting.enabled:
             point = DATA_POINTS_BY_KEY[key]
@@ -156,6 +151,51 @@ def save_settings(
                 [setting.attribute_name, point.type, point.description],
             )
     refresh_customer_360(connection)
+
+
+def _store(connection: duckdb.DuckDBPyConnection, key: str, value: str, changed_by: str) -> None:
+    """Save a setting and append the change to its history (the audit trail)."""
+    connection.execute(
+        "INSERT INTO settings VALUES (?, ?, now(), ?) ON CONFLICT (key) DO UPDATE "
+        "SET value = excluded.value, updated_at = excluded.updated_at, "
+        "updated_by = excluded.updated_by",
+        [key, value, changed_by],
+    )
+    connection.execute(
+        "INSERT INTO settings_history VALUES (?, ?, now(), ?)", [key, value, changed_by]
+    )
+
+
+def settings_history(
+    connection: duckdb.DuckDBPyConnection, limit: int = 50
+) -> list[tuple[str, str, object, str]]:
+    """The latest changes: (key, value, changed_at, changed_by), newest first."""
+    return connection.execute(
+        "SELECT key, value, changed_at, changed_by FROM settings_history "
+        "ORDER BY changed_at DESC LIMIT ?",
+        [limit],
+    ).fetchall()
+
+
+def change_data_point(
+    settings: EnrichmentSettings,
+    key: str,
+    *,
+    enabled: bool | None = None,
+    attribute_name: str | None = None,
+    in_notes: bool | None = None,
+) -> EnrichmentSettings:
+    """These settings with one data point changed (validated when saved)."""
+    if key not in settings.data_points:
+        known = ", ".join(settings.data_points)
+        raise SettingsError(f"{key}: not a known data point (known: {known})")
+    current = settings.data_points[key]
+    changed = DataPointSetting(
+        enabled=current.enabled if enabled is None else enabled,
+        attribute_name=current.attribute_name if attribute_name is None else attribute_name,
+        in_notes=current.in_notes if in_notes is None else in_notes,
+    )
+    return replace(settings, data_points={**settings.data_points, key: changed})
 
 
 def ensure_settings(connection: duckdb.DuckDBPyConnection) -> tuple[EnrichmentSettings, bool]:

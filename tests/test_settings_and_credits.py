@@ -1,0 +1,106 @@
+"""Settings and credits as a user drives them with `enrich settings` and `enrich credits`, and
+what a run then writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from enrichment_pipelines.cli import main, run_pipeline
+from enrichment_pipelines.core.warehouse import Warehouse
+from enrichment_pipelines.demo import DemoSites
+
+
+def _enrich(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def _rows(home: Path, sql: str) -> list[tuple]:
+    with Warehouse(home / "warehouse.duckdb").connect() as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_defaults_are_saved_on_first_change_and_every_change_is_audited(home: Path) -> None:
+    first = _enrich("settings", "show")
+    assert first.exit_code == 0 and "no settings saved yet" in first.output
+    renamed = _enrich("settings", "set", "industry_category", "--attribute", "sector")
+    assert renamed.exit_code == 0, renamed.output
+    settings = json.loads(_enrich("settings", "show", "--json").output)["data_points"]
+    assert settings["industry_category"]["attribute_name"] == "sector"
+    assert settings["is_saas"] == {
+        "enabled": True,
+        "attribute_name": "is_saas_enriched",
+        "in_notes": False,
+    }
+    history = _rows(home, "SELECT changed_by FROM settings_history ORDER BY changed_at")
+    assert history[0][0].startswith("enrich (defaults saved on first use)")
+    assert history[-1][0].startswith("enrich settings set (")
+    assert "enrich settings set" in _enrich("settings", "history").output
+
+
+def test_mapping_onto_an_existing_attribute_and_clashes(home: Path) -> None:
+    _enrich("settings", "show")
+    with Warehouse(home / "warehouse.duckdb").transaction() as connection:
+        connection.execute(
+            "INSERT INTO attribute_definitions VALUES "
+            "('segment_label', 'String', 'user', 'set by the CRM team', now()), "
+            "('is_customer', 'Boolean', 'user', NULL, now())"
+        )
+    mapped = _enrich("settings", "set", "industry_category", "--attribute", "segment_label")
+    assert mapped.exit_code == 0, mapped.output
+    clash = _enrich("settings", "set", "industry_category", "--attribute", "is_customer")
+    assert clash.exit_code == 2
+    assert (
+        "industry_category: existing attribute 'is_customer' is Boolean, "
+        "but industry_category is String" in clash.output
+    )
+    twice = _enrich("settings", "set", "location_city", "--attribute", "segment_label")
+    assert twice.exit_code == 2
+    assert "attribute name 'segment_label' is already used by industry_category" in twice.output
+    unknown = _enrich("settings", "set", "favourite_colour", "--disable")
+    assert unknown.exit_code == 2 and "favourite_colour: not a known data point" in unknown.output
+    bad = _enrich("settings", "set", "location_city", "--attribute", "City Name")
+    assert bad.exit_code == 2 and "must be lower case letters, digits and _" in bad.output
+
+
+def test_disabled_points_are_not_written_and_notes_hold_only_flagged_points(
+    home: Path, demo_sites: DemoSites, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _enrich("settings", "set", "is_saas", "--disable").exit_code == 0
+    assert _enrich("settings", "set", "industry_category", "--attribute", "sector").exit_code == 0
+    for key in ("value_proposition", "industry_category", "industry_subcategory",
+                "target_market", "employee_count", "location_city"):  # fmt: skip
+        assert _enrich("settings", "set", key, "--no-note").exit_code == 0
+    # Only the country is left in the note.
+    customers = demo_sites.write_customers(home / "customers.csv")
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    assert run_pipeline(
+        customers_path=customers, source="demo", allowed_private_networks="127.0.0.0/8"
+    )
+    names = {name for (name,) in _rows(home, "SELECT DISTINCT name FROM custom_attributes")}
+    assert "is_saas_enriched" not in names
+    assert "sector" in names and "industry_category_enriched" not in names
+    values = _rows(home, "SELECT DISTINCT data_point FROM enrichment_values")
+    assert ("is_saas",) not in values
+    notes = [body for (body,) in _rows(home, "SELECT body FROM notes")]
+    assert notes
+    for body in notes:
+        heading, *lines = body.splitlines()
+        assert heading.startswith("Enrichment summary from http://127.0.")
+        assert len(lines) == 1 and lines[0].startswith("- Location country code: ")
+
+
+def test_credits_show_and_top_up(home: Path) -> None:
+    shown = _enrich("credits")
+    assert shown.exit_code == 0 and "credit balance: 100" in shown.output
+    topped = _enrich("credits", "top-up", "25", "--note", "November invoice")
+    assert topped.exit_code == 0 and "balance: 125" in topped.output
+    assert "November invoice" in _enrich("credits").output
+    refused = _enrich("credits", "top-up", "0")
+    assert refused.exit_code == 2 and "a top-up must be a positive number of credits" in (
+        refused.output
+    )
+    assert json.loads(_enrich("status", "--json").output)["credit_balance"] == 125
