@@ -292,6 +292,34 @@ def credits_top_up(credits: int, note: str | None) -> None:
 
 
 @main.command()
+@click.argument("customer_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def forget(customer_id: str, yes: bool) -> None:
+    """Delete everything held about CUSTOMER_ID (right to deletion)."""
+    import getpass
+
+    from enrichment_pipelines.core.forget import ForgetError, forget_customer
+
+    if not yes:
+        click.confirm(
+            f"Delete every record, page, enrichment, attribute and note of {customer_id}?",
+            abort=True,
+        )
+    warehouse = _warehouse()
+    try:
+        with warehouse.transaction() as connection:
+            removed = forget_customer(
+                connection, customer_id, by=f"enrich forget ({getpass.getuser()})"
+            )
+    except ForgetError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    # The analysts' copy must not keep what was deleted.
+    warehouse.publish_snapshot(analytics_path())
+    click.echo(f"forgot {customer_id}: {removed} rows deleted; the ledger keeps anonymous entries")
+
+
+@main.command()
 @click.argument("urls", nargs=-1, required=True)
 @click.option("--llm", "use_llm", is_flag=True,
               help="Use the LLM extractor (needs OPENAI_API_KEY; OPENAI_BASE_URL, "

@@ -1,0 +1,103 @@
+"""Right to deletion: `enrich forget` removes everything of one customer and nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from enrichment_pipelines.cli import main, run_pipeline
+from enrichment_pipelines.core.settings import analytics_path
+from enrichment_pipelines.core.warehouse import Warehouse
+from enrichment_pipelines.demo import DemoSites
+
+# Every table that can hold something about a customer, and how to count one customer's rows.
+_PER_CUSTOMER = {
+    "customers": "customer_id = $id",
+    "customer_tags": "customer_id = $id",
+    "custom_attributes": "customer_id = $id",
+    "custom_attribute_history": "customer_id = $id",
+    "notes": "customer_id = $id",
+    "enrichments": "customer_id = $id",
+    "enrichment_values": "enrichment_id IN (SELECT enrichment_id FROM enrichments "
+    "WHERE customer_id = $id)",
+    "credit_ledger": "customer_id = $id",
+    "scraped_pages": "website_url = $site",
+    "site_crawls": "website_url = $site",
+    "extractions": "website_url = $site",
+}
+
+
+def _counts(connection: duckdb.DuckDBPyConnection, customer_id: str, site: str) -> dict[str, int]:
+    counts = {}
+    for table, where in _PER_CUSTOMER.items():
+        parameters = {"site": site} if "$site" in where else {"id": customer_id}
+        row = connection.execute(f"SELECT count(*) FROM {table} WHERE {where}", parameters)
+        row = row.fetchone()
+        counts[table] = row[0] if row else 0
+    return counts
+
+
+def _totals(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {
+        table: (connection.execute(f"SELECT count(*) FROM {table}").fetchone() or (0,))[0]
+        for table in _PER_CUSTOMER
+    }
+
+
+def test_forget_removes_one_customer_entirely_and_nothing_else(
+    home: Path, demo_sites: DemoSites, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    customers = demo_sites.write_customers(home / "customers.csv")
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    assert run_pipeline(
+        customers_path=customers, source="demo", allowed_private_networks="127.0.0.0/8"
+    )
+    store = Warehouse(home / "warehouse.duckdb")
+    with store.connect() as connection:
+        target, site = connection.execute(
+            "SELECT customer_id, website_url FROM customers c WHERE EXISTS "
+            "(SELECT 1 FROM notes n WHERE n.customer_id = c.customer_id) ORDER BY 1 LIMIT 1"
+        ).fetchone()
+        before = _counts(connection, target, site)
+        totals_before = _totals(connection)
+        balance_before = connection.execute("SELECT sum(delta) FROM credit_ledger").fetchone()
+    assert all(before[table] > 0 for table in ("customers", "custom_attributes", "notes",
+                                               "enrichment_values", "credit_ledger",
+                                               "scraped_pages"))  # fmt: skip
+
+    refused = CliRunner().invoke(main, ["forget", target], input="n\n")
+    assert refused.exit_code == 1  # aborted at the prompt: nothing deleted
+    result = CliRunner().invoke(main, ["forget", target, "--yes"])
+    assert result.exit_code == 0, result.output
+    assert f"forgot {target}" in result.output
+
+    with store.connect() as connection:
+        after = _counts(connection, target, site)
+        totals_after = _totals(connection)
+        balance_after = connection.execute("SELECT sum(delta) FROM credit_ledger").fetchone()
+        anonymous = connection.execute(
+            "SELECT count(*) FROM credit_ledger WHERE note = 'customer forgotten' "
+            "AND customer_id IS NULL AND kind = 'enrichment'"
+        ).fetchone()
+        deletions = connection.execute("SELECT deleted_by, rows_removed FROM deletions").fetchall()
+    assert all(count == 0 for count in after.values()), after
+    for table in _PER_CUSTOMER:  # only that customer's rows went
+        expected = totals_before[table] - (0 if table == "credit_ledger" else before[table])
+        assert totals_after[table] == expected, table
+    assert balance_after == balance_before  # no refund, no second charge
+    assert anonymous == (before["credit_ledger"],)
+    [(deleted_by, removed)] = deletions
+    assert deleted_by.startswith("enrich forget (") and removed > 0
+    assert target not in str(deletions)
+
+    with duckdb.connect(str(analytics_path(home)), read_only=True) as analytics:
+        seen = analytics.execute(
+            "SELECT count(*) FROM customer_360 WHERE customer_id = ?", [target]
+        ).fetchone()
+    assert seen == (0,)  # the analysts' copy was republished without them
+
+    unknown = CliRunner().invoke(main, ["forget", "demo:nobody", "--yes"])
+    assert unknown.exit_code == 2 and "no customer with id 'demo:nobody'" in unknown.output
