@@ -76,6 +76,8 @@ def run_pipeline(
     source: str = "import",
     reenrich_before: str | None = None,
     allowed_private_networks: str = "",
+    customer_ids: tuple[str, ...] = (),
+    enrich_now: bool = False,
 ) -> bool:
     """Materialise the whole asset graph in this process; returns whether it succeeded."""
     import dagster as dg
@@ -86,7 +88,9 @@ def run_pipeline(
 
     resources: dict[str, Any] = default_resources()
     resources["web"] = WebClientResource(allowed_private_networks=allowed_private_networks)
-    resources["enrichment_run"] = EnrichmentRunResource(reenrich_before=reenrich_before)
+    resources["enrichment_run"] = EnrichmentRunResource(
+        reenrich_before=reenrich_before, customer_ids=list(customer_ids), enrich_now=enrich_now
+    )
     customers_config: dict[str, Any] = {"source": source}
     if customers_path is not None:
         customers_config["path"] = str(customers_path)
@@ -289,6 +293,50 @@ def credits_top_up(credits: int, note: str | None) -> None:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)
     click.echo(f"topped up {credits} credits; balance: {new_balance}")
+
+
+@main.command(name="customer")
+@click.argument("customer_id")
+def customer_command(customer_id: str) -> None:
+    """Enrich one customer now (one-off): shows its last enrichment and the settings in force,
+    then enriches it whatever its last enrichment, for one credit."""
+    from enrichment_pipelines.core.settings import ensure_settings
+
+    warehouse = _warehouse()
+    with warehouse.transaction() as connection:
+        known = connection.execute(
+            "SELECT website_url, website_error FROM customers WHERE customer_id = ?", [customer_id]
+        ).fetchone()
+        settings, created = ensure_settings(connection)
+    if known is None:
+        click.echo(f"error: no customer with id {customer_id!r}", err=True)
+        sys.exit(2)
+    if created:
+        err.print("no enrichment settings were saved: saved the defaults (all data points on)")
+    last = _last_outcome(warehouse, customer_id)
+    err.print(f"{customer_id}: website {known[0] or '(none: ' + str(known[1]) + ')'}")
+    err.print(f"last enriched: {last[0]:%Y-%m-%d %H:%M} ({last[1]})" if last else "never enriched")
+    enabled = ", ".join(
+        f"{key} -> {setting.attribute_name}" for key, setting in settings.data_points.items()
+        if setting.enabled
+    )  # fmt: skip
+    err.print(f"settings in force: {enabled}")
+    ok = run_pipeline(customer_ids=(customer_id,), enrich_now=True)
+    outcome = _last_outcome(warehouse, customer_id)
+    if outcome is None or not ok:
+        click.echo(f"{customer_id}: the run failed; see the log above", err=True)
+        sys.exit(1)
+    click.echo(f"{customer_id}: {outcome[1]}" + (f" ({outcome[2]})" if outcome[2] else ""))
+    sys.exit(0 if outcome[1] == "enriched" else 1)
+
+
+def _last_outcome(warehouse: Warehouse, customer_id: str) -> tuple[Any, str, str | None] | None:
+    with warehouse.connect() as connection:
+        return connection.execute(
+            "SELECT created_at, status, reason FROM enrichments WHERE customer_id = ? "
+            "ORDER BY created_at DESC LIMIT 1",
+            [customer_id],
+        ).fetchone()
 
 
 @main.command()

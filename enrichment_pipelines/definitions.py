@@ -21,6 +21,18 @@ enrich_customers_job = dg.define_asset_job(
     description="Import customers, crawl their websites, extract data points, write results.",
 )
 
+enrich_customer_job = dg.define_asset_job(
+    "enrich_customer",
+    selection=dg.AssetSelection.assets(*ENRICHMENT_ASSETS) - dg.AssetSelection.assets("customers"),
+    description="Enrich the records in `enrichment_run.customer_ids` now, whatever their last "
+    "enrichment (one-off). Fill in the customer id in the launchpad.",
+    config={
+        "resources": {
+            "enrichment_run": {"config": {"customer_ids": ["<customer id>"], "enrich_now": True}}
+        }
+    },
+)
+
 
 def _from_env(name: str) -> dg.EnvVar | None:
     """The variable, read at run time (so secrets stay out of stored config), when it is set."""
@@ -43,6 +55,6 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
 
 defs = dg.Definitions(
     assets=ENRICHMENT_ASSETS,
-    jobs=[enrich_customers_job],
+    jobs=[enrich_customers_job, enrich_customer_job],
     resources=default_resources(),
 )

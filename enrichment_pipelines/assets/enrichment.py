@@ -1,6 +1,11 @@
 import dagster as dg
 
-from enrichment_pipelines.core.enrichment import apply_enrichments, extract_sites
+from enrichment_pipelines.assets.progress import StepProgress
+from enrichment_pipelines.core.enrichment import (
+    apply_enrichments,
+    extract_sites,
+    select_customers,
+)
 from enrichment_pipelines.core.reports import counts_table
 from enrichment_pipelines.core.settings import ensure_settings
 from enrichment_pipelines.core.status import workspace_status
@@ -26,7 +31,7 @@ def enriched_attributes(
     if created:
         context.log.info("no enrichment settings saved yet: saved the defaults")
     chosen = extractor.get_extractor()
-    summary = extract_sites(store, enrichment_run.policy(), chosen, settings.enabled_keys)
+    summary = extract_sites(store, enrichment_run.policy(context), chosen, settings.enabled_keys)
     if summary.failed:
         context.log.warning(f"{summary.failed} sites could not be extracted; retried next run")
     return dg.MaterializeResult(
@@ -56,14 +61,17 @@ def customer_attributes(
     and one credit per record enriched, in one transaction per record. Records without a
     website, with a failed crawl, or beyond the credit balance are skipped with the reason."""
     store = warehouse.get_warehouse()
+    policy = enrichment_run.policy(context)
     with store.transaction() as connection:
         settings, _ = ensure_settings(connection)
+        records = len(select_customers(connection, policy))
     summary = apply_enrichments(
         store,
-        enrichment_run.policy(),
+        policy,
         settings,
         extractor.get_extractor().name,
         context.run_id,
+        on_done=StepProgress(context, records, "wrote", "records"),
     )
     if summary.skipped.get("out of credits"):
         context.log.warning(

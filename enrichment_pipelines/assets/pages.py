@@ -3,7 +3,8 @@ from datetime import timedelta
 
 import dagster as dg
 
-from enrichment_pipelines.core.crawl import SiteCrawl, crawl_sites
+from enrichment_pipelines.assets.progress import StepProgress
+from enrichment_pipelines.core.crawl import crawl_sites
 from enrichment_pipelines.core.enrichment import load_pages, save_crawls, websites_to_crawl
 from enrichment_pipelines.core.reports import counts_table
 from enrichment_pipelines.resources import (
@@ -27,18 +28,11 @@ def scraped_pages(
     store = warehouse.get_warehouse()
     with store.connect() as connection:
         urls = websites_to_crawl(
-            connection, enrichment_run.policy(), timedelta(hours=web.max_page_age_hours)
+            connection, enrichment_run.policy(context), timedelta(hours=web.max_page_age_hours)
         )
         previous = load_pages(connection, urls)
     context.log.info(f"crawling {len(urls)} websites")
-    done: list[SiteCrawl] = []
-    step = max(1, len(urls) // 10)
-
-    def progress(crawl: SiteCrawl) -> None:
-        done.append(crawl)
-        if len(done) % step == 0 or len(done) == len(urls):
-            context.log.info(f"crawled {len(done)}/{len(urls)} websites")
-
+    progress = StepProgress(context, len(urls), "crawled", "websites")
     crawls = crawl_sites(urls, web.crawl_options(), on_done=progress, previous=previous)
     with store.transaction() as connection:
         save_crawls(connection, crawls, context.run_id)

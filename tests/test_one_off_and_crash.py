@@ -1,0 +1,136 @@
+"""One-off record enrichment (CLI and Dagster job), and exactly one credit per enriched record
+when a run is killed half way and run again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from click.testing import CliRunner
+
+from enrichment_pipelines.cli import main, run_pipeline
+from enrichment_pipelines.core.warehouse import Warehouse
+from enrichment_pipelines.definitions import defs
+from enrichment_pipelines.demo import DemoSites
+
+
+def _rows(home: Path, sql: str, parameters: list[object] | None = None) -> list[tuple]:
+    with Warehouse(home / "warehouse.duckdb").connect() as connection:
+        return connection.execute(sql, parameters or []).fetchall()
+
+
+def _enriched_customer(home: Path) -> str:
+    [(customer_id,)] = _rows(
+        home,
+        "SELECT customer_id FROM enrichments WHERE status = 'enriched' ORDER BY 1 LIMIT 1",
+    )
+    return customer_id
+
+
+@pytest.fixture
+def enriched_home(home: Path, demo_sites: DemoSites, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("ENRICH_ALLOW_PRIVATE_NETWORKS", "127.0.0.0/8")
+    customers = demo_sites.write_customers(home / "customers.csv")
+    assert run_pipeline(customers_path=customers, source="demo")
+    return home
+
+
+def test_enrich_customer_shows_the_last_enrichment_and_enriches_now(enriched_home: Path) -> None:
+    home = enriched_home
+    customer_id = _enriched_customer(home)
+    [(balance_before,)] = _rows(home, "SELECT sum(delta) FROM credit_ledger")
+    result = CliRunner().invoke(main, ["customer", customer_id])
+    assert result.exit_code == 0, result.output
+    assert "last enriched: " in result.stderr and "(enriched)" in result.stderr
+    assert "settings in force: value_proposition -> value_proposition_enriched" in result.stderr
+    assert result.stdout.strip() == f"{customer_id}: enriched"
+    [(balance_after,)] = _rows(home, "SELECT sum(delta) FROM credit_ledger")
+    assert balance_after == balance_before - 1
+    enrichments = _rows(
+        home, "SELECT count(*) FROM enrichments WHERE customer_id = ? AND status = 'enriched'",
+        [customer_id],
+    )  # fmt: skip
+    assert enrichments == [(2,)]
+    others = _rows(home, "SELECT count(*) FROM enrichments WHERE customer_id <> ?", [customer_id])
+    [(before_others,)] = others
+    CliRunner().invoke(main, ["customer", customer_id])
+    assert _rows(home, "SELECT count(*) FROM enrichments WHERE customer_id <> ?",
+                 [customer_id]) == [(before_others,)]  # fmt: skip
+    unknown = CliRunner().invoke(main, ["customer", "demo:nobody"])
+    assert unknown.exit_code == 2 and "no customer with id 'demo:nobody'" in unknown.output
+
+
+def test_enrich_customer_job_takes_the_id_as_config(enriched_home: Path) -> None:
+    home = enriched_home
+    customer_id = _enriched_customer(home)
+    job = defs.resolve_job_def("enrich_customer")
+    config = {"customer_ids": [customer_id], "enrich_now": True}
+    with dg.instance_for_test() as instance:
+        result = job.execute_in_process(
+            run_config={"resources": {"enrichment_run": {"config": config}}}, instance=instance
+        )
+        assert result.success
+        [event] = result.asset_materializations_for_node("customer_attributes")
+        assert event.metadata["records_enriched"].value == 1
+        everyone = job.execute_in_process(
+            run_config={"resources": {"enrichment_run": {"config": {"enrich_now": True,
+                                                                    "customer_ids": []}}}},
+            instance=instance,
+            raise_on_error=False,
+        )  # fmt: skip
+    assert not everyone.success
+    failure = str(everyone.get_step_failure_events()[0].event_specific_data.error)
+    assert "give at least one customer id" in failure
+
+
+def test_a_run_killed_half_way_then_run_again_charges_each_record_once(
+    home: Path, demo_sites: DemoSites
+) -> None:
+    customers = demo_sites.write_customers(home / "customers.csv")
+    environment = {
+        **os.environ,
+        "ENRICH_HOME": str(home),
+        "ENRICH_ALLOW_PRIVATE_NETWORKS": "127.0.0.0/8",
+    }
+    environment.pop("DAGSTER_HOME", None)
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("enrich")), "run", "--customers", str(customers),
+         "--source", "demo"],
+        env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    deadline = time.monotonic() + 120
+    for line in process.stdout:  # wait until records are being written, then kill
+        if "customer_attributes" in line and "wrote " in line:  # the first progress line
+            break
+        assert time.monotonic() < deadline, "the run never reached customer_attributes"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+    killed_enriched = _rows(home, "SELECT count(*) FROM enrichments WHERE status = 'enriched'")
+    os.environ["ENRICH_ALLOW_PRIVATE_NETWORKS"] = "127.0.0.0/8"
+    try:
+        assert run_pipeline(source="demo")  # run again: picks up where the killed run stopped
+        assert run_pipeline(source="demo")  # and once more: nothing left, nothing charged
+    finally:
+        del os.environ["ENRICH_ALLOW_PRIVATE_NETWORKS"]
+    per_record = _rows(
+        home,
+        "SELECT e.customer_id, count(DISTINCT e.enrichment_id), count(l.entry_id) "
+        "FROM enrichments e LEFT JOIN credit_ledger l USING (enrichment_id) "
+        "WHERE e.status = 'enriched' GROUP BY 1",
+    )
+    healthy = sum(company.fault is None for company in demo_sites.companies)
+    assert len(per_record) >= healthy - 3  # every reachable site enriched in the end
+    assert all(enrichments == 1 and charges == 1 for _, enrichments, charges in per_record)
+    [(spent,)] = _rows(home, "SELECT -sum(delta) FROM credit_ledger WHERE kind = 'enrichment'")
+    assert spent == len(per_record)
+    assert killed_enriched[0][0] < len(per_record)  # the kill really stopped it half way
