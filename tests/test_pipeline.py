@@ -95,6 +95,10 @@ def test_whole_graph_enriches_local_sites(
         applied = _metadata(result, "customer_attributes")
         assert applied["records_enriched"] == enriched
         assert applied["credits_spent"] == enriched
+        assert (
+            "| industry_category | yes | industry_category_enriched | yes |"
+            in (applied["settings_in_force"])
+        )  # the settings in force, readable in the Dagster UI
         assert enriched >= len(healthy) - 2  # script-rendered sites may carry too little
         assert outcomes["skipped"] == 4  # two without a website, two with refused ones
 

@@ -6,7 +6,7 @@ from enrichment_pipelines.core.enrichment import (
     extract_sites,
     select_customers,
 )
-from enrichment_pipelines.core.reports import counts_table
+from enrichment_pipelines.core.reports import counts_table, settings_table
 from enrichment_pipelines.core.settings import ensure_settings
 from enrichment_pipelines.core.status import workspace_status
 from enrichment_pipelines.resources import (
@@ -89,6 +89,7 @@ def customer_attributes(
             "enriched_total": status.enriched_total,
             "enriched_last_7_days": status.enriched_last_7_days,
             "skipped_by_reason": dg.MetadataValue.md(counts_table(summary.skipped)),
+            "settings_in_force": dg.MetadataValue.md(settings_table(settings)),
             "failed_by_reason": dg.MetadataValue.md(counts_table(summary.failed)),
         }
     )

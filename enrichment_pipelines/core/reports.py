@@ -7,6 +7,8 @@ from typing import Any
 
 import duckdb
 
+from enrichment_pipelines.core.settings import EnrichmentSettings
+
 PREVIEW_COLUMNS = (
     "customer_id", "name", "last_outcome", "industry_category_enriched",
     "target_market_enriched", "employee_count_enriched", "location_country_code_enriched",
@@ -51,5 +53,20 @@ def counts_table(counts: Mapping[str, int], label: str = "reason") -> str:
         [
             {label: key, "records": value}
             for key, value in sorted(counts.items(), key=lambda i: -i[1])
+        ]
+    )
+
+
+def settings_table(settings: EnrichmentSettings) -> str:
+    """The settings in force, as a markdown table (for Dagster metadata)."""
+    return markdown_table(
+        [
+            {
+                "data point": key,
+                "enabled": "yes" if setting.enabled else "no",
+                "attribute": setting.attribute_name,
+                "in note": "yes" if setting.in_notes else "no",
+            }
+            for key, setting in settings.data_points.items()
         ]
     )
