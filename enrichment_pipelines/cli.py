@@ -99,8 +99,10 @@ def run_pipeline(
         if os.environ.get("DAGSTER_HOME")
         else dg.DagsterInstance.ephemeral()
     )
+    from enrichment_pipelines.data_quality.checks import enrichment_quality_checks
+
     result = dg.materialize(
-        ENRICHMENT_ASSETS,
+        [*ENRICHMENT_ASSETS, enrichment_quality_checks],
         resources=resources,
         run_config={
             "ops": {"customers": {"config": customers_config}},
@@ -254,6 +256,25 @@ def settings_history_command() -> None:
     for key, _value, changed_at, changed_by in changes:
         table.add_row(f"{changed_at:%Y-%m-%d %H:%M:%S}", key, changed_by)
     out.print(table)
+
+
+@main.command()
+def quality() -> None:
+    """Run the data quality checks and write the report (Markdown here, HTML on disk)."""
+    from rich.markdown import Markdown
+
+    from enrichment_pipelines.core.settings import ensure_settings, quality_report_path
+    from enrichment_pipelines.data_quality.expectations import QualityTargets
+    from enrichment_pipelines.data_quality.report import build_report, to_markdown, write_html
+
+    warehouse = _warehouse()
+    err.print("running the data quality suites (Great Expectations)...")
+    with warehouse.transaction() as connection:
+        settings, _ = ensure_settings(connection)
+        report = build_report(connection, settings.enabled_keys, QualityTargets())
+    path = write_html(report, quality_report_path())
+    out.print(Markdown(to_markdown(report)))
+    click.echo(f"\nHTML report: {path}")
 
 
 @main.group(name="credits", invoke_without_command=True)

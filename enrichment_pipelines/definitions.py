@@ -8,7 +8,9 @@ import dagster as dg
 
 from enrichment_pipelines.assets import ENRICHMENT_ASSETS
 from enrichment_pipelines.core.extractors.llm import DEFAULT_LLM_MODEL
+from enrichment_pipelines.data_quality.checks import enrichment_quality_checks
 from enrichment_pipelines.resources import (
+    DataQualityResource,
     EnrichmentRunResource,
     ExtractorResource,
     WarehouseResource,
@@ -50,11 +52,13 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
             llm_model=_from_env("ENRICH_LLM_MODEL") or DEFAULT_LLM_MODEL,
         ),
         "enrichment_run": EnrichmentRunResource(),
+        "data_quality": DataQualityResource(),
     }
 
 
 defs = dg.Definitions(
     assets=ENRICHMENT_ASSETS,
+    asset_checks=[enrichment_quality_checks],
     jobs=[enrich_customers_job, enrich_customer_job],
     resources=default_resources(),
 )

@@ -5,8 +5,10 @@ from enrichment_pipelines.core.reports import (
     customer_360_preview,
     markdown_table,
 )
+from enrichment_pipelines.core.settings import ensure_settings, quality_report_path
 from enrichment_pipelines.core.warehouse.views import refresh_customer_360
-from enrichment_pipelines.resources import WarehouseResource
+from enrichment_pipelines.data_quality.report import build_report, to_markdown, write_html
+from enrichment_pipelines.resources import DataQualityResource, WarehouseResource
 
 
 @dg.asset(group_name="analytics", deps=["customer_attributes"], kinds={"duckdb"})
@@ -26,5 +28,28 @@ def customer_360(warehouse: WarehouseResource) -> dg.MaterializeResult:
             **counts,
             "preview": dg.MetadataValue.md(markdown_table(preview)),
             "analytics_snapshot": dg.MetadataValue.path(str(snapshot)),
+        }
+    )
+
+
+@dg.asset(group_name="analytics", deps=["customer_360"], kinds={"duckdb", "html"})
+def data_quality_report(
+    warehouse: WarehouseResource, data_quality: DataQualityResource
+) -> dg.MaterializeResult:
+    """How good the enriched data is: an overall score, completeness per data point, freshness
+    buckets, and the issues to fix (records without a website, failed crawls by reason, invalid
+    values, duplicates). Also written as a self-contained HTML file with charts."""
+    store = warehouse.get_warehouse()
+    with store.transaction() as connection:
+        settings, _ = ensure_settings(connection)
+        report = build_report(connection, settings.enabled_keys, data_quality.targets())
+    path = write_html(report, quality_report_path(store.path.parent))
+    return dg.MaterializeResult(
+        metadata={
+            "score": dg.MetadataValue.float(report.score),
+            "records": report.records,
+            "enriched": report.enriched,
+            "report": dg.MetadataValue.md(to_markdown(report)),
+            "html_report": dg.MetadataValue.path(str(path)),
         }
     )

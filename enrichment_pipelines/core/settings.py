@@ -42,6 +42,11 @@ def allowed_private_networks() -> tuple[Network, ...]:
     return parse_networks(os.environ.get("ENRICH_ALLOW_PRIVATE_NETWORKS", ""))
 
 
+def quality_report_path(home: Path | None = None) -> Path:
+    """The self-contained HTML data quality report."""
+    return (home or enrich_home()) / "reports" / "quality.html"
+
+
 def taxonomy_path() -> Path:
     """The industry taxonomy in use: ENRICH_TAXONOMY names a user's file, else the default."""
     value = os.environ.get("ENRICH_TAXONOMY", "").strip()

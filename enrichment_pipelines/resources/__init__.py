@@ -1,8 +1,15 @@
 """Dagster resources: thin, typed wrappers that build the core's objects from configuration."""
 
+from enrichment_pipelines.resources.data_quality import DataQualityResource
 from enrichment_pipelines.resources.enrichment_run import EnrichmentRunResource
 from enrichment_pipelines.resources.extractor import ExtractorResource
 from enrichment_pipelines.resources.warehouse import WarehouseResource
 from enrichment_pipelines.resources.web import WebClientResource
 
-__all__ = ["EnrichmentRunResource", "ExtractorResource", "WarehouseResource", "WebClientResource"]
+__all__ = [
+    "DataQualityResource",
+    "EnrichmentRunResource",
+    "ExtractorResource",
+    "WarehouseResource",
+    "WebClientResource",
+]

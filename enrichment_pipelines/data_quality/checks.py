@@ -1,0 +1,70 @@
+"""The Great Expectations suites as Dagster asset checks on `customer_attributes`, the asset
+that writes enriched values. Validity and uniqueness block: when they fail, `customer_360` and
+the report are not materialised from bad data. Completeness, freshness and consistency warn."""
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from enrichment_pipelines.core.settings import ensure_settings
+from enrichment_pipelines.data_quality.expectations import CheckOutcome, load_frames, run_all
+from enrichment_pipelines.data_quality.report import BLOCKING
+from enrichment_pipelines.resources import DataQualityResource, WarehouseResource
+
+_DESCRIPTIONS = {
+    "validity": "Values fit their data point: ISO country codes, allowed values, booleans, "
+    "employee ranges, value proposition <= 255 characters. Blocks downstream assets.",
+    "uniqueness": "One current enrichment per customer, no duplicate customers. Blocks "
+    "downstream assets.",
+    "completeness": "Each enabled data point has a value for most enriched records.",
+    "freshness": "Current enrichments are recent.",
+    "consistency": "Customers sharing a website domain agree; the enriched country matches "
+    "the billing country.",
+}
+
+SPECS = [
+    dg.AssetCheckSpec(
+        name, asset="customer_attributes", blocking=name in BLOCKING, description=description
+    )
+    for name, description in _DESCRIPTIONS.items()
+]
+
+
+def _result(name: str, outcome: CheckOutcome) -> dg.AssetCheckResult:
+    findings = [
+        {
+            "expectation": finding.expectation,
+            "column": finding.column,
+            "observed": f"{finding.observed:.1%}",
+            "target": f"{finding.target:.0%}",
+            "passed": finding.passed,
+        }
+        for finding in outcome.findings
+        if not finding.passed
+    ]
+    return dg.AssetCheckResult(
+        check_name=name,
+        asset_key="customer_attributes",
+        passed=outcome.passed,
+        severity=dg.AssetCheckSeverity.ERROR if name in BLOCKING else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "observed": dg.MetadataValue.float(outcome.observed),
+            "target": dg.MetadataValue.float(outcome.target),
+            "expectations": len(outcome.findings),
+            "failing_expectations": dg.MetadataValue.json(findings),
+            "failing_examples": dg.MetadataValue.json(outcome.examples()),
+        },
+    )
+
+
+@dg.multi_asset_check(specs=SPECS)
+def enrichment_quality_checks(
+    warehouse: WarehouseResource, data_quality: DataQualityResource
+) -> Iterator[dg.AssetCheckResult]:
+    """Great Expectations 1.x suites over the current enrichments (ephemeral context)."""
+    store = warehouse.get_warehouse()
+    with store.transaction() as connection:
+        settings, _ = ensure_settings(connection)
+        frames = load_frames(connection, settings.enabled_keys)
+    for name, outcome in run_all(frames, data_quality.targets()).items():
+        yield _result(name, outcome)

@@ -1,0 +1,283 @@
+"""Great Expectations suites over the enriched data, run in an ephemeral context.
+
+Five dimensions, each one `CheckOutcome` with the observed value against its target and a
+few failing examples: validity and uniqueness (blocking: bad data must not flow on),
+completeness, freshness and consistency (warnings). GX is imported lazily: it takes seconds
+to import, and only the checks need it. No Dagster here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pycountry
+
+from enrichment_pipelines.core.datapoints import DATA_POINTS
+
+
+@dataclass(frozen=True)
+class QualityTargets:
+    completeness: float = 0.85  # share of enriched records with a value, per data point
+    freshness_days: int = 30
+    freshness: float = 0.95  # share of current enrichments younger than freshness_days
+    uniqueness: float = 0.99  # one current enrichment per customer
+    domain_agreement: float = 0.95  # customers sharing a website domain agree
+    country_match: float = 0.80  # enriched country = billing country, where both are known
+
+
+@dataclass
+class Finding:
+    """One expectation: what it looked at, what it saw, what it wanted."""
+
+    expectation: str
+    column: str
+    observed: float
+    target: float
+    passed: bool
+    examples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CheckOutcome:
+    dimension: str
+    findings: list[Finding]
+
+    @property
+    def passed(self) -> bool:
+        return all(finding.passed for finding in self.findings)
+
+    @property
+    def observed(self) -> float:
+        """The worst observed value across the findings (1.0 when nothing to check)."""
+        return min((finding.observed for finding in self.findings), default=1.0)
+
+    @property
+    def target(self) -> float:
+        return max((finding.target for finding in self.findings), default=1.0)
+
+    def examples(self, limit: int = 5) -> list[str]:
+        failing = [f"{f.column}: {ex}" for f in self.findings if not f.passed for ex in f.examples]
+        return failing[:limit]
+
+
+@dataclass
+class QualityFrames:
+    """The enriched data as the suites see it."""
+
+    customers: pd.DataFrame  # customer_id, website_domain, billing_country_code
+    current: pd.DataFrame  # one row per current enrichment: customer_id, age_days, data points
+    enabled_keys: tuple[str, ...]
+
+
+def load_frames(
+    connection: duckdb.DuckDBPyConnection, enabled_keys: tuple[str, ...]
+) -> QualityFrames:
+    customers = connection.execute(
+        "SELECT customer_id, website_domain, billing_country_code FROM customers"
+    ).df()
+    current = connection.execute(
+        """
+        SELECT e.customer_id, e.enrichment_id,
+               date_diff('second', e.created_at, now()) / 86400.0 AS age_days
+        FROM current_enrichments AS e
+        """
+    ).df()
+    values = connection.execute(
+        """
+        SELECT v.enrichment_id, v.data_point, v.value
+        FROM enrichment_values AS v JOIN current_enrichments AS e USING (enrichment_id)
+        """
+    ).df()
+    wide = values.pivot_table(
+        index="enrichment_id", columns="data_point", values="value", aggfunc="first"
+    )
+    current = current.merge(wide, how="left", left_on="enrichment_id", right_index=True)
+    for key in enabled_keys:
+        if key not in current.columns:
+            current[key] = None
+    return QualityFrames(customers, current, enabled_keys)
+
+
+_ISO_ALPHA2 = sorted(country.alpha_2 for country in pycountry.countries)
+
+
+def _context() -> Any:
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _validate(frame: pd.DataFrame, expectations: list[tuple[Any, float]]) -> list[Finding]:
+    """Run GX expectations (each with its target share) over `frame` as one suite, in an
+    ephemeral context. Failing examples name the customer where the frame has one."""
+    if frame.empty or not expectations:
+        return []
+    import great_expectations as gx
+
+    context = _context()
+    asset = context.data_sources.add_pandas("warehouse").add_dataframe_asset(name="frame")
+    batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
+        batch_parameters={"dataframe": frame.reset_index(drop=True)}
+    )
+    suite = context.suites.add(
+        gx.ExpectationSuite(name="suite", expectations=[e for e, _ in expectations])
+    )
+    results = batch.validate(suite).results
+    findings = []
+    for (expectation, target), result in zip(expectations, results, strict=True):
+        details = dict(result.result)
+        unexpected = details.get("unexpected_percent_total", details.get("unexpected_percent"))
+        observed = round(1 - float(unexpected or 0.0) / 100, 4)
+        indices = details.get("partial_unexpected_index_list") or []
+        values = [
+            "missing" if pd.isna(v) else v for v in details.get("partial_unexpected_list") or []
+        ]
+        examples = [
+            f"{frame.customer_id.iloc[index]} ({value})" if "customer_id" in frame else str(value)
+            for index, value in zip(indices[:5], values[:5], strict=False)
+        ] or [str(value) for value in values[:5]]
+        findings.append(
+            Finding(
+                expectation=expectation.expectation_type,
+                column=expectation.column,
+                observed=observed,
+                target=target,
+                passed=bool(result.success),
+                examples=examples,
+            )
+        )
+    return findings
+
+
+def validity(frames: QualityFrames) -> CheckOutcome:
+    """Values are of their data point's type and allowed set (blocking)."""
+    import great_expectations as gx
+
+    expectations: list[tuple[Any, float]] = []
+    for point in DATA_POINTS:
+        if point.key not in frames.enabled_keys:
+            continue
+        if point.key == "location_country_code":
+            allowed: list[str] | None = _ISO_ALPHA2
+        elif point.type == "Boolean":
+            allowed = ["true", "false"]
+        else:
+            allowed = list(point.allowed_values) if point.allowed_values else None
+        if allowed is not None:
+            expectations.append(
+                (
+                    gx.expectations.ExpectColumnValuesToBeInSet(
+                        column=point.key, value_set=allowed
+                    ),
+                    1.0,
+                )
+            )
+        if point.max_length:
+            expectations.append((gx.expectations.ExpectColumnValueLengthsToBeBetween(
+                column=point.key, max_value=point.max_length), 1.0))  # fmt: skip
+    return CheckOutcome("validity", _validate(frames.current, expectations))
+
+
+def uniqueness(frames: QualityFrames, targets: QualityTargets) -> CheckOutcome:
+    """One current enrichment per customer, no duplicate customers (blocking)."""
+    import great_expectations as gx
+
+    findings = _validate(
+        frames.current,
+        [(gx.expectations.ExpectColumnValuesToBeUnique(column="customer_id",
+                                                       mostly=targets.uniqueness),
+          targets.uniqueness)],
+    )  # fmt: skip
+    findings += _validate(
+        frames.customers,
+        [(gx.expectations.ExpectColumnValuesToBeUnique(column="customer_id"), 1.0)],
+    )
+    return CheckOutcome("uniqueness", findings)
+
+
+def completeness(frames: QualityFrames, targets: QualityTargets) -> CheckOutcome:
+    """Each enabled data point has a value for most enriched records (warning)."""
+    import great_expectations as gx
+
+    return CheckOutcome(
+        "completeness",
+        _validate(
+            frames.current,
+            [
+                (gx.expectations.ExpectColumnValuesToNotBeNull(column=key,
+                                                               mostly=targets.completeness),
+                 targets.completeness)
+                for key in frames.enabled_keys
+            ],
+        ),
+    )  # fmt: skip
+
+
+def freshness(frames: QualityFrames, targets: QualityTargets) -> CheckOutcome:
+    """Current enrichments are younger than `freshness_days` (warning)."""
+    import great_expectations as gx
+
+    expectation = gx.expectations.ExpectColumnValuesToBeBetween(
+        column="age_days", max_value=targets.freshness_days, mostly=targets.freshness
+    )
+    return CheckOutcome("freshness", _validate(frames.current, [(expectation, targets.freshness)]))
+
+
+def consistency(frames: QualityFrames, targets: QualityTargets) -> CheckOutcome:
+    """Customers sharing a website domain agree; the enriched country matches the billing
+    country (warning)."""
+    import great_expectations as gx
+
+    joined = frames.current.merge(frames.customers, on="customer_id", how="left")
+    compared = [key for key in frames.enabled_keys if key in joined.columns]
+    shared = joined[joined.duplicated("website_domain", keep=False) & joined.website_domain.notna()]
+    domains = pd.DataFrame(
+        [
+            {"domain": domain, "domain_agrees": len(group[compared].drop_duplicates()) == 1}
+            for domain, group in shared.groupby("website_domain")
+        ],
+        columns=["domain", "domain_agrees"],
+    )
+    findings = []
+    if not domains.empty:
+        findings += _validate(domains, [(gx.expectations.ExpectColumnValuesToBeInSet(
+            column="domain_agrees", value_set=[True], mostly=targets.domain_agreement),
+            targets.domain_agreement)])  # fmt: skip
+        findings[-1].examples = list(domains[~domains.domain_agrees.astype(bool)].domain[:5])
+    if "location_country_code" in joined.columns:
+        both = joined.dropna(subset=["location_country_code", "billing_country_code"])
+        countries = pd.DataFrame(
+            {
+                "country_matches": both.location_country_code.str.upper()
+                == both.billing_country_code.str.upper(),
+                "customer_id": both.customer_id,
+            }
+        )
+        if not countries.empty:
+            findings += _validate(countries, [(gx.expectations.ExpectColumnValuesToBeInSet(
+                column="country_matches", value_set=[True], mostly=targets.country_match),
+                targets.country_match)])  # fmt: skip
+            findings[-1].examples = list(countries[~countries.country_matches].customer_id[:5])
+    return CheckOutcome("consistency", findings)
+
+
+def run_all(frames: QualityFrames, targets: QualityTargets) -> dict[str, CheckOutcome]:
+    return {
+        "validity": validity(frames),
+        "uniqueness": uniqueness(frames, targets),
+        "completeness": completeness(frames, targets),
+        "freshness": freshness(frames, targets),
+        "consistency": consistency(frames, targets),
+    }

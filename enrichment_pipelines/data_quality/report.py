@@ -1,0 +1,205 @@
+"""The data quality report people read: an overall score, completeness per data point with
+bars, freshness buckets and the issues to fix, as Markdown (Dagster metadata) and as one
+self-contained HTML file with inline SVG charts."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from enrichment_pipelines.data_quality.expectations import (
+    CheckOutcome,
+    QualityTargets,
+    load_frames,
+    run_all,
+)
+
+BLOCKING = ("validity", "uniqueness")  # these stop bad data; the others warn
+FRESHNESS_BUCKETS = ("< 7 days", "8-30 days", "> 30 days (stale)")
+
+
+@dataclass
+class QualityReport:
+    generated_at: datetime
+    records: int  # customers
+    enriched: int  # customers with a current enrichment
+    outcomes: dict[str, CheckOutcome]
+    completeness: dict[str, float]  # data point -> share of enriched records with a value
+    freshness: dict[str, int]  # bucket -> current enrichments
+    issues: dict[str, int]  # issue -> count
+    targets: QualityTargets
+
+    @property
+    def score(self) -> float:
+        """0-100: each dimension scores its observed value against its target (capped at 1)."""
+        parts = [
+            1.0 if outcome.passed else min(1.0, outcome.observed / (outcome.target or 1))
+            for outcome in self.outcomes.values()
+        ]
+        return round(100 * sum(parts) / len(parts), 1) if parts else 100.0
+
+
+def build_report(
+    connection: duckdb.DuckDBPyConnection, enabled_keys: tuple[str, ...], targets: QualityTargets
+) -> QualityReport:
+    frames = load_frames(connection, enabled_keys)
+    outcomes = run_all(frames, targets)
+    current = frames.current
+    completeness = {
+        key: float(current[key].notna().mean()) if len(current) else 0.0 for key in enabled_keys
+    }
+    ages = current.age_days if len(current) else []
+    freshness = dict.fromkeys(FRESHNESS_BUCKETS, 0)
+    for age in ages:
+        bucket = 0 if age < 7 else 1 if age <= targets.freshness_days else 2
+        freshness[FRESHNESS_BUCKETS[bucket]] += 1
+    issues: dict[str, int] = {}
+    row = connection.execute("SELECT count(*) FROM customers WHERE website_url IS NULL").fetchone()
+    issues["customers without a usable website"] = row[0] if row else 0
+    for reason, count in connection.execute(
+        "SELECT coalesce(reason, 'unknown'), count(*) FROM site_crawls WHERE status = 'failed' "
+        "GROUP BY ALL ORDER BY 2 DESC LIMIT 8"
+    ).fetchall():
+        issues[f"failed crawl: {reason}"] = count
+    invalid = sum(round((1 - f.observed) * len(current)) for f in outcomes["validity"].findings)
+    issues["invalid values"] = invalid
+    duplicates = len(frames.customers) - frames.customers.customer_id.nunique()
+    duplicates += len(current) - current.customer_id.nunique() if len(current) else 0
+    issues["duplicates"] = duplicates
+    return QualityReport(
+        generated_at=datetime.now(UTC),
+        records=len(frames.customers),
+        enriched=len(current),
+        outcomes=outcomes,
+        completeness=completeness,
+        freshness=freshness,
+        issues=issues,
+        targets=targets,
+    )
+
+
+def _bar(share: float, width: int = 20) -> str:
+    filled = round(share * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def _status(name: str, outcome: CheckOutcome) -> str:
+    if outcome.passed:
+        return "pass"
+    return "FAIL (blocks)" if name in BLOCKING else "warn"
+
+
+def to_markdown(report: QualityReport) -> str:
+    lines = [
+        f"**Quality score: {report.score:.1f} / 100** — {report.enriched} of {report.records} "
+        f"records enriched",
+        "",
+        "| check | status | observed | target | examples |",
+        "|---|---|---|---|---|",
+    ]
+    for name, outcome in report.outcomes.items():
+        examples = ", ".join(outcome.examples(3)).replace("|", "\\|")
+        lines.append(
+            f"| {name} | {_status(name, outcome)} | {outcome.observed:.1%} | "
+            f"{outcome.target:.0%} | {examples} |"
+        )
+    lines += ["", "| data point | completeness | |", "|---|---|---|"]
+    for key, share in report.completeness.items():
+        lines.append(f"| {key} | {share:.0%} | `{_bar(share)}` |")
+    lines += ["", "| freshness | enrichments |", "|---|---|"]
+    lines += [f"| {bucket} | {count} |" for bucket, count in report.freshness.items()]
+    lines += ["", "| issue | count |", "|---|---|"]
+    lines += [f"| {issue} | {count} |" for issue, count in report.issues.items()]
+    return "\n".join(lines)
+
+
+def _svg_bars(rows: list[tuple[str, float, str]], target: float | None = None) -> str:
+    """Horizontal bars: (label, share 0..1, text shown at the end)."""
+    label_width, bar_width, row_height = 190, 320, 24
+    height = row_height * len(rows) + 10
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_width + bar_width + 70}" '
+        f'height="{height}" role="img">'
+    ]
+    for index, (label, share, text) in enumerate(rows):
+        y = 5 + index * row_height
+        colour = "#2e7d32" if target is None or share >= target else "#ef6c00"
+        filled = bar_width * max(0.0, min(1.0, share))
+        parts.append(
+            f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end" font-size="13">'
+            f"{html.escape(label)}</text>"
+            f'<rect x="{label_width}" y="{y + 3}" width="{bar_width}" height="16" fill="#eceff1"/>'
+            f'<rect x="{label_width}" y="{y + 3}" width="{filled:.0f}" height="16" '
+            f'fill="{colour}"/>'
+            f'<text x="{label_width + bar_width + 6}" y="{y + 15}" font-size="13">'
+            f"{html.escape(text)}</text>"
+        )
+    if target is not None:
+        x = label_width + bar_width * target
+        parts.append(
+            f'<line x1="{x:.0f}" x2="{x:.0f}" y1="0" y2="{height}" stroke="#37474f" '
+            'stroke-dasharray="4 3"/>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def to_html(report: QualityReport) -> str:
+    checks = "".join(
+        f"<tr><td>{name}</td><td class='{_status(name, o).split()[0].lower()}'>"
+        f"{_status(name, o)}</td><td>{o.observed:.1%}</td><td>{o.target:.0%}</td>"
+        f"<td>{html.escape(', '.join(o.examples(3)))}</td></tr>"
+        for name, o in report.outcomes.items()
+    )
+    completeness = _svg_bars(
+        [(key, share, f"{share:.0%}") for key, share in report.completeness.items()],
+        target=report.targets.completeness,
+    )
+    total = sum(report.freshness.values()) or 1
+    freshness = _svg_bars(
+        [(bucket, count / total, str(count)) for bucket, count in report.freshness.items()]
+    )
+    issues = "".join(
+        f"<tr><td>{html.escape(issue)}</td><td>{count}</td></tr>"
+        for issue, count in report.issues.items()
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Data quality report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 900px; color: #263238; }}
+h1 {{ margin-bottom: 0; }} .muted {{ color: #607d8b; }}
+.score {{ font-size: 3rem; font-weight: 700; }}
+table {{ border-collapse: collapse; width: 100%; margin: 0.5rem 0 1.5rem; }}
+td, th {{ border-bottom: 1px solid #cfd8dc; padding: 6px 8px; text-align: left; font-size: 14px; }}
+.pass {{ color: #2e7d32; font-weight: 600; }} .warn {{ color: #ef6c00; font-weight: 600; }}
+.fail {{ color: #c62828; font-weight: 700; }}
+</style></head><body>
+<h1>Data quality report</h1>
+<p class="muted">Generated {report.generated_at:%Y-%m-%d %H:%M UTC} ·
+{report.enriched} of {report.records} records enriched</p>
+<p class="score">{report.score:.1f}<span class="muted" style="font-size:1.2rem"> / 100</span></p>
+<h2>Checks</h2>
+<table><tr><th>check</th><th>status</th><th>observed</th><th>target</th><th>examples</th></tr>
+{checks}</table>
+<h2>Completeness by data point</h2>
+<p class="muted">Share of enriched records with a value; the dashed line is the target
+({report.targets.completeness:.0%}).</p>
+{completeness}
+<h2>Freshness</h2>
+{freshness}
+<h2>Issues</h2>
+<table><tr><th>issue</th><th>count</th></tr>{issues}</table>
+</body></html>
+"""
+
+
+def write_html(report: QualityReport, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(to_html(report), encoding="utf-8")
+    temporary.replace(path)
+    return path

@@ -1,0 +1,200 @@
+"""Data quality: each Great Expectations suite on crafted good and bad data, the blocking
+check in a real Dagster run, and the report on a known fixture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from enrichment_pipelines.assets import customer_360, customer_attributes
+from enrichment_pipelines.cli import run_pipeline
+from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
+from enrichment_pipelines.core.warehouse import Warehouse
+from enrichment_pipelines.data_quality import expectations as dq
+from enrichment_pipelines.data_quality.checks import enrichment_quality_checks
+from enrichment_pipelines.data_quality.report import build_report, to_html, to_markdown
+from enrichment_pipelines.definitions import default_resources
+from enrichment_pipelines.demo import DemoSites
+from enrichment_pipelines.resources import WarehouseResource
+
+TARGETS = dq.QualityTargets()
+
+
+def _frames(rows: list[dict[str, Any]], customers: list[dict[str, Any]] | None = None,
+            keys: tuple[str, ...] = DATA_POINT_KEYS) -> dq.QualityFrames:  # fmt: skip
+    current = pd.DataFrame(rows)
+    for key in keys:
+        if key not in current:
+            current[key] = None
+    if "age_days" not in current:
+        current["age_days"] = 1.0
+    customers = customers or [
+        {"customer_id": r["customer_id"], "website_domain": None, "billing_country_code": None}
+        for r in rows
+    ]
+    return dq.QualityFrames(pd.DataFrame(customers), current, keys)
+
+
+def test_validity_fails_on_bad_values_and_passes_on_good() -> None:
+    bad = _frames([
+        {"customer_id": "a", "location_country_code": "DE", "is_saas": "true"},
+        {"customer_id": "b", "location_country_code": "XX", "is_saas": "maybe"},
+        {"customer_id": "c", "location_country_code": "US", "employee_count": "11-50"},
+        {"customer_id": "d", "location_country_code": "FR", "employee_count": "lots",
+         "value_proposition": "x" * 300},
+    ])  # fmt: skip
+    outcome = dq.validity(bad)
+    assert not outcome.passed
+    by_column = {finding.column: finding for finding in outcome.findings}
+    assert by_column["location_country_code"].observed == 0.75
+    # Observed = the share of records whose value is valid (unknown counts as valid).
+    assert by_column["is_saas"].observed == 0.75
+    assert by_column["employee_count"].observed == 0.75
+    assert by_column["value_proposition"].observed == 0.75
+    assert "b (XX)" in by_column["location_country_code"].examples
+    good = _frames([{"customer_id": "a", "location_country_code": "DE", "is_saas": "true",
+                     "employee_count": "51-200", "target_market": "B2B"}])  # fmt: skip
+    assert dq.validity(good).passed
+
+
+def test_uniqueness_fails_on_two_current_enrichments_for_one_customer() -> None:
+    bad = _frames([{"customer_id": "a"}, {"customer_id": "a"}, {"customer_id": "b"},
+                   {"customer_id": "c"}])  # fmt: skip
+    outcome = dq.uniqueness(bad, TARGETS)
+    assert not outcome.passed and outcome.observed == 0.5
+    good = _frames([{"customer_id": "a"}, {"customer_id": "b"}])
+    assert dq.uniqueness(good, TARGETS).passed
+
+
+def test_completeness_below_and_above_the_target() -> None:
+    rows = [{"customer_id": str(i), "industry_category": "Education" if i < 7 else None}
+            for i in range(10)]  # fmt: skip
+    outcome = dq.completeness(_frames(rows, keys=("industry_category",)), TARGETS)
+    assert not outcome.passed and outcome.observed == 0.7 and outcome.target == 0.85
+    rows = [{"customer_id": str(i), "industry_category": "Education" if i < 9 else None}
+            for i in range(10)]  # fmt: skip
+    assert dq.completeness(_frames(rows, keys=("industry_category",)), TARGETS).passed
+
+
+def test_freshness_counts_stale_enrichments() -> None:
+    rows = [{"customer_id": str(i), "age_days": age} for i, age in enumerate([1, 2, 40, 50])]
+    outcome = dq.freshness(_frames(rows), TARGETS)
+    assert not outcome.passed and outcome.observed == 0.5
+    assert dq.freshness(_frames([{"customer_id": "a", "age_days": 3}]), TARGETS).passed
+
+
+def test_consistency_domains_and_billing_countries() -> None:
+    rows = [
+        {"customer_id": "a", "location_country_code": "DE", "industry_category": "Education"},
+        {"customer_id": "b", "location_country_code": "DE", "industry_category": "Gaming"},
+        {"customer_id": "c", "location_country_code": "FR"},
+        {"customer_id": "d", "location_country_code": "US"},
+        {"customer_id": "e", "location_country_code": "US"},
+    ]
+    customers = [
+        {"customer_id": "a", "website_domain": "acme.com", "billing_country_code": "DE"},
+        {"customer_id": "b", "website_domain": "acme.com", "billing_country_code": "DE"},
+        {"customer_id": "c", "website_domain": "c.com", "billing_country_code": "FR"},
+        {"customer_id": "d", "website_domain": "d.com", "billing_country_code": "GB"},
+        {"customer_id": "e", "website_domain": "e.com", "billing_country_code": "GB"},
+    ]
+    keys = ("location_country_code", "industry_category")
+    outcome = dq.consistency(_frames(rows, customers, keys), TARGETS)
+    by_column = {finding.column: finding for finding in outcome.findings}
+    assert by_column["domain_agrees"].observed == 0.0  # the one shared domain disagrees
+    assert by_column["domain_agrees"].examples == ["acme.com"]
+    assert by_column["country_matches"].observed == 0.6  # 3 of 5 match their billing country
+    assert by_column["country_matches"].examples == ["d", "e"]
+    assert not outcome.passed
+
+
+def test_a_failing_blocking_check_stops_downstream_assets(
+    home: Path, demo_sites: DemoSites, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    customers = demo_sites.write_customers(home / "customers.csv")
+    assert run_pipeline(
+        customers_path=customers, source="demo", allowed_private_networks="127.0.0.0/8"
+    )
+    store = Warehouse(home / "warehouse.duckdb")
+    with store.transaction() as connection:  # an invalid value slips into the warehouse
+        connection.execute(
+            "UPDATE enrichment_values SET value = 'Atlantis' WHERE data_point = "
+            "'location_country_code' AND enrichment_id = (SELECT min(enrichment_id) FROM "
+            "enrichment_values WHERE data_point = 'location_country_code' AND value IS NOT NULL)"
+        )
+    resources = default_resources() | {"warehouse": WarehouseResource(home=str(home))}
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [customer_attributes, customer_360, enrichment_quality_checks],
+            resources=resources,
+            instance=instance,
+            raise_on_error=False,
+        )
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert not checks["validity"].passed
+    assert checks["validity"].metadata["failing_examples"].value[0].endswith("(Atlantis)")
+    assert checks["uniqueness"].passed
+    assert result.asset_materializations_for_node("customer_attributes")
+    assert not result.asset_materializations_for_node("customer_360")  # blocked
+
+
+def test_report_on_a_known_fixture(warehouse: Warehouse) -> None:
+    with warehouse.transaction() as connection:
+        connection.execute(
+            "INSERT INTO customers (customer_id, source, external_id, website_url, "
+            "website_domain, website_error, billing_country_code, imported_at, updated_at) VALUES "
+            "('t:1', 't', '1', 'https://a.example', 'a.example', NULL, 'DE', now(), now()), "
+            "('t:2', 't', '2', 'https://b.example', 'b.example', NULL, 'FR', now(), now()), "
+            "('t:3', 't', '3', NULL, NULL, 'no website', NULL, now(), now()), "
+            "('t:4', 't', '4', 'https://d.example', 'd.example', NULL, NULL, now(), now())"
+        )
+        connection.execute(
+            "INSERT INTO enrichments (enrichment_id, customer_id, status, website_url, "
+            "credits_charged, created_at) VALUES "
+            "('e1', 't:1', 'enriched', 'https://a.example', 1, now() - INTERVAL 2 DAY), "
+            "('e2', 't:2', 'enriched', 'https://b.example', 1, now() - INTERVAL 45 DAY)"
+        )
+        connection.execute(
+            "INSERT INTO enrichment_values (enrichment_id, data_point, value) VALUES "
+            "('e1', 'location_country_code', 'DE'), ('e1', 'industry_category', 'Education'), "
+            "('e2', 'location_country_code', 'FR'), ('e2', 'industry_category', NULL)"
+        )
+        connection.execute(
+            "INSERT INTO site_crawls (website_url, crawled_at, status, reason, page_count) "
+            "VALUES ('https://d.example', now(), 'failed', 'home page: HTTP 503', 1)"
+        )
+        keys = ("location_country_code", "industry_category")
+        report = build_report(connection, keys, TARGETS)
+    assert (report.records, report.enriched) == (4, 2)
+    assert report.completeness == {"location_country_code": 1.0, "industry_category": 0.5}
+    assert report.freshness == {"< 7 days": 1, "8-30 days": 0, "> 30 days (stale)": 1}
+    assert report.issues["customers without a usable website"] == 1
+    assert report.issues["failed crawl: home page: HTTP 503"] == 1
+    assert report.issues["invalid values"] == 0 and report.issues["duplicates"] == 0
+    # completeness 0.5/0.85 and freshness 0.5/0.95 fall short; the other three pass
+    assert report.score == pytest.approx(100 * (3 + 0.5 / 0.85 + 0.5 / 0.95) / 5, abs=0.1)
+    markdown = to_markdown(report)
+    assert f"**Quality score: {report.score:.1f} / 100** — 2 of 4 records enriched" in markdown
+    assert "| industry_category | 50% | `██████████░░░░░░░░░░` |" in markdown
+    assert "| completeness | warn | 50.0% | 85% |" in markdown
+    page = to_html(report)
+    assert page.count("<svg") == 2 and "Data quality report" in page
+
+
+def test_enrich_quality_prints_the_report_and_writes_the_html(warehouse: Warehouse) -> None:
+    from click.testing import CliRunner
+
+    from enrichment_pipelines.cli import main
+    from enrichment_pipelines.core.settings import quality_report_path
+
+    result = CliRunner().invoke(main, ["quality"])
+    assert result.exit_code == 0, result.output
+    assert "Quality score: 100.0 / 100" in result.stdout  # nothing enriched, nothing wrong
+    path = quality_report_path()
+    assert f"HTML report: {path}" in result.stdout
+    assert "<svg" in path.read_text()
