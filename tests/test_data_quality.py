@@ -176,6 +176,16 @@ def test_report_on_a_known_fixture(warehouse: Warehouse) -> None:
     assert report.issues["customers without a usable website"] == 1
     assert report.issues["failed crawl: home page: HTTP 503"] == 1
     assert report.issues["invalid values"] == 0 and report.issues["duplicates"] == 0
+    with warehouse.transaction() as connection:  # two runs racing: a tie at the latest time
+        connection.execute(
+            "INSERT INTO enrichments (enrichment_id, customer_id, status, credits_charged, "
+            "created_at) SELECT 'e1-twin', customer_id, status, 1, created_at FROM enrichments "
+            "WHERE enrichment_id = 'e1'"
+        )
+        raced = build_report(connection, keys, TARGETS)
+    assert not raced.outcomes["uniqueness"].passed
+    assert raced.outcomes["uniqueness"].observed == pytest.approx(1 / 3, abs=0.001)
+    assert raced.issues["duplicates"] == 1
     # completeness 0.5/0.85 and freshness 0.5/0.95 fall short; the other three pass
     assert report.score == pytest.approx(100 * (3 + 0.5 / 0.85 + 0.5 / 0.95) / 5, abs=0.1)
     markdown = to_markdown(report)

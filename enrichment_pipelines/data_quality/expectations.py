@@ -78,18 +78,24 @@ def load_frames(
     customers = connection.execute(
         "SELECT customer_id, website_domain, billing_country_code FROM customers"
     ).df()
+    # Every enrichment at its customer's latest enrichment time, not the deduplicated
+    # `current_enrichments` view: two runs racing on one record would show up here twice.
     current = connection.execute(
         """
-        SELECT e.customer_id, e.enrichment_id,
-               date_diff('second', e.created_at, now()) / 86400.0 AS age_days
-        FROM current_enrichments AS e
+        SELECT customer_id, enrichment_id,
+               date_diff('second', created_at, now()) / 86400.0 AS age_days
+        FROM enrichments
+        WHERE status = 'enriched'
+        QUALIFY created_at = max(created_at) OVER (PARTITION BY customer_id)
         """
     ).df()
     values = connection.execute(
         """
         SELECT v.enrichment_id, v.data_point, v.value
-        FROM enrichment_values AS v JOIN current_enrichments AS e USING (enrichment_id)
-        """
+        FROM enrichment_values AS v
+        WHERE list_contains($ids, v.enrichment_id)
+        """,
+        {"ids": list(current.enrichment_id)},
     ).df()
     wide = values.pivot_table(
         index="enrichment_id", columns="data_point", values="value", aggfunc="first"
