@@ -175,14 +175,12 @@ def settings_group(context: click.Context) -> None:
 def settings_show(as_json: bool) -> None:
     """Show the enrichment settings in force."""
     from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
-    from enrichment_pipelines.core.settings import load_settings
+    from enrichment_pipelines.core.settings import load_settings, settings_saved
 
     with _warehouse().connect() as connection:
         settings = load_settings(connection)
-        saved = connection.execute(
-            "SELECT updated_at, updated_by FROM settings WHERE key = 'enrichment'"
-        ).fetchone()
-    if settings is None:
+        saved = settings_saved(connection)
+    if settings is None or saved is None:
         click.echo("no settings saved yet: the first run saves the defaults (all data points on)")
         return
     if as_json:
@@ -283,14 +281,11 @@ def credits_group(context: click.Context) -> None:
     """The credit balance and its ledger (one credit = one record enriched once)."""
     if context.invoked_subcommand is not None:
         return
-    from enrichment_pipelines.core.credits import balance
+    from enrichment_pipelines.core.credits import balance, recent_entries
 
     with _warehouse().connect() as connection:
         current = balance(connection)
-        entries = connection.execute(
-            "SELECT created_at, delta, kind, coalesce(note, customer_id, '') FROM credit_ledger "
-            "ORDER BY created_at DESC LIMIT 10"
-        ).fetchall()
+        entries = recent_entries(connection)
     click.echo(f"credit balance: {current}")
     table = Table(title="Latest ledger entries")
     for column in ("when", "credits", "kind", "detail"):
@@ -322,19 +317,18 @@ def customer_command(customer_id: str) -> None:
     """Enrich one customer now (one-off): shows its last enrichment and the settings in force,
     then enriches it whatever its last enrichment, for one credit."""
     from enrichment_pipelines.core.settings import ensure_settings
+    from enrichment_pipelines.core.status import customer_website, last_outcome
 
     warehouse = _warehouse()
     with warehouse.transaction() as connection:
-        known = connection.execute(
-            "SELECT website_url, website_error FROM customers WHERE customer_id = ?", [customer_id]
-        ).fetchone()
+        known = customer_website(connection, customer_id)
         settings, created = ensure_settings(connection)
+        last = last_outcome(connection, customer_id)
     if known is None:
         click.echo(f"error: no customer with id {customer_id!r}", err=True)
         sys.exit(2)
     if created:
         err.print("no enrichment settings were saved: saved the defaults (all data points on)")
-    last = _last_outcome(warehouse, customer_id)
     err.print(f"{customer_id}: website {known[0] or '(none: ' + str(known[1]) + ')'}")
     err.print(f"last enriched: {last[0]:%Y-%m-%d %H:%M} ({last[1]})" if last else "never enriched")
     enabled = ", ".join(
@@ -343,21 +337,13 @@ def customer_command(customer_id: str) -> None:
     )  # fmt: skip
     err.print(f"settings in force: {enabled}")
     ok = run_pipeline(customer_ids=(customer_id,), enrich_now=True)
-    outcome = _last_outcome(warehouse, customer_id)
+    with warehouse.connect() as connection:
+        outcome = last_outcome(connection, customer_id)
     if outcome is None or not ok:
         click.echo(f"{customer_id}: the run failed; see the log above", err=True)
         sys.exit(1)
     click.echo(f"{customer_id}: {outcome[1]}" + (f" ({outcome[2]})" if outcome[2] else ""))
     sys.exit(0 if outcome[1] == "enriched" else 1)
-
-
-def _last_outcome(warehouse: Warehouse, customer_id: str) -> tuple[Any, str, str | None] | None:
-    with warehouse.connect() as connection:
-        return connection.execute(
-            "SELECT created_at, status, reason FROM enrichments WHERE customer_id = ? "
-            "ORDER BY created_at DESC LIMIT 1",
-            [customer_id],
-        ).fetchone()
 
 
 @main.command()

@@ -23,6 +23,17 @@ def balance(connection: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
+def recent_entries(
+    connection: duckdb.DuckDBPyConnection, limit: int = 10
+) -> list[tuple[object, int, str, str]]:
+    """The latest ledger entries, newest first: (when, credits, kind, note or customer)."""
+    return connection.execute(
+        "SELECT created_at, delta, kind, coalesce(note, customer_id, '') FROM credit_ledger "
+        "ORDER BY created_at DESC LIMIT ?",
+        [limit],
+    ).fetchall()
+
+
 def charge_enrichment(
     connection: duckdb.DuckDBPyConnection, customer_id: str, enrichment_id: str, run_id: str | None
 ) -> None:

@@ -171,6 +171,13 @@ def _store(connection: duckdb.DuckDBPyConnection, key: str, value: str, changed_
     )
 
 
+def settings_saved(connection: duckdb.DuckDBPyConnection) -> tuple[object, str] | None:
+    """When the enrichment settings were last saved, and by whom or what."""
+    return connection.execute(
+        "SELECT updated_at, updated_by FROM settings WHERE key = ?", [ENRICHMENT_SETTINGS_KEY]
+    ).fetchone()
+
+
 def settings_history(
     connection: duckdb.DuckDBPyConnection, limit: int = 50
 ) -> list[tuple[str, str, object, str]]:

@@ -54,3 +54,23 @@ def workspace_status(connection: duckdb.DuckDBPyConnection) -> Status:
         enriched_total=int(row[2]),
         last_enriched_at=row[3],
     )
+
+
+def customer_website(
+    connection: duckdb.DuckDBPyConnection, customer_id: str
+) -> tuple[str | None, str | None] | None:
+    """(website URL, why it is missing) of a customer; None for an unknown id."""
+    return connection.execute(
+        "SELECT website_url, website_error FROM customers WHERE customer_id = ?", [customer_id]
+    ).fetchone()
+
+
+def last_outcome(
+    connection: duckdb.DuckDBPyConnection, customer_id: str
+) -> tuple[datetime, str, str | None] | None:
+    """(when, status, reason) of the customer's latest enrichment attempt, if any."""
+    return connection.execute(
+        "SELECT created_at, status, reason FROM enrichments WHERE customer_id = ? "
+        "ORDER BY created_at DESC LIMIT 1",
+        [customer_id],
+    ).fetchone()

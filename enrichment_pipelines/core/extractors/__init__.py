@@ -133,8 +133,11 @@ def verify_evidence(extraction: Extraction, pages: Sequence[Page]) -> None:
 
     A quote found on another page of the site is kept with its URL corrected; a quote found
     nowhere is the mark of an invented value, and the value becomes unknown."""
-    sources = {page.final_url or page.url: page_sources(page) for page in pages if not page.error}
-    sources.update({page.url: page_sources(page) for page in pages if not page.error})
+    sources: dict[str, str] = {}
+    for page in pages:
+        if not page.error:
+            text = page_sources(page)
+            sources[page.url] = sources[page.final_url or page.url] = text
     for key, evidence in list(extraction.evidence.items()):
         quote = _squash(evidence.quote).removesuffix("…")
         if not quote:
