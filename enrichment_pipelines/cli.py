@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
+from enrichment_pipelines.cli_batch import batch
+from enrichment_pipelines.cli_segments import live_group, segments_group
+from enrichment_pipelines.cli_support import err, open_warehouse, out
 from enrichment_pipelines.core.crawl import crawl_sites
 from enrichment_pipelines.core.customers import ImportFileError, import_customers
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
@@ -21,25 +23,20 @@ from enrichment_pipelines.core.settings import (
     allowed_private_networks,
     analytics_path,
     enrich_home,
-    warehouse_path,
 )
 from enrichment_pipelines.core.warehouse import Warehouse, WarehouseError
 from enrichment_pipelines.core.websites import WebsiteError, normalise_website
-
-err = Console(stderr=True)
-out = Console()
-
-
-def _warehouse(home: Path | None = None) -> Warehouse:
-    warehouse = Warehouse(warehouse_path(home))
-    warehouse.migrate()
-    return warehouse
 
 
 @click.group()
 @click.version_option(package_name="enrichment-pipelines")
 def main() -> None:
     """Enrich customer records with facts read from each customer's own website."""
+
+
+main.add_command(segments_group)
+main.add_command(live_group)
+main.add_command(batch)
 
 
 @main.group(name="import")
@@ -54,7 +51,7 @@ def import_customers_command(path: Path, source: str) -> None:
     """Import customers from a CSV, Parquet or JSONL file (upsert by source and id)."""
     try:
         report = import_customers(
-            _warehouse(), path, source=source, allowed_networks=allowed_private_networks()
+            open_warehouse(), path, source=source, allowed_networks=allowed_private_networks()
         )
     except (ImportFileError, WarehouseError) as error:
         click.echo(f"error: {error}", err=True)
@@ -84,6 +81,7 @@ def run_pipeline(
 
     from enrichment_pipelines.assets import ENRICHMENT_ASSETS
     from enrichment_pipelines.definitions import default_resources
+    from enrichment_pipelines.partitions import all_shards_tags
     from enrichment_pipelines.resources import EnrichmentRunResource, WebClientResource
 
     resources: dict[str, Any] = default_resources()
@@ -109,6 +107,7 @@ def run_pipeline(
             "loggers": {"console": {"config": {"log_level": "INFO"}}},
         },
         instance=instance,
+        tags=all_shards_tags(),
         raise_on_error=False,
     )
     return result.success
@@ -133,7 +132,7 @@ def run(customers_path: Path | None, source: str, reenrich_before: str | None) -
 def _print_status(as_json: bool = False) -> None:
     from enrichment_pipelines.core.status import workspace_status
 
-    with _warehouse().connect() as connection:
+    with open_warehouse().connect() as connection:
         status = workspace_status(connection)
     if as_json:
         click.echo(json.dumps(status.to_dict()))
@@ -177,7 +176,7 @@ def settings_show(as_json: bool) -> None:
     from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
     from enrichment_pipelines.core.settings import load_settings, settings_saved
 
-    with _warehouse().connect() as connection:
+    with open_warehouse().connect() as connection:
         settings = load_settings(connection)
         saved = settings_saved(connection)
     if settings is None or saved is None:
@@ -222,7 +221,7 @@ def settings_set(
     if enabled is None and attribute_name is None and in_notes is None:
         raise click.UsageError("nothing to change: give --enable/--disable, --attribute or --note")
     try:
-        with _warehouse().transaction() as connection:
+        with open_warehouse().transaction() as connection:
             current, _ = ensure_settings(connection)
             changed = change_data_point(
                 current, data_point, enabled=enabled, attribute_name=attribute_name,
@@ -246,7 +245,7 @@ def settings_history_command() -> None:
     """Who or what changed the settings, and when."""
     from enrichment_pipelines.core.settings import settings_history
 
-    with _warehouse().connect() as connection:
+    with open_warehouse().connect() as connection:
         changes = settings_history(connection)
     table = Table(title="Settings changes (newest first)")
     for column in ("when", "setting", "by"):
@@ -265,7 +264,7 @@ def quality() -> None:
     from enrichment_pipelines.data_quality.expectations import QualityTargets
     from enrichment_pipelines.data_quality.report import build_report, to_markdown, write_html
 
-    warehouse = _warehouse()
+    warehouse = open_warehouse()
     err.print("running the data quality suites (Great Expectations)...")
     with warehouse.transaction() as connection:
         settings, _ = ensure_settings(connection)
@@ -283,7 +282,7 @@ def credits_group(context: click.Context) -> None:
         return
     from enrichment_pipelines.core.credits import balance, recent_entries
 
-    with _warehouse().connect() as connection:
+    with open_warehouse().connect() as connection:
         current = balance(connection)
         entries = recent_entries(connection)
     click.echo(f"credit balance: {current}")
@@ -303,7 +302,7 @@ def credits_top_up(credits: int, note: str | None) -> None:
     from enrichment_pipelines.core.credits import CreditsError, top_up
 
     try:
-        with _warehouse().transaction() as connection:
+        with open_warehouse().transaction() as connection:
             new_balance = top_up(connection, credits, note=note)
     except CreditsError as error:
         click.echo(f"error: {error}", err=True)
@@ -319,7 +318,7 @@ def customer_command(customer_id: str) -> None:
     from enrichment_pipelines.core.settings import ensure_settings
     from enrichment_pipelines.core.status import customer_website, last_outcome
 
-    warehouse = _warehouse()
+    warehouse = open_warehouse()
     with warehouse.transaction() as connection:
         known = customer_website(connection, customer_id)
         settings, created = ensure_settings(connection)
@@ -360,7 +359,7 @@ def forget(customer_id: str, yes: bool) -> None:
             f"Delete every record, page, enrichment, attribute and note of {customer_id}?",
             abort=True,
         )
-    warehouse = _warehouse()
+    warehouse = open_warehouse()
     try:
         with warehouse.transaction() as connection:
             removed = forget_customer(
@@ -492,7 +491,7 @@ def demo(sites: int, home: Path | None) -> None:
         err.print(f"serving {count} demo websites on 127.0.1.x:{port}")
         customers_csv = demo_sites.write_customers(home / "customers.csv")
         demo_sites.write_expected(home / "expected.json")
-        warehouse = _warehouse(home)
+        warehouse = open_warehouse(home)
         with warehouse.transaction() as connection:
             balance = top_up(connection, sites, note="demo: enough for every demo customer")
         err.print(

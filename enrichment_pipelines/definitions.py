@@ -1,4 +1,4 @@
-"""The Dagster code location: assets, jobs and resources."""
+"""The Dagster code location: assets, checks, jobs, sensors, schedules and resources."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ import dagster as dg
 from enrichment_pipelines.assets import ENRICHMENT_ASSETS
 from enrichment_pipelines.core.extractors.llm import DEFAULT_LLM_MODEL
 from enrichment_pipelines.data_quality.checks import enrichment_quality_checks
+from enrichment_pipelines.jobs import (
+    enrich_customer_job,
+    enrich_customers_job,
+    live_enrichment_job,
+    refresh_segments_job,
+    segment_memberships_schedule,
+)
 from enrichment_pipelines.resources import (
     DataQualityResource,
     EnrichmentRunResource,
@@ -16,24 +23,7 @@ from enrichment_pipelines.resources import (
     WarehouseResource,
     WebClientResource,
 )
-
-enrich_customers_job = dg.define_asset_job(
-    "enrich_customers",
-    selection=dg.AssetSelection.assets(*ENRICHMENT_ASSETS),
-    description="Import customers, crawl their websites, extract data points, write results.",
-)
-
-enrich_customer_job = dg.define_asset_job(
-    "enrich_customer",
-    selection=dg.AssetSelection.assets(*ENRICHMENT_ASSETS) - dg.AssetSelection.assets("customers"),
-    description="Enrich the records in `enrichment_run.customer_ids` now, whatever their last "
-    "enrichment (one-off). Fill in the customer id in the launchpad.",
-    config={
-        "resources": {
-            "enrichment_run": {"config": {"customer_ids": ["<customer id>"], "enrich_now": True}}
-        }
-    },
-)
+from enrichment_pipelines.sensors import new_customers_sensor, segment_entrants_sensor
 
 
 def _from_env(name: str) -> dg.EnvVar | None:
@@ -59,6 +49,8 @@ def default_resources() -> dict[str, dg.ConfigurableResource]:
 defs = dg.Definitions(
     assets=ENRICHMENT_ASSETS,
     asset_checks=[enrichment_quality_checks],
-    jobs=[enrich_customers_job, enrich_customer_job],
+    jobs=[enrich_customers_job, enrich_customer_job, live_enrichment_job, refresh_segments_job],
+    schedules=[segment_memberships_schedule],
+    sensors=[new_customers_sensor, segment_entrants_sensor],
     resources=default_resources(),
 )

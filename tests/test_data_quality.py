@@ -19,6 +19,7 @@ from enrichment_pipelines.data_quality.checks import enrichment_quality_checks
 from enrichment_pipelines.data_quality.report import build_report, to_html, to_markdown
 from enrichment_pipelines.definitions import default_resources
 from enrichment_pipelines.demo import DemoSites
+from enrichment_pipelines.partitions import all_shards_tags
 from enrichment_pipelines.resources import WarehouseResource
 
 TARGETS = dq.QualityTargets()
@@ -133,6 +134,7 @@ def test_a_failing_blocking_check_stops_downstream_assets(
             [customer_attributes, customer_360, enrichment_quality_checks],
             resources=resources,
             instance=instance,
+            tags=all_shards_tags(),
             raise_on_error=False,
         )
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}

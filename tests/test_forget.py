@@ -20,6 +20,7 @@ _PER_CUSTOMER = {
     "custom_attributes": "customer_id = $id",
     "custom_attribute_history": "customer_id = $id",
     "notes": "customer_id = $id",
+    "segment_memberships": "customer_id = $id",
     "enrichments": "customer_id = $id",
     "enrichment_values": "enrichment_id IN (SELECT enrichment_id FROM enrichments "
     "WHERE customer_id = $id)",
@@ -52,6 +53,10 @@ def test_forget_removes_one_customer_entirely_and_nothing_else(
 ) -> None:
     customers = demo_sites.write_customers(home / "customers.csv")
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    created = CliRunner().invoke(
+        main, ["segments", "create", "demo", "--match", "{field: tags, op: contains, value: demo}"]
+    )
+    assert created.exit_code == 0, created.output
     assert run_pipeline(
         customers_path=customers, source="demo", allowed_private_networks="127.0.0.0/8"
     )
@@ -66,7 +71,7 @@ def test_forget_removes_one_customer_entirely_and_nothing_else(
         balance_before = connection.execute("SELECT sum(delta) FROM credit_ledger").fetchone()
     assert all(before[table] > 0 for table in ("customers", "custom_attributes", "notes",
                                                "enrichment_values", "credit_ledger",
-                                               "scraped_pages"))  # fmt: skip
+                                               "scraped_pages", "segment_memberships"))  # fmt: skip
 
     refused = CliRunner().invoke(main, ["forget", target], input="n\n")
     assert refused.exit_code == 1  # aborted at the prompt: nothing deleted

@@ -22,6 +22,7 @@ from enrichment_pipelines.core.websites import parse_networks
 from enrichment_pipelines.definitions import default_resources
 from enrichment_pipelines.demo import DemoSites
 from enrichment_pipelines.demo.llm_server import LLMReply, LocalLLMServer, rules_answer
+from enrichment_pipelines.partitions import all_shards_tags
 from enrichment_pipelines.resources import (
     EnrichmentRunResource,
     ExtractorResource,
@@ -301,8 +302,11 @@ def _materialize(
             resources=resources,
             run_config={"ops": {"customers": {"config": config}}},
             instance=instance,
+            tags=all_shards_tags(),
         )
-    [event] = result.asset_materializations_for_node("enriched_attributes")
+    event = result.asset_materializations_for_node("enriched_attributes")[
+        0
+    ]  # one per shard, same metadata
     return {key: getattr(value, "value", value) for key, value in event.metadata.items()}
 
 

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from enrichment_pipelines.cli import main, run_pipeline
+from enrichment_pipelines.core.shards import customer_shard, shard_key
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.definitions import defs
 from enrichment_pipelines.demo import DemoSites
@@ -74,7 +75,9 @@ def test_enrich_customer_job_takes_the_id_as_config(enriched_home: Path) -> None
     config = {"customer_ids": [customer_id], "enrich_now": True}
     with dg.instance_for_test() as instance:
         result = job.execute_in_process(
-            run_config={"resources": {"enrichment_run": {"config": config}}}, instance=instance
+            run_config={"resources": {"enrichment_run": {"config": config}}},
+            instance=instance,
+            partition_key=shard_key(customer_shard(customer_id)),
         )
         assert result.success
         [event] = result.asset_materializations_for_node("customer_attributes")
@@ -83,6 +86,7 @@ def test_enrich_customer_job_takes_the_id_as_config(enriched_home: Path) -> None
             run_config={"resources": {"enrichment_run": {"config": {"enrich_now": True,
                                                                     "customer_ids": []}}}},
             instance=instance,
+            partition_key="00",
             raise_on_error=False,
         )  # fmt: skip
     assert not everyone.success

@@ -15,6 +15,7 @@ from enrichment_pipelines.core.credits import balance
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.definitions import default_resources, defs
 from enrichment_pipelines.demo import DemoSites
+from enrichment_pipelines.partitions import all_shards_tags
 from enrichment_pipelines.resources import (
     EnrichmentRunResource,
     WarehouseResource,
@@ -45,11 +46,12 @@ def _materialize(
         resources=resources,
         run_config={"ops": {"customers": {"config": config}}},
         instance=instance,
+        tags=all_shards_tags(),
     )
 
 
 def _metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, Any]:
-    [event] = result.asset_materializations_for_node(asset)
+    event = result.asset_materializations_for_node(asset)[0]  # one per shard, same metadata
     return {key: getattr(value, "value", value) for key, value in event.metadata.items()}
 
 
@@ -69,6 +71,7 @@ def test_definitions_load() -> None:
     keys = {key.to_user_string() for key in repository.asset_graph.get_all_asset_keys()}
     assert keys == {
         "customers", "scraped_pages", "enriched_attributes", "customer_attributes", "customer_360",
+        "segment_memberships",
         "data_quality_report",
     }  # fmt: skip
     checks = {key.name for key in repository.asset_graph.asset_check_keys}

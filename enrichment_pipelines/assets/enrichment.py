@@ -9,6 +9,7 @@ from enrichment_pipelines.core.enrichment import (
 from enrichment_pipelines.core.reports import counts_table, settings_table
 from enrichment_pipelines.core.settings import ensure_settings
 from enrichment_pipelines.core.status import workspace_status
+from enrichment_pipelines.partitions import customer_shards
 from enrichment_pipelines.resources import (
     EnrichmentRunResource,
     ExtractorResource,
@@ -16,7 +17,13 @@ from enrichment_pipelines.resources import (
 )
 
 
-@dg.asset(group_name="enrichment", deps=["scraped_pages"], kinds={"duckdb"})
+@dg.asset(
+    group_name="enrichment",
+    deps=["scraped_pages"],
+    kinds={"duckdb"},
+    partitions_def=customer_shards,
+    pool="llm",
+)
 def enriched_attributes(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
@@ -50,7 +57,12 @@ def enriched_attributes(
     )
 
 
-@dg.asset(group_name="enrichment", deps=["enriched_attributes"], kinds={"duckdb"})
+@dg.asset(
+    group_name="enrichment",
+    deps=["enriched_attributes"],
+    kinds={"duckdb"},
+    partitions_def=customer_shards,
+)
 def customer_attributes(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
@@ -65,6 +77,7 @@ def customer_attributes(
     with store.transaction() as connection:
         settings, _ = ensure_settings(connection)
         records = len(select_customers(connection, policy))
+        in_scope = len(select_customers(connection, policy, up_to_date_too=True))
     summary = apply_enrichments(
         store,
         policy,
@@ -81,6 +94,8 @@ def customer_attributes(
         status = workspace_status(connection)
     return dg.MaterializeResult(
         metadata={
+            "records_in_scope": in_scope,
+            "records_up_to_date": in_scope - records,
             "records_enriched": summary.enriched,
             "records_skipped": sum(summary.skipped.values()),
             "records_failed": sum(summary.failed.values()),

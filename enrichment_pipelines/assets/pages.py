@@ -7,6 +7,8 @@ from enrichment_pipelines.assets.progress import StepProgress
 from enrichment_pipelines.core.crawl import crawl_sites
 from enrichment_pipelines.core.enrichment import load_pages, save_crawls, websites_to_crawl
 from enrichment_pipelines.core.reports import counts_table
+from enrichment_pipelines.core.segments import SegmentError
+from enrichment_pipelines.partitions import customer_shards
 from enrichment_pipelines.resources import (
     EnrichmentRunResource,
     WarehouseResource,
@@ -14,7 +16,13 @@ from enrichment_pipelines.resources import (
 )
 
 
-@dg.asset(group_name="enrichment", deps=["customers"], kinds={"duckdb"})
+@dg.asset(
+    group_name="enrichment",
+    deps=["customers"],
+    kinds={"duckdb"},
+    partitions_def=customer_shards,
+    pool="web",
+)
 def scraped_pages(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
@@ -27,9 +35,12 @@ def scraped_pages(
     that did not change are marked unchanged (their extraction is reused)."""
     store = warehouse.get_warehouse()
     with store.connect() as connection:
-        urls = websites_to_crawl(
-            connection, enrichment_run.policy(context), timedelta(hours=web.max_page_age_hours)
-        )
+        try:
+            urls = websites_to_crawl(
+                connection, enrichment_run.policy(context), timedelta(hours=web.max_page_age_hours)
+            )
+        except SegmentError as error:
+            raise dg.Failure(str(error)) from None
         previous = load_pages(connection, urls)
     context.log.info(f"crawling {len(urls)} websites")
     progress = StepProgress(context, len(urls), "crawled", "websites")

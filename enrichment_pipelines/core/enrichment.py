@@ -32,7 +32,9 @@ from enrichment_pipelines.core.crawl import Page, SiteCrawl
 from enrichment_pipelines.core.credits import balance, charge_enrichment
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.extractors import Extraction, Extractor
+from enrichment_pipelines.core.segments import compile_segment, load_segment
 from enrichment_pipelines.core.settings import EnrichmentSettings
+from enrichment_pipelines.core.shards import shard_sql
 from enrichment_pipelines.core.warehouse import Warehouse, insert_rows
 
 T = TypeVar("T")
@@ -47,12 +49,14 @@ class EnrichmentPolicy:
 
     `reenrich_before=None` never re-enriches an enriched record; a timestamp re-enriches
     records last enriched before it (a one-off "enrich now" uses the moment it was asked for,
-    so a retry of the same request finds the record already done). `customer_ids` restricts
-    the run to those records.
+    so a retry of the same request finds the record already done). `customer_ids`, `shards`
+    and `segment` (a saved segment's name) restrict the run to those records; empty means all.
     """
 
     reenrich_before: datetime | None = None
     customer_ids: tuple[str, ...] = ()
+    shards: tuple[int, ...] = ()
+    segment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,19 +75,36 @@ class ApplySummary:
 
 
 def select_customers(
-    connection: duckdb.DuckDBPyConnection, policy: EnrichmentPolicy
+    connection: duckdb.DuckDBPyConnection,
+    policy: EnrichmentPolicy,
+    *,
+    up_to_date_too: bool = False,
 ) -> list[CustomerToEnrich]:
-    """Customers that the policy says still need enriching."""
+    """Customers that the policy says still need enriching, or with `up_to_date_too` every
+    customer in its scope (a SegmentError for a segment that does not exist or no longer
+    compiles)."""
+    in_segment, parameters = "true", {}
+    if policy.segment is not None:
+        compiled = compile_segment(connection, load_segment(connection, policy.segment))
+        in_segment, parameters = compiled.where, compiled.parameters
     rows = connection.execute(
-        """
+        f"""
         SELECT c.customer_id, c.website_url, c.website_error
         FROM customers AS c
         LEFT JOIN current_enrichments AS e USING (customer_id)
-        WHERE (e.customer_id IS NULL OR e.created_at < $cutoff)
+        WHERE ($all OR e.customer_id IS NULL OR e.created_at < $cutoff)
           AND (len($ids) = 0 OR list_contains($ids, c.customer_id))
+          AND (len($shards) = 0 OR list_contains($shards, {shard_sql("c.customer_id")}))
+          AND {in_segment}
         ORDER BY c.customer_id
         """,
-        {"cutoff": policy.reenrich_before, "ids": list(policy.customer_ids)},
+        {
+            **parameters,
+            "all": up_to_date_too,
+            "cutoff": policy.reenrich_before,
+            "ids": list(policy.customer_ids),
+            "shards": list(policy.shards),
+        },
     ).fetchall()
     return [CustomerToEnrich(*row) for row in rows]
 

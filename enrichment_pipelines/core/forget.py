@@ -1,10 +1,10 @@
 """The right to deletion: remove everything held about one customer.
 
 The customer's record, tags, enrichments and their values, custom attributes and their
-history, and notes are deleted; so are the crawled pages and extraction of their website
-unless another customer shares it. The credit ledger keeps each charge (so a credit is never
-charged or refunded twice) with the customer's id removed, and `deletions` records that a
-deletion happened, without saying whose.
+history, notes and segment memberships are deleted; so are the crawled pages and extraction of
+their website unless another customer shares it. The credit ledger keeps each charge (so a
+credit is never charged or refunded twice) with the customer's id removed, and `deletions`
+records that a deletion happened, without saying whose.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ _CUSTOMER_ROWS = (
     ("custom_attributes", "customer_id"),
     ("notes", "customer_id"),
     ("customer_tags", "customer_id"),
+    ("segment_memberships", "customer_id"),
     ("enrichments", "customer_id"),
     ("customers", "customer_id"),
 )

@@ -10,6 +10,7 @@ import json
 import os
 import re
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -222,8 +223,16 @@ def ensure_settings(connection: duckdb.DuckDBPyConnection) -> tuple[EnrichmentSe
 
 @dataclass(frozen=True)
 class LiveSettings:
+    """Live enrichment: on or off, its target ("all" or a saved segment's name), and since when
+    it has been on (customers imported or entering the segment after that are picked up)."""
+
     enabled: bool = False
     target: str = "all"
+    since: str | None = None  # ISO date-time
+
+    @property
+    def since_time(self) -> datetime | None:
+        return datetime.fromisoformat(self.since) if self.since else None
 
 
 def load_live_settings(connection: duckdb.DuckDBPyConnection) -> LiveSettings:
@@ -231,3 +240,10 @@ def load_live_settings(connection: duckdb.DuckDBPyConnection) -> LiveSettings:
         "SELECT value FROM settings WHERE key = ?", [LIVE_SETTINGS_KEY]
     ).fetchone()
     return LiveSettings(**json.loads(row[0])) if row else LiveSettings()
+
+
+def save_live_settings(
+    connection: duckdb.DuckDBPyConnection, live: LiveSettings, *, updated_by: str
+) -> None:
+    """Store live enrichment settings (the target is checked by the caller), audited."""
+    _store(connection, LIVE_SETTINGS_KEY, json.dumps(asdict(live)), updated_by)

@@ -74,3 +74,18 @@ def last_outcome(
         "ORDER BY created_at DESC LIMIT 1",
         [customer_id],
     ).fetchone()
+
+
+def batch_outcomes(
+    connection: duckdb.DuckDBPyConnection, run_ids: list[str]
+) -> list[tuple[str, str | None, int, int]]:
+    """(outcome, reason kind, records, credits) of the records the given runs wrote."""
+    return connection.execute(
+        """
+        SELECT status, CASE WHEN status <> 'enriched' THEN split_part(reason, ' (', 1) END,
+               count(*), sum(credits_charged)
+        FROM enrichments WHERE list_contains($runs, run_id)
+        GROUP BY ALL ORDER BY 3 DESC
+        """,
+        {"runs": run_ids},
+    ).fetchall()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from enrichment_pipelines.demo.companies import Company, generate_companies
@@ -62,11 +62,15 @@ class DemoSites:
         return path
 
 
-def start_demo_sites(count: int = 220, seed: int = 7) -> DemoSites:
-    """Generate `count` companies and serve their sites (unreachable ones get no socket)."""
+def start_demo_sites(count: int = 220, seed: int = 7, latency_seconds: float = 0.0) -> DemoSites:
+    """Generate `count` companies and serve their sites (unreachable ones get no socket);
+    every response waits at least `latency_seconds`, like a distant server."""
     companies = generate_companies(count, seed)
     sites = {
-        site_address(company.index): render_site(company)
+        site_address(company.index): {
+            path: replace(response, delay_seconds=max(response.delay_seconds, latency_seconds))
+            for path, response in render_site(company).items()
+        }
         for company in companies
         if company.fault != "unreachable"
     }

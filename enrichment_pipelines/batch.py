@@ -1,0 +1,242 @@
+"""One-off batch enrichment: a backfill over every customer shard.
+
+The same batch runs two ways:
+- on a running Dagster instance, launched through its GraphQL API exactly as the UI's
+  "Launch backfill" does (asset selection, every partition, the policy as backfill tags); the
+  daemon queues one run per shard and the instance's limits apply;
+- in this process when no instance answers: one run per shard, one after the other.
+Either way the policy travels as the `enrich/...` run tags that `EnrichmentRunResource` reads,
+so a batch launched again under the same policy skips the records it already finished.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+import httpx
+
+from enrichment_pipelines.assets import BATCH_ASSETS, PARTITIONED_ASSETS
+from enrichment_pipelines.core.shards import shard_keys
+from enrichment_pipelines.resources.enrichment_run import REENRICH_BEFORE_TAG, SEGMENT_TAG
+
+DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
+PROGRESS_ASSET = "customer_attributes"  # a shard is done when its records are written
+TERMINAL_STATUSES = ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED")
+
+
+class BatchError(RuntimeError):
+    """The instance refused or lost the backfill; the message says why."""
+
+
+@dataclass(frozen=True)
+class BatchPolicy:
+    segment: str | None = None
+    reenrich_before: str | None = None  # ISO date/time; None: don't re-enrich
+
+    def tags(self) -> dict[str, str]:
+        tags = {"enrich/batch": "true"}
+        if self.segment:
+            tags[SEGMENT_TAG] = self.segment
+        if self.reenrich_before:
+            tags[REENRICH_BEFORE_TAG] = self.reenrich_before
+        return tags
+
+    def describe(self) -> str:
+        target = f"segment {self.segment}" if self.segment else "all customers"
+        policy = (
+            f"re-enrich records enriched before {self.reenrich_before}"
+            if self.reenrich_before
+            else "don't re-enrich"
+        )
+        return f"{target}; {policy}"
+
+
+@dataclass(frozen=True)
+class BackfillRun:
+    run_id: str
+    status: str
+    start_time: float | None
+    end_time: float | None
+
+
+@dataclass
+class BackfillProgress:
+    status: str
+    shards_total: int
+    shards_done: int
+    shards_failed: int
+    shards_running: int
+    runs: list[BackfillRun] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def run_ids(self) -> list[str]:
+        return [run.run_id for run in self.runs]
+
+
+# GraphQL: the UI's own operations. -----------------------------------------------------------
+
+LAUNCH_BACKFILL = """
+mutation LaunchBackfill($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on Error { message }
+  }
+}"""
+
+BACKFILL_STATUS = """
+query BackfillStatus($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    __typename
+    ... on PartitionBackfill {
+      status
+      runs { runId status startTime endTime }
+      assetBackfillData {
+        assetBackfillStatuses {
+          ... on AssetPartitionsStatusCounts {
+            assetKey { path }
+            numPartitionsTargeted numPartitionsInProgress numPartitionsMaterialized
+            numPartitionsFailed
+          }
+        }
+      }
+    }
+    ... on Error { message }
+  }
+}"""
+
+CANCEL_BACKFILL = """
+mutation CancelBackfill($id: String!) {
+  cancelPartitionBackfill(backfillId: $id) {
+    __typename
+    ... on Error { message }
+  }
+}"""
+
+
+class DagsterGraphQL:
+    """A small client for a running Dagster webserver's GraphQL endpoint."""
+
+    def __init__(self, url: str | None = None, timeout_seconds: float = 30.0) -> None:
+        self.url = (url or os.environ.get("DAGSTER_WEBSERVER_URL") or DEFAULT_DAGSTER_URL).rstrip(
+            "/"
+        )
+        self.timeout_seconds = timeout_seconds
+
+    def available(self) -> bool:
+        """Whether a Dagster webserver answers at the URL."""
+        try:
+            response = httpx.get(f"{self.url}/server_info", timeout=2.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    def _call(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response = httpx.post(
+                f"{self.url}/graphql",
+                json={"query": query, "variables": variables},
+                timeout=self.timeout_seconds,
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise BatchError(f"Dagster at {self.url} did not answer: {error}") from error
+        body = response.json()
+        if body.get("errors"):
+            raise BatchError(f"Dagster at {self.url}: {body['errors'][0].get('message')}")
+        return body["data"]
+
+    def launch_backfill(self, policy: BatchPolicy) -> str:
+        params = {
+            "assetSelection": [{"path": [key.to_user_string()]} for key in _asset_keys()],
+            "partitionNames": shard_keys(),
+            "fromFailure": False,
+            "tags": [{"key": key, "value": value} for key, value in policy.tags().items()],
+            "title": f"Batch enrichment: {policy.describe()}",
+        }
+        result = self._call(LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
+        if result["__typename"] != "LaunchBackfillSuccess":
+            raise BatchError(f"backfill refused: {result.get('message', result['__typename'])}")
+        return result["backfillId"]
+
+    def progress(self, backfill_id: str) -> BackfillProgress:
+        data = self._call(BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"]
+        if data["__typename"] != "PartitionBackfill":
+            raise BatchError(f"backfill {backfill_id}: {data.get('message', data['__typename'])}")
+        counts = next(
+            status
+            for status in data["assetBackfillData"]["assetBackfillStatuses"]
+            if status.get("assetKey", {}).get("path") == [PROGRESS_ASSET]
+        )
+        return BackfillProgress(
+            status=data["status"],
+            shards_total=counts["numPartitionsTargeted"],
+            shards_done=counts["numPartitionsMaterialized"],
+            shards_failed=counts["numPartitionsFailed"],
+            shards_running=counts["numPartitionsInProgress"],
+            runs=[
+                BackfillRun(run["runId"], run["status"], run["startTime"], run["endTime"])
+                for run in data["runs"]
+            ],
+        )
+
+    def cancel(self, backfill_id: str) -> None:
+        result = self._call(CANCEL_BACKFILL, {"id": backfill_id})["cancelPartitionBackfill"]
+        if "message" in result:
+            raise BatchError(f"could not cancel backfill {backfill_id}: {result['message']}")
+
+    def backfill_url(self, backfill_id: str) -> str:
+        return f"{self.url}/runs/b/{backfill_id}?tab=partitions"
+
+
+def _asset_keys() -> list[dg.AssetKey]:
+    return [key for asset in BATCH_ASSETS for key in asset.keys]
+
+
+# In this process. -----------------------------------------------------------------------------
+
+
+def run_batch_in_process(
+    policy: BatchPolicy,
+    resources: dict[str, Any],
+    instance: dg.DagsterInstance,
+    on_shard_done: Callable[[str, bool], None] | None = None,
+) -> tuple[list[str], bool]:
+    """Run the batch here: one run per shard, then the whole-warehouse assets once.
+    Returns the run ids and whether every run succeeded."""
+    from enrichment_pipelines.data_quality.checks import enrichment_quality_checks
+
+    run_ids, ok = [], True
+    tags = {**policy.tags(), "enrich/launched_by": "enrich batch (in process)"}
+    for key in shard_keys():
+        result = dg.materialize(
+            [*PARTITIONED_ASSETS, enrichment_quality_checks],
+            partition_key=key,
+            resources=resources,
+            instance=instance,
+            tags=tags,
+            raise_on_error=False,
+        )
+        run_ids.append(result.run_id)
+        ok = ok and result.success
+        if on_shard_done is not None:
+            on_shard_done(key, result.success)
+    unpartitioned = [asset for asset in BATCH_ASSETS if asset not in PARTITIONED_ASSETS]
+    result = dg.materialize(
+        [*PARTITIONED_ASSETS, *unpartitioned],
+        selection=unpartitioned,
+        resources=resources,
+        instance=instance,
+        tags=tags,
+        raise_on_error=False,
+    )
+    run_ids.append(result.run_id)
+    return run_ids, ok and result.success

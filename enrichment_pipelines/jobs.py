@@ -1,0 +1,45 @@
+"""Jobs: what a run of each kind materialises."""
+
+import dagster as dg
+
+from enrichment_pipelines.assets import ENRICHMENT_ASSETS, SHARD_RUN_ASSETS
+
+enrich_customers_job = dg.define_asset_job(
+    "enrich_customers",
+    selection=dg.AssetSelection.assets(*ENRICHMENT_ASSETS),
+    description="Import customers, crawl their websites, extract data points, write results, "
+    "for the shards chosen (a backfill over all shards is a batch).",
+)
+
+enrich_customer_job = dg.define_asset_job(
+    "enrich_customer",
+    selection=dg.AssetSelection.assets(*SHARD_RUN_ASSETS),
+    description="Enrich the records in `enrichment_run.customer_ids` now, whatever their last "
+    "enrichment (one-off). Fill in the customer id in the launchpad; any shard will do "
+    "(`enrich customer ID` picks the customer's own).",
+    config={
+        "resources": {
+            "enrichment_run": {"config": {"customer_ids": ["<customer id>"], "enrich_now": True}}
+        }
+    },
+)
+
+live_enrichment_job = dg.define_asset_job(
+    "live_enrichment",
+    selection=dg.AssetSelection.assets(*SHARD_RUN_ASSETS),
+    description="Enrich the customers a live sensor found (new, or entering the target "
+    "segment), one shard per run.",
+)
+
+refresh_segments_job = dg.define_asset_job(
+    "refresh_segment_memberships",
+    selection=dg.AssetSelection.assets("segment_memberships"),
+    description="Record who entered and left each saved segment.",
+)
+
+segment_memberships_schedule = dg.ScheduleDefinition(
+    job=refresh_segments_job,
+    cron_schedule="30 */6 * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Keeps membership history current between enrichment runs.",
+)
