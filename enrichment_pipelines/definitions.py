@@ -7,7 +7,7 @@ import os
 import dagster as dg
 
 from enrichment_pipelines.assets import ENRICHMENT_ASSETS
-from enrichment_pipelines.core.extractors.llm import DEFAULT_LLM_MODEL
+from enrichment_pipelines.core.extractors import DEFAULT_LLM_MODEL
 from enrichment_pipelines.data_quality.checks import enrichment_quality_checks
 from enrichment_pipelines.jobs import (
     enrich_customer_job,
@@ -53,4 +53,7 @@ defs = dg.Definitions(
     schedules=[segment_memberships_schedule],
     sensors=[new_customers_sensor, segment_entrants_sensor],
     resources=default_resources(),
+    # Steps of a run share one process: a shard run's steps are sequential anyway, and a
+    # process per step would import Dagster and the project again for each of them.
+    executor=dg.in_process_executor,
 )

@@ -10,7 +10,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from enrichment_pipelines.assets import customer_360, customer_attributes
+from enrichment_pipelines.assets import analytics_snapshot, customer_360
 from enrichment_pipelines.cli import run_pipeline
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
 from enrichment_pipelines.core.warehouse import Warehouse
@@ -19,7 +19,6 @@ from enrichment_pipelines.data_quality.checks import enrichment_quality_checks
 from enrichment_pipelines.data_quality.report import build_report, to_html, to_markdown
 from enrichment_pipelines.definitions import default_resources
 from enrichment_pipelines.demo import DemoSites
-from enrichment_pipelines.partitions import all_shards_tags
 from enrichment_pipelines.resources import WarehouseResource
 
 TARGETS = dq.QualityTargets()
@@ -131,18 +130,17 @@ def test_a_failing_blocking_check_stops_downstream_assets(
     resources = default_resources() | {"warehouse": WarehouseResource(home=str(home))}
     with dg.instance_for_test() as instance:
         result = dg.materialize(
-            [customer_attributes, customer_360, enrichment_quality_checks],
+            [customer_360, analytics_snapshot, enrichment_quality_checks],
             resources=resources,
             instance=instance,
-            tags=all_shards_tags(),
             raise_on_error=False,
         )
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
     assert not checks["validity"].passed
     assert checks["validity"].metadata["failing_examples"].value[0].endswith("(Atlantis)")
     assert checks["uniqueness"].passed
-    assert result.asset_materializations_for_node("customer_attributes")
-    assert not result.asset_materializations_for_node("customer_360")  # blocked
+    assert result.asset_materializations_for_node("customer_360")
+    assert not result.asset_materializations_for_node("analytics_snapshot")  # blocked
 
 
 def test_report_on_a_known_fixture(warehouse: Warehouse) -> None:

@@ -71,8 +71,7 @@ def test_definitions_load() -> None:
     keys = {key.to_user_string() for key in repository.asset_graph.get_all_asset_keys()}
     assert keys == {
         "customers", "scraped_pages", "enriched_attributes", "customer_attributes", "customer_360",
-        "segment_memberships",
-        "data_quality_report",
+        "segment_memberships", "analytics_snapshot", "data_quality_report",
     }  # fmt: skip
     checks = {key.name for key in repository.asset_graph.asset_check_keys}
     assert checks == {"validity", "uniqueness", "completeness", "freshness", "consistency"}

@@ -11,28 +11,37 @@ from enrichment_pipelines.data_quality.report import build_report, to_markdown, 
 from enrichment_pipelines.resources import DataQualityResource, WarehouseResource
 
 
-@dg.asset(group_name="analytics", deps=["customer_attributes"], kinds={"duckdb"})
+@dg.asset(
+    group_name="analytics", deps=["customer_attributes", "segment_memberships"], kinds={"duckdb"}
+)
 def customer_360(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """The wide view analysts query: one row per customer with tags, the latest enrichment
-    outcome and every custom attribute as a typed column. Also published, with every table, as
-    the read-only copy `analytics.duckdb` that analysts can open while runs write."""
+    outcome and every custom attribute as a typed column."""
     store = warehouse.get_warehouse()
     with store.transaction() as connection:
         refresh_customer_360(connection)
     with store.connect() as connection:
         counts = customer_360_counts(connection)
         preview = customer_360_preview(connection)
+    return dg.MaterializeResult(
+        metadata={**counts, "preview": dg.MetadataValue.md(markdown_table(preview))}
+    )
+
+
+@dg.asset(group_name="analytics", deps=["customer_360"], kinds={"duckdb"})
+def analytics_snapshot(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """The read-only copy `analytics.duckdb` of every table and `customer_360`, which analysts
+    open while runs write the warehouse. Not published when a blocking quality check fails."""
     snapshot = warehouse.publish_analytics_snapshot()
     return dg.MaterializeResult(
         metadata={
-            **counts,
-            "preview": dg.MetadataValue.md(markdown_table(preview)),
-            "analytics_snapshot": dg.MetadataValue.path(str(snapshot)),
+            "path": dg.MetadataValue.path(str(snapshot)),
+            "size_mib": round(snapshot.stat().st_size / 2**20, 1),
         }
     )
 
 
-@dg.asset(group_name="analytics", deps=["customer_360"], kinds={"duckdb", "html"})
+@dg.asset(group_name="analytics", deps=["customer_attributes"], kinds={"duckdb", "html"})
 def data_quality_report(
     warehouse: WarehouseResource, data_quality: DataQualityResource
 ) -> dg.MaterializeResult:

@@ -2,20 +2,23 @@
 
 Five dimensions, each one `CheckOutcome` with the observed value against its target and a
 few failing examples: validity and uniqueness (blocking: bad data must not flow on),
-completeness, freshness and consistency (warnings). GX is imported lazily: it takes seconds
-to import, and only the checks need it. No Dagster here.
+completeness, freshness and consistency (warnings). GX and pandas are imported lazily: they
+take seconds to import, only the checks need them, and every run process imports this module.
+No Dagster here.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
-import pycountry
 
 from enrichment_pipelines.core.datapoints import DATA_POINTS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,11 @@ def load_frames(
     return QualityFrames(customers, current, enabled_keys)
 
 
-_ISO_ALPHA2 = sorted(country.alpha_2 for country in pycountry.countries)
+@functools.cache
+def _iso_alpha2() -> list[str]:
+    import pycountry
+
+    return sorted(country.alpha_2 for country in pycountry.countries)
 
 
 def _context() -> Any:
@@ -126,6 +133,8 @@ def _context() -> Any:
 
 
 def _validate(frame: pd.DataFrame, expectations: list[tuple[Any, float]]) -> list[Finding]:
+    import pandas as pd
+
     """Run GX expectations (each with its target share) over `frame` as one suite, in an
     ephemeral context. Failing examples name the customer where the frame has one."""
     if frame.empty or not expectations:
@@ -176,7 +185,7 @@ def validity(frames: QualityFrames) -> CheckOutcome:
         if point.key not in frames.enabled_keys:
             continue
         if point.key == "location_country_code":
-            allowed: list[str] | None = _ISO_ALPHA2
+            allowed: list[str] | None = _iso_alpha2()
         elif point.type == "Boolean":
             allowed = ["true", "false"]
         else:
@@ -242,6 +251,8 @@ def freshness(frames: QualityFrames, targets: QualityTargets) -> CheckOutcome:
 
 
 def consistency(frames: QualityFrames, targets: QualityTargets) -> CheckOutcome:
+    import pandas as pd
+
     """Customers sharing a website domain agree; the enriched country matches the billing
     country (warning)."""
     import great_expectations as gx

@@ -4,8 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from enrichment_pipelines.core.extractors import Extractor
-from enrichment_pipelines.core.extractors.llm import DEFAULT_LLM_MODEL, LLMExtractor, LLMOptions
+from enrichment_pipelines.core.extractors import DEFAULT_LLM_MODEL, Extractor
 from enrichment_pipelines.core.extractors.rules import RulesExtractor
 from enrichment_pipelines.core.taxonomy import DEFAULT_TAXONOMY_PATH, load_taxonomy
 
@@ -32,6 +31,10 @@ class ExtractorResource(dg.ConfigurableResource):
         taxonomy = load_taxonomy(path)
         if not self.openai_api_key:
             return RulesExtractor(taxonomy)
+        # Imported here: the openai client takes half a second to import, and every run
+        # process (one per shard) would pay it even without an API key.
+        from enrichment_pipelines.core.extractors.llm import LLMExtractor, LLMOptions
+
         options = LLMOptions(
             model=self.llm_model,
             api_key=self.openai_api_key,

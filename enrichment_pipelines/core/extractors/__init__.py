@@ -17,6 +17,8 @@ from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
 
 Value = str | bool | None
 
+DEFAULT_LLM_MODEL = "gpt-4o-mini"
+
 
 @dataclass(frozen=True)
 class Evidence:

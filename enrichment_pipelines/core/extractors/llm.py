@@ -29,11 +29,16 @@ import openai
 
 from enrichment_pipelines.core.crawl import FACT_PAGE_KINDS, Page
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
-from enrichment_pipelines.core.extractors import Evidence, Extraction, Usage, verify_evidence
+from enrichment_pipelines.core.extractors import (
+    DEFAULT_LLM_MODEL,
+    Evidence,
+    Extraction,
+    Usage,
+    verify_evidence,
+)
 from enrichment_pipelines.core.extractors.rules import structured_facts
 from enrichment_pipelines.core.taxonomy import Taxonomy, load_taxonomy
 
-DEFAULT_LLM_MODEL = "gpt-4o-mini"
 PROMPT_VERSION = "p1"  # bump when the prompt or schema changes: it is part of the cache key
 CHARS_PER_TOKEN = 4  # OpenAI's rule of thumb for English; used for budgets, not billing
 _MODES = ("json_schema", "json_object", "plain")

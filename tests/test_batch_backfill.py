@@ -1,0 +1,336 @@
+"""Batch enrichment as a partitioned backfill.
+
+End to end on a production-shaped instance: PostgreSQL storage from deploy/dagster.yaml (in a
+database of its own), `dagster-webserver` and `dagster-daemon` as real processes, the backfill
+launched through GraphQL with the mutation the UI sends, local websites that answer slowly.
+Also the in-process fallback of `enrich batch` when no instance answers."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg2
+import pytest
+from click.testing import CliRunner
+
+from enrichment_pipelines.batch import BackfillProgress, BatchPolicy, DagsterGraphQL
+from enrichment_pipelines.cli import main, run_pipeline
+from enrichment_pipelines.core.credits import top_up
+from enrichment_pipelines.core.customers import import_customers
+from enrichment_pipelines.core.shards import SHARD_COUNT
+from enrichment_pipelines.core.warehouse import Warehouse
+from enrichment_pipelines.core.websites import parse_networks
+from enrichment_pipelines.demo import DemoSites, start_demo_sites
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+LOOPBACK = "127.0.0.0/8"
+TERMINAL_RUN_STATUSES = ("SUCCESS", "FAILURE", "CANCELED")
+
+
+def _postgres() -> psycopg2.extensions.connection:
+    try:
+        return psycopg2.connect(
+            host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=3
+        )
+    except psycopg2.OperationalError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is required on CI: {error}")
+        pytest.skip(f"these tests need PostgreSQL at 127.0.0.1:5432 (user postgres): {error}")
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A database of its own on the local PostgreSQL, dropped afterwards."""
+    admin = _postgres()
+    admin.autocommit = True
+    name = f"enrich_test_{uuid.uuid4().hex[:10]}"
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Instance:
+    client: DagsterGraphQL
+    warehouse: Warehouse
+    sites: DemoSites
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def instance(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
+    """Webserver and daemon on deploy/dagster.yaml, sharing one warehouse, and slow sites."""
+    folder = tmp_path_factory.mktemp("production")
+    dagster_home, enrich_home = folder / "dagster", folder / "enrich"
+    dagster_home.mkdir()
+    shutil.copy(ROOT / "deploy" / "dagster.yaml", dagster_home / "dagster.yaml")
+    environment = {
+        **os.environ,
+        "DAGSTER_HOME": str(dagster_home),
+        "DAGSTER_PG_URL": postgres_url,
+        "ENRICH_HOME": str(enrich_home),
+        "ENRICH_ALLOW_PRIVATE_NETWORKS": LOOPBACK,
+    }
+    warehouse = Warehouse(enrich_home / "warehouse.duckdb")
+    warehouse.migrate()
+    with warehouse.transaction() as connection:
+        top_up(connection, 1000, note="tests")
+    subprocess.run(
+        ["bash", str(ROOT / "deploy" / "init-instance.sh")],
+        env={**environment, "PATH": f"{BIN}:{os.environ['PATH']}"},
+        check=True,
+        capture_output=True,
+    )
+    # Every response takes a second, so that runs last long enough to overlap and be cancelled.
+    sites = start_demo_sites(80, seed=5, latency_seconds=1.0)
+    port = _free_port()
+    log = folder / "dagster.log"
+    with log.open("w") as output:
+        processes = [
+            subprocess.Popen(
+                [str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1",
+                 "-p", str(port)],
+                cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
+            ),
+            subprocess.Popen(
+                [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+                cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
+            ),
+        ]  # fmt: skip
+    client = DagsterGraphQL(f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 180
+        while not client.available():
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            assert all(p.poll() is None for p in processes), log.read_text()[-3000:]
+            time.sleep(1)
+        yield Instance(client, warehouse, sites, log)
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        sites.server.stop()
+
+
+def _import(instance: Instance, source: str, indexes: Sequence[int], path: Path) -> list[str]:
+    """Import healthy demo companies (by position among the healthy ones) as `source`."""
+    sites = instance.sites
+    healthy = [company for company in sites.companies if company.fault is None]
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "name", "website"])
+        for index in indexes:
+            company = healthy[index]
+            writer.writerow([f"c{index:02d}", company.name, sites.website(company)])
+    import_customers(
+        instance.warehouse, path, source=source, allowed_networks=parse_networks(LOOPBACK)
+    )
+    return [f"{source}:c{index:02d}" for index in indexes]
+
+
+def _wait(instance: Instance, backfill_id: str, timeout: float = 300) -> BackfillProgress:
+    deadline = time.monotonic() + timeout
+    while not (progress := instance.client.progress(backfill_id)).finished:
+        assert time.monotonic() < deadline, f"backfill {backfill_id} still {progress.status}"
+        time.sleep(1)
+    return progress
+
+
+RUN_FAILURES = """
+query Failures($runId: ID!) {
+  logsForRun(runId: $runId) {
+    ... on EventConnection {
+      events {
+        __typename
+        ... on ExecutionStepFailureEvent { stepKey error { message } }
+        ... on MessageEvent { message }
+        ... on ErrorEvent { error { message stack cause { message stack } } }
+      }
+    }
+  }
+}"""
+
+
+def _failures(instance: Instance, progress: BackfillProgress) -> str:
+    """What went wrong in the backfill's failed runs, for assertion messages."""
+    messages = []
+    for run in progress.runs:
+        if run.status != "SUCCESS":
+            events = instance.client._call(RUN_FAILURES, {"runId": run.run_id})["logsForRun"]
+            messages.append(f"run {run.run_id}: {run.status}")
+            for event in events.get("events", []):
+                if event["__typename"] == "ExecutionStepFailureEvent":
+                    messages.append(f"{event['stepKey']}: {event['error']['message']}")
+                elif "Failure" in event["__typename"] or "Engine" in event["__typename"]:
+                    messages.append(f"{event['__typename']}: {event.get('message')}")
+                    if event.get("error"):
+                        messages.append(str(event["error"]))
+    return "\n".join(messages) or "no step failures"
+
+
+def _query(warehouse: Warehouse, sql: str, parameters: object = None) -> list[tuple]:
+    with warehouse.connect(read_only=True) as connection:
+        return connection.execute(sql, parameters).fetchall()
+
+
+def _most_runs_at_once(progress: BackfillProgress) -> int:
+    edges = sorted(
+        edge
+        for run in progress.runs
+        if run.start_time is not None
+        for edge in ((run.start_time, 1), (run.end_time or time.time(), -1))
+    )
+    most = current = 0
+    for _, step in edges:
+        current += step
+        most = max(most, current)
+    return most
+
+
+def test_backfill_over_all_shards_reenriches_before_the_cutoff_once_each(
+    instance: Instance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = _import(instance, "old", range(0, 8), tmp_path / "old.csv")
+    recent = _import(instance, "recent", range(8, 16), tmp_path / "recent.csv")
+    # Enrich them first (one run in this process), then make the first group's enrichment old.
+    monkeypatch.setenv("ENRICH_HOME", str(instance.warehouse.path.parent))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    assert run_pipeline(allowed_private_networks=LOOPBACK)
+    with instance.warehouse.transaction() as connection:
+        connection.execute(
+            "UPDATE enrichments SET created_at = created_at - INTERVAL 10 DAY "
+            "WHERE customer_id LIKE 'old:%'"
+        )
+    new = _import(instance, "new", range(16, 32), tmp_path / "new.csv")
+    cutoff = (datetime.now(UTC) - timedelta(days=5)).isoformat()
+
+    backfill_id = instance.client.launch_backfill(BatchPolicy(reenrich_before=cutoff))
+    progress = _wait(instance, backfill_id)
+
+    assert progress.status in ("COMPLETED", "COMPLETED_SUCCESS"), _failures(instance, progress)
+    assert (progress.shards_done, progress.shards_failed) == (SHARD_COUNT, 0)
+    assert all(run.status == "SUCCESS" for run in progress.runs), progress.runs  # no lock errors
+    assert _most_runs_at_once(progress) >= 4
+    written = _query(
+        instance.warehouse,
+        "SELECT customer_id, status, credits_charged FROM enrichments "
+        "WHERE list_contains(?, run_id) ORDER BY customer_id",
+        [progress.run_ids],
+    )
+    assert written == [(customer_id, "enriched", 1) for customer_id in sorted(new + old)]
+    charges = _query(
+        instance.warehouse,
+        "SELECT customer_id, count(*) FROM credit_ledger WHERE list_contains(?, run_id) "
+        "GROUP BY ALL ORDER BY 1",
+        [progress.run_ids],
+    )
+    assert charges == [(customer_id, 1) for customer_id in sorted(new + old)]
+    untouched = _query(
+        instance.warehouse,
+        "SELECT count(*) FROM enrichments WHERE customer_id LIKE 'recent:%'",
+    )
+    assert untouched == [(len(recent),)]  # enriched after the cutoff: skipped, not charged
+
+
+def test_a_cancelled_backfill_charges_nothing_twice_and_a_relaunch_finishes_it(
+    instance: Instance, tmp_path: Path
+) -> None:
+    customers = _import(instance, "resume", range(32, 56), tmp_path / "resume.csv")
+    policy = BatchPolicy()  # don't re-enrich
+    backfill_id = instance.client.launch_backfill(policy)
+    deadline = time.monotonic() + 240
+    while (progress := instance.client.progress(backfill_id)).shards_done < 1:
+        assert not progress.finished and time.monotonic() < deadline, progress
+        time.sleep(0.5)
+    instance.client.cancel(backfill_id)
+    # The runs stop at once (the backfill itself is marked cancelled at the daemon's next turn).
+    deadline = time.monotonic() + 60
+    while True:
+        cancelled = instance.client.progress(backfill_id)
+        if all(run.status in TERMINAL_RUN_STATUSES for run in cancelled.runs):
+            break
+        assert time.monotonic() < deadline, cancelled.runs
+        time.sleep(0.5)
+    assert cancelled.status in ("CANCELING", "CANCELED")
+    assert cancelled.shards_done < SHARD_COUNT
+    assert any(run.status == "CANCELED" for run in cancelled.runs)
+
+    def state() -> tuple[list[tuple], list[tuple]]:
+        enriched = _query(
+            instance.warehouse,
+            "SELECT customer_id, count(*) FROM enrichments WHERE status = 'enriched' "
+            "AND list_contains(?, customer_id) GROUP BY ALL ORDER BY 1",
+            [customers],
+        )
+        charged = _query(
+            instance.warehouse,
+            "SELECT customer_id, count(*) FROM credit_ledger WHERE list_contains(?, customer_id) "
+            "GROUP BY ALL ORDER BY 1",
+            [customers],
+        )
+        return enriched, charged
+
+    enriched, charged = state()
+    assert 0 < len(enriched) < len(customers)
+    assert charged == enriched  # a charge for each record enriched, and none for the others
+    assert all(count == 1 for _, count in enriched)
+
+    relaunched = _wait(instance, instance.client.launch_backfill(policy))
+    assert relaunched.status in ("COMPLETED", "COMPLETED_SUCCESS"), _failures(instance, relaunched)
+    enriched, charged = state()
+    assert enriched == [(customer_id, 1) for customer_id in sorted(customers)]
+    assert charged == enriched  # nothing charged twice
+
+
+def test_enrich_batch_runs_in_process_without_an_instance(
+    home: Path, demo_sites: DemoSites, warehouse: Warehouse, tmp_path: Path
+) -> None:
+    customers = demo_sites.write_customers(tmp_path / "customers.csv")
+    import_customers(warehouse, customers, source="demo", allowed_networks=parse_networks(LOOPBACK))
+    runner = CliRunner()
+    environment = {"ENRICH_ALLOW_PRIVATE_NETWORKS": LOOPBACK, "DAGSTER_HOME": ""}
+    bad = runner.invoke(main, ["batch", "--reenrich-before", "yesterday"], env=environment)
+    assert bad.exit_code == 2 and "expected an ISO date" in bad.output
+    missing = runner.invoke(main, ["batch", "--segment", "nope"], env=environment)
+    assert missing.exit_code == 2 and "no segment named 'nope'" in missing.output
+
+    dead_url = f"http://127.0.0.1:{_free_port()}"
+    result = runner.invoke(main, ["batch", "--dagster-url", dead_url], env=environment)
+    assert f"no Dagster webserver at {dead_url}: running the batch in this process" in " ".join(
+        result.output.split()
+    )
+    assert "Batch outcome by record" in result.output
+    rows = _query(warehouse, "SELECT status, count(*) FROM enrichments GROUP BY ALL ORDER BY 1")
+    enriched = dict(rows)["enriched"]
+    assert enriched > 20
+    again = runner.invoke(main, ["batch", "--dagster-url", dead_url], env=environment)
+    assert again.exit_code in (0, 1)
+    assert _query(warehouse, "SELECT count(*) FROM enrichments WHERE status = 'enriched'") == [
+        (enriched,)
+    ]  # nothing redone under the same policy
