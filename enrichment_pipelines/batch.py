@@ -25,6 +25,7 @@ from enrichment_pipelines.resources.enrichment_run import REENRICH_BEFORE_TAG, S
 
 DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
 PROGRESS_ASSET = "customer_attributes"  # a shard is done when its records are written
+MAX_TITLE = 100  # Dagster refuses longer backfill titles
 TERMINAL_STATUSES = ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED")
 
 
@@ -155,9 +156,13 @@ class DagsterGraphQL:
                 json={"query": query, "variables": variables},
                 timeout=self.timeout_seconds,
             )
-            response.raise_for_status()
         except httpx.HTTPError as error:
             raise BatchError(f"Dagster at {self.url} did not answer: {error}") from error
+        if response.status_code != 200:
+            raise BatchError(
+                f"Dagster at {self.url} answered HTTP {response.status_code}: "
+                f"{response.text[:500]}"
+            )
         body = response.json()
         if body.get("errors"):
             raise BatchError(f"Dagster at {self.url}: {body['errors'][0].get('message')}")
@@ -169,7 +174,7 @@ class DagsterGraphQL:
             "partitionNames": shard_keys(),
             "fromFailure": False,
             "tags": [{"key": key, "value": value} for key, value in policy.tags().items()],
-            "title": f"Batch enrichment: {policy.describe()}",
+            "title": f"Batch: {policy.describe()}"[:MAX_TITLE],
         }
         result = self._call(LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
         if result["__typename"] != "LaunchBackfillSuccess":

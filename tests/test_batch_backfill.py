@@ -8,6 +8,7 @@ Also the in-process fallback of `enrich batch` when no instance answers."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import signal
@@ -29,6 +30,7 @@ from enrichment_pipelines.batch import BackfillProgress, BatchPolicy, DagsterGra
 from enrichment_pipelines.cli import main, run_pipeline
 from enrichment_pipelines.core.credits import top_up
 from enrichment_pipelines.core.customers import import_customers
+from enrichment_pipelines.core.segments import parse_segment, save_segment
 from enrichment_pipelines.core.shards import SHARD_COUNT
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.core.websites import parse_networks
@@ -213,9 +215,43 @@ def _most_runs_at_once(progress: BackfillProgress) -> int:
     return most
 
 
-def test_backfill_over_all_shards_reenriches_before_the_cutoff_once_each(
+def _runs_wrote(instance: Instance, progress: BackfillProgress) -> list[tuple]:
+    return _query(
+        instance.warehouse,
+        "SELECT customer_id, status, credits_charged FROM enrichments "
+        "WHERE list_contains(?, run_id) ORDER BY customer_id",
+        [progress.run_ids],
+    )
+
+
+def _enriched_and_charged(instance: Instance, customers: list[str]) -> tuple[list, list]:
+    enriched = _query(
+        instance.warehouse,
+        "SELECT customer_id, count(*) FROM enrichments WHERE status = 'enriched' "
+        "AND list_contains(?, customer_id) GROUP BY ALL ORDER BY 1",
+        [customers],
+    )
+    charged = _query(
+        instance.warehouse,
+        "SELECT customer_id, count(*) FROM credit_ledger WHERE list_contains(?, customer_id) "
+        "GROUP BY ALL ORDER BY 1",
+        [customers],
+    )
+    return enriched, charged
+
+
+def _save_segment(instance: Instance, name: str, sources: list[str]) -> None:
+    segment = parse_segment(name, json.dumps({"match": {"field": "source", "op": "in",
+                                                        "value": sources}}))  # fmt: skip
+    with instance.warehouse.transaction() as connection:
+        save_segment(connection, segment, by="test", create=True)
+
+
+def test_backfills_reenrich_by_cutoff_and_resume_after_cancel_charging_once(
     instance: Instance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Two batches at once, each on its own segment: A re-enriches records enriched before a
+    cutoff; B is cancelled after its first shard, then launched again."""
     old = _import(instance, "old", range(0, 8), tmp_path / "old.csv")
     recent = _import(instance, "recent", range(8, 16), tmp_path / "recent.csv")
     # Enrich them first (one run in this process), then make the first group's enrichment old.
@@ -228,51 +264,27 @@ def test_backfill_over_all_shards_reenriches_before_the_cutoff_once_each(
             "WHERE customer_id LIKE 'old:%'"
         )
     new = _import(instance, "new", range(16, 32), tmp_path / "new.csv")
+    resume = _import(instance, "resume", range(32, 56), tmp_path / "resume.csv")
+    _save_segment(instance, "cutoff-batch", ["old", "recent", "new"])
+    _save_segment(instance, "resume-batch", ["resume"])
     cutoff = (datetime.now(UTC) - timedelta(days=5)).isoformat()
+    resume_policy = BatchPolicy(segment="resume-batch")  # don't re-enrich
 
-    backfill_id = instance.client.launch_backfill(BatchPolicy(reenrich_before=cutoff))
-    progress = _wait(instance, backfill_id)
-
-    assert progress.status in ("COMPLETED", "COMPLETED_SUCCESS"), _failures(instance, progress)
-    assert (progress.shards_done, progress.shards_failed) == (SHARD_COUNT, 0)
-    assert all(run.status == "SUCCESS" for run in progress.runs), progress.runs  # no lock errors
-    assert _most_runs_at_once(progress) >= 4
-    written = _query(
-        instance.warehouse,
-        "SELECT customer_id, status, credits_charged FROM enrichments "
-        "WHERE list_contains(?, run_id) ORDER BY customer_id",
-        [progress.run_ids],
+    batch_a = instance.client.launch_backfill(
+        BatchPolicy(segment="cutoff-batch", reenrich_before=cutoff)
     )
-    assert written == [(customer_id, "enriched", 1) for customer_id in sorted(new + old)]
-    charges = _query(
-        instance.warehouse,
-        "SELECT customer_id, count(*) FROM credit_ledger WHERE list_contains(?, run_id) "
-        "GROUP BY ALL ORDER BY 1",
-        [progress.run_ids],
-    )
-    assert charges == [(customer_id, 1) for customer_id in sorted(new + old)]
-    untouched = _query(
-        instance.warehouse,
-        "SELECT count(*) FROM enrichments WHERE customer_id LIKE 'recent:%'",
-    )
-    assert untouched == [(len(recent),)]  # enriched after the cutoff: skipped, not charged
+    batch_b = instance.client.launch_backfill(resume_policy)
 
-
-def test_a_cancelled_backfill_charges_nothing_twice_and_a_relaunch_finishes_it(
-    instance: Instance, tmp_path: Path
-) -> None:
-    customers = _import(instance, "resume", range(32, 56), tmp_path / "resume.csv")
-    policy = BatchPolicy()  # don't re-enrich
-    backfill_id = instance.client.launch_backfill(policy)
+    # B: cancel after its first shard; its runs stop at once (the backfill itself is marked
+    # cancelled at the daemon's next turn).
     deadline = time.monotonic() + 240
-    while (progress := instance.client.progress(backfill_id)).shards_done < 1:
+    while (progress := instance.client.progress(batch_b)).shards_done < 1:
         assert not progress.finished and time.monotonic() < deadline, progress
         time.sleep(0.5)
-    instance.client.cancel(backfill_id)
-    # The runs stop at once (the backfill itself is marked cancelled at the daemon's next turn).
+    instance.client.cancel(batch_b)
     deadline = time.monotonic() + 60
     while True:
-        cancelled = instance.client.progress(backfill_id)
+        cancelled = instance.client.progress(batch_b)
         if all(run.status in TERMINAL_RUN_STATUSES for run in cancelled.runs):
             break
         assert time.monotonic() < deadline, cancelled.runs
@@ -280,32 +292,42 @@ def test_a_cancelled_backfill_charges_nothing_twice_and_a_relaunch_finishes_it(
     assert cancelled.status in ("CANCELING", "CANCELED")
     assert cancelled.shards_done < SHARD_COUNT
     assert any(run.status == "CANCELED" for run in cancelled.runs)
-
-    def state() -> tuple[list[tuple], list[tuple]]:
-        enriched = _query(
-            instance.warehouse,
-            "SELECT customer_id, count(*) FROM enrichments WHERE status = 'enriched' "
-            "AND list_contains(?, customer_id) GROUP BY ALL ORDER BY 1",
-            [customers],
-        )
-        charged = _query(
-            instance.warehouse,
-            "SELECT customer_id, count(*) FROM credit_ledger WHERE list_contains(?, customer_id) "
-            "GROUP BY ALL ORDER BY 1",
-            [customers],
-        )
-        return enriched, charged
-
-    enriched, charged = state()
-    assert 0 < len(enriched) < len(customers)
+    enriched, charged = _enriched_and_charged(instance, resume)
+    assert 0 < len(enriched) < len(resume)
     assert charged == enriched  # a charge for each record enriched, and none for the others
     assert all(count == 1 for _, count in enriched)
 
-    relaunched = _wait(instance, instance.client.launch_backfill(policy))
-    assert relaunched.status in ("COMPLETED", "COMPLETED_SUCCESS"), _failures(instance, relaunched)
-    enriched, charged = state()
-    assert enriched == [(customer_id, 1) for customer_id in sorted(customers)]
-    assert charged == enriched  # nothing charged twice
+    # Relaunched with the CLI, which follows the backfill to its end and prints the outcome.
+    relaunch = CliRunner().invoke(
+        main, ["batch", "--segment", "resume-batch", "--dagster-url", instance.client.url]
+    )
+    assert relaunch.exit_code == 0, relaunch.output
+    assert "launched on" in relaunch.output and "Batch outcome by record" in relaunch.output
+    finished_a = _wait(instance, batch_a)
+
+    # A: exactly the records enriched before the cutoff and the new ones, one credit each, in
+    # 16 shard runs that all succeeded (no lock errors), at least 4 of them at once.
+    assert finished_a.status in ("COMPLETED", "COMPLETED_SUCCESS"), _failures(instance, finished_a)
+    assert (finished_a.shards_done, finished_a.shards_failed) == (SHARD_COUNT, 0)
+    assert all(run.status == "SUCCESS" for run in finished_a.runs), finished_a.runs
+    assert _most_runs_at_once(finished_a) >= 4
+    assert _runs_wrote(instance, finished_a) == [(c, "enriched", 1) for c in sorted(new + old)]
+    charges = _query(
+        instance.warehouse,
+        "SELECT customer_id, count(*) FROM credit_ledger WHERE list_contains(?, run_id) "
+        "GROUP BY ALL ORDER BY 1",
+        [finished_a.run_ids],
+    )
+    assert charges == [(customer_id, 1) for customer_id in sorted(new + old)]
+    untouched = _query(
+        instance.warehouse, "SELECT count(*) FROM enrichments WHERE customer_id LIKE 'recent:%'"
+    )
+    assert untouched == [(len(recent),)]  # enriched after the cutoff: skipped, not charged
+
+    # B, relaunched: finishes what the cancelled batch left, charging nothing twice.
+    enriched, charged = _enriched_and_charged(instance, resume)
+    assert enriched == [(customer_id, 1) for customer_id in sorted(resume)]
+    assert charged == enriched
 
 
 def test_enrich_batch_runs_in_process_without_an_instance(
