@@ -160,8 +160,7 @@ class DagsterGraphQL:
             raise BatchError(f"Dagster at {self.url} did not answer: {error}") from error
         if response.status_code != 200:
             raise BatchError(
-                f"Dagster at {self.url} answered HTTP {response.status_code}: "
-                f"{response.text[:500]}"
+                f"Dagster at {self.url} answered HTTP {response.status_code}: {response.text[:500]}"
             )
         body = response.json()
         if body.get("errors"):

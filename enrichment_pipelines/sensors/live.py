@@ -23,9 +23,19 @@ SEGMENT_CHECK_SECONDS = 6 * 60 * 60
 TRIGGER_TAG = "enrich/trigger"
 
 
-def _live(store: Warehouse) -> LiveSettings:
-    with store.connect(read_only=True) as connection:
-        return load_live_settings(connection)
+def _live_warehouse(
+    warehouse: WarehouseResource,
+) -> tuple[Warehouse, LiveSettings, datetime] | dg.SkipReason:
+    """The warehouse, live settings and when live was turned on; or why there is no work."""
+    try:
+        store = warehouse.get_warehouse()
+        with store.connect(read_only=True) as connection:
+            live = load_live_settings(connection)
+    except WarehouseError as error:
+        return dg.SkipReason(f"warehouse not readable: {error}")
+    if not live.enabled or live.since_time is None:
+        return dg.SkipReason("live enrichment is off (`enrich live on` turns it on)")
+    return store, live, live.since_time
 
 
 def _run_requests(customer_ids: list[str], trigger: str, scope: str) -> list[dg.RunRequest]:
@@ -63,16 +73,13 @@ def new_customers_sensor(
 ) -> dg.SensorResult | dg.SkipReason:
     """Live enrichment of new customers: every minute, requests the shards holding customers
     imported since the last tick that are in the live target and were never enriched."""
-    try:
-        store = warehouse.get_warehouse()
-        live = _live(store)
-    except WarehouseError as error:
-        return dg.SkipReason(f"warehouse not readable: {error}")
-    if not live.enabled or live.since_time is None:
-        return dg.SkipReason("live enrichment is off (`enrich live on` turns it on)")
+    opened = _live_warehouse(warehouse)
+    if isinstance(opened, dg.SkipReason):
+        return opened
+    store, live, since_live = opened
     cursor = _cursor(context)
     last = cursor.get("imported_after")
-    since = _not_before(datetime.fromisoformat(last) if last else None, live.since_time)
+    since = _not_before(datetime.fromisoformat(last) if last else None, since_live)
     try:
         with store.connect(read_only=True) as connection:
             found = new_customers(connection, live.target, since)
@@ -104,13 +111,10 @@ def segment_entrants_sensor(
     """Live enrichment of segment entrants: every six hours, requests the shards holding
     customers who entered the live target segment since the last check and were never
     enriched. The membership history says who was in the segment at the last check."""
-    try:
-        store = warehouse.get_warehouse()
-        live = _live(store)
-    except WarehouseError as error:
-        return dg.SkipReason(f"warehouse not readable: {error}")
-    if not live.enabled or live.since_time is None:
-        return dg.SkipReason("live enrichment is off (`enrich live on` turns it on)")
+    opened = _live_warehouse(warehouse)
+    if isinstance(opened, dg.SkipReason):
+        return opened
+    store, live, since_live = opened
     if live.target == ALL_CUSTOMERS:
         return dg.SkipReason("live target is all customers: the new-customer sensor covers it")
     now = datetime.now(UTC)
@@ -121,7 +125,7 @@ def segment_entrants_sensor(
     if last_check is not None and now - last_check < timedelta(seconds=SEGMENT_CHECK_SECONDS):
         next_check = last_check + timedelta(seconds=SEGMENT_CHECK_SECONDS)
         return dg.SkipReason(f"segment {live.target} checked; next check after {next_check:%c}")
-    since = _not_before(last_check, live.since_time)
+    since = _not_before(last_check, since_live)
     try:
         with store.connect(read_only=True) as connection:
             entrants = segment_entrants(connection, live.target, since)
