@@ -344,6 +344,7 @@ def test_enrich_batch_runs_in_process_without_an_instance(
 
     dead_url = f"http://127.0.0.1:{_free_port()}"
     result = runner.invoke(main, ["batch", "--dagster-url", dead_url], env=environment)
+    assert result.exit_code == 0, result.output  # failed sites fail records, not runs
     assert f"no Dagster webserver at {dead_url}: running the batch in this process" in " ".join(
         result.output.split()
     )
@@ -352,7 +353,7 @@ def test_enrich_batch_runs_in_process_without_an_instance(
     enriched = dict(rows)["enriched"]
     assert enriched > 20
     again = runner.invoke(main, ["batch", "--dagster-url", dead_url], env=environment)
-    assert again.exit_code in (0, 1)
+    assert again.exit_code == 0, again.output
     assert _query(warehouse, "SELECT count(*) FROM enrichments WHERE status = 'enriched'") == [
         (enriched,)
     ]  # nothing redone under the same policy
