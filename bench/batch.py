@@ -16,15 +16,12 @@ import argparse
 import csv
 import os
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from click.testing import CliRunner
-
-HERE = Path(__file__).resolve().parent
+from crawl import raise_open_files_limit, slow_sites  # bench/ is the script's folder
 
 
 def main() -> None:
@@ -32,8 +29,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--latency-ms", type=float, default=100.0)
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 65536)), hard))
+    raise_open_files_limit()
 
     from enrichment_pipelines.cli import main as enrich
     from enrichment_pipelines.core.credits import top_up
@@ -43,45 +39,37 @@ def main() -> None:
     from enrichment_pipelines.demo.server import site_address
     from enrichment_pipelines.resources import WebClientResource
 
-    server = subprocess.Popen(
-        [sys.executable, str(HERE / "crawl.py"), "--serve", "--sites", str(args.customers),
-         "--latency-ms", str(args.latency_ms)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline())
-        with tempfile.TemporaryDirectory() as folder:
-            home = Path(folder)
-            os.environ.update(ENRICH_HOME=str(home), ENRICH_ALLOW_PRIVATE_NETWORKS="127.0.0.0/8")
-            os.environ.pop("DAGSTER_HOME", None)
-            customers = home / "customers.csv"
-            with customers.open("w", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(["id", "name", "website"])
-                for index in range(args.customers):
-                    address = site_address(index)
-                    writer.writerow([index, f"Company {index}", f"http://{address}:{port}"])
-            warehouse = Warehouse(home / "warehouse.duckdb")
-            warehouse.migrate()
-            import_customers(
-                warehouse, customers, source="bench", allowed_networks=parse_networks("127.0.0.0/8")
-            )
-            with warehouse.transaction() as connection:
-                top_up(connection, args.customers, note="bench")
-            started = time.monotonic()
-            result = CliRunner().invoke(enrich, ["batch", "--in-process"])
-            elapsed = time.monotonic() - started
-            with warehouse.connect() as connection:
-                enriched, pages, sites = connection.execute(
-                    "SELECT (SELECT count(*) FROM enrichments WHERE status = 'enriched'), "
-                    "(SELECT count(*) FROM scraped_pages WHERE error IS NULL), "
-                    "(SELECT count(*) FROM site_crawls)"
-                ).fetchone()
-    finally:
-        server.terminate()
-        server.wait()
-    if result.exit_code not in (0, 1):
+    with (
+        slow_sites(args.customers, args.latency_ms) as port,
+        tempfile.TemporaryDirectory() as folder,
+    ):
+        home = Path(folder)
+        os.environ.update(ENRICH_HOME=str(home), ENRICH_ALLOW_PRIVATE_NETWORKS="127.0.0.0/8")
+        os.environ.pop("DAGSTER_HOME", None)
+        customers = home / "customers.csv"
+        with customers.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["id", "name", "website"])
+            for index in range(args.customers):
+                address = site_address(index)
+                writer.writerow([index, f"Company {index}", f"http://{address}:{port}"])
+        warehouse = Warehouse(home / "warehouse.duckdb")
+        warehouse.migrate()
+        import_customers(
+            warehouse, customers, source="bench", allowed_networks=parse_networks("127.0.0.0/8")
+        )
+        with warehouse.transaction() as connection:
+            top_up(connection, args.customers, note="bench")
+        started = time.monotonic()
+        result = CliRunner().invoke(enrich, ["batch", "--in-process"])
+        elapsed = time.monotonic() - started
+        with warehouse.connect() as connection:
+            enriched, pages, sites = connection.execute(
+                "SELECT (SELECT count(*) FROM enrichments WHERE status = 'enriched'), "
+                "(SELECT count(*) FROM scraped_pages WHERE error IS NULL), "
+                "(SELECT count(*) FROM site_crawls)"
+            ).fetchone()
+    if result.exit_code != 0:
         print(result.output[-3000:])
         raise SystemExit(result.exit_code)
     concurrency = WebClientResource().concurrency

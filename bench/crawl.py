@@ -17,6 +17,8 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 from enrichment_pipelines.core.crawl import CrawlOptions, crawl_sites
@@ -44,6 +46,29 @@ def serve(sites: int, latency: float) -> None:
     server.stop()
 
 
+def raise_open_files_limit() -> None:
+    """Thousands of sites in flight need more sockets than the usual soft limit of 1,024."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 65536)), hard))
+
+
+@contextmanager
+def slow_sites(sites: int, latency_ms: float) -> Iterator[int]:
+    """Serve `sites` generated sites from a child process (so that it does not share the
+    measured interpreter), every response after `latency_ms`; yields the port."""
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", "--sites", str(sites),
+         "--latency-ms", str(latency_ms)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        yield int(server.stdout.readline())
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sites", type=int, default=1000)
@@ -52,22 +77,14 @@ def main() -> None:
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     latency = args.latency_ms / 1000
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 65536)), hard))
+    raise_open_files_limit()
     if args.serve:
         serve(args.sites, latency)
         return
 
     from enrichment_pipelines.demo.server import site_address
 
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", "--sites", str(args.sites),
-         "--latency-ms", str(args.latency_ms)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert server.stdout is not None
-        port = int(server.stdout.readline())
+    with slow_sites(args.sites, args.latency_ms) as port:
         urls = [f"http://{site_address(index)}:{port}" for index in range(args.sites)]
         options = CrawlOptions(
             concurrency=args.concurrency,
@@ -76,9 +93,6 @@ def main() -> None:
         started = time.monotonic()
         crawls = crawl_sites(urls, options)
         elapsed = time.monotonic() - started
-    finally:
-        server.terminate()
-        server.wait()
     ok = sum(crawl.status == "ok" for crawl in crawls)
     pages = sum(1 for crawl in crawls for page in crawl.pages if not page.error)
     responses = pages + len({crawl.website_url for crawl in crawls})  # + one robots.txt each
