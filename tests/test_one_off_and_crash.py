@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -18,7 +19,7 @@ from enrichment_pipelines.cli import main, run_pipeline
 from enrichment_pipelines.core.shards import customer_shard, shard_key
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.definitions import defs
-from enrichment_pipelines.demo import DemoSites
+from enrichment_pipelines.demo import DemoSites, start_demo_sites
 
 
 def _rows(home: Path, sql: str, parameters: list[object] | None = None) -> list[tuple]:
@@ -94,10 +95,19 @@ def test_enrich_customer_job_takes_the_id_as_config(enriched_home: Path) -> None
     assert "give at least one customer id" in failure
 
 
+@pytest.fixture(scope="module")
+def many_sites() -> Iterator[DemoSites]:
+    """Enough sites for several write batches, so that a kill after the first lands half way
+    (80 leaves the new workspace's 100 credits enough for every healthy one)."""
+    sites = start_demo_sites(80, seed=12)
+    yield sites
+    sites.server.stop()
+
+
 def test_a_run_killed_half_way_then_run_again_charges_each_record_once(
-    home: Path, demo_sites: DemoSites
+    home: Path, many_sites: DemoSites
 ) -> None:
-    customers = demo_sites.write_customers(home / "customers.csv")
+    customers = many_sites.write_customers(home / "customers.csv")
     environment = {
         **os.environ,
         "ENRICH_HOME": str(home),
@@ -132,7 +142,7 @@ def test_a_run_killed_half_way_then_run_again_charges_each_record_once(
         "FROM enrichments e LEFT JOIN credit_ledger l USING (enrichment_id) "
         "WHERE e.status = 'enriched' GROUP BY 1",
     )
-    healthy = sum(company.fault is None for company in demo_sites.companies)
+    healthy = sum(company.fault is None for company in many_sites.companies)
     assert len(per_record) >= healthy - 3  # every reachable site enriched in the end
     assert all(enrichments == 1 and charges == 1 for _, enrichments, charges in per_record)
     [(spent,)] = _rows(home, "SELECT -sum(delta) FROM credit_ledger WHERE kind = 'enrichment'")

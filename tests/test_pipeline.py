@@ -12,6 +12,7 @@ import pytest
 
 from enrichment_pipelines.assets import ENRICHMENT_ASSETS
 from enrichment_pipelines.core.credits import balance
+from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.definitions import default_resources, defs
 from enrichment_pipelines.demo import DemoSites
@@ -177,11 +178,22 @@ def test_reenrich_cutoff_replaces_values_keeps_history_and_charges_once(
     with dg.instance_for_test() as instance:
         _materialize(home, path, instance)
         first = _query(store, "SELECT enrichment_id FROM current_enrichments")
-        # Pretend the customer's attribute was edited since, so re-enrichment changes it.
+        # Pretend the customer's attributes were edited since, so re-enrichment changes them:
+        # the city to another value, and a data point the site does not state set to one (the
+        # re-enrichment clears it).
+        [(data_point,)] = _query(
+            store, "SELECT min(data_point) FROM enrichment_values WHERE value IS NULL"
+        )
+        unstated = DATA_POINTS_BY_KEY[data_point].attribute_name
         with store.transaction() as connection:
             connection.execute(
                 "UPDATE custom_attributes SET value_string = 'Old City' "
                 "WHERE name = 'location_city_enriched'"
+            )
+            connection.execute(
+                "INSERT INTO custom_attributes SELECT customer_id, ?, 'Stale', NULL, 'user', "
+                "NULL, now() FROM customers WHERE website_url IS NOT NULL",
+                [unstated],
             )
         cutoff = datetime.now(UTC).isoformat()
         for _ in range(2):  # the retry of the same request must not charge again
@@ -201,6 +213,13 @@ def test_reenrich_cutoff_replaces_values_keeps_history_and_charges_once(
             (None, company.city, "enrichment"),
             ("Old City", company.city, "re-enrichment"),
         ]
+        assert _query(
+            store,
+            "SELECT old_value, new_value, reason FROM custom_attribute_history WHERE name = ?",
+            [unstated],
+        ) == [("Stale", None, "re-enrichment")]
+        remaining = "SELECT count(*) FROM custom_attributes WHERE name = ?"
+        assert _query(store, remaining, [unstated]) == [(0,)]
 
 
 def test_out_of_credits_skips_the_rest_with_that_reason(

@@ -70,8 +70,9 @@ def customer_attributes(
     enrichment_run: EnrichmentRunResource,
 ) -> dg.MaterializeResult:
     """Each customer's enrichment written as custom attributes (history kept), a summary note,
-    and one credit per record enriched, in one transaction per record. Records without a
-    website, with a failed crawl, or beyond the credit balance are skipped with the reason."""
+    and one credit per record enriched, in the same transaction (a batch of records each).
+    Records without a website, with a failed crawl, or beyond the credit balance are skipped
+    with the reason."""
     store = warehouse.get_warehouse()
     policy = enrichment_run.policy(context)
     with store.transaction() as connection:

@@ -8,8 +8,12 @@ charged twice for one enrichment, whatever retries or crashes happen around it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 
 import duckdb
+
+from enrichment_pipelines.core.warehouse import insert_rows
 
 INITIAL_CREDITS = 100
 
@@ -34,15 +38,24 @@ def recent_entries(
     ).fetchall()
 
 
-def charge_enrichment(
-    connection: duckdb.DuckDBPyConnection, customer_id: str, enrichment_id: str, run_id: str | None
+def charge_enrichments(
+    connection: duckdb.DuckDBPyConnection,
+    charges: Sequence[tuple[str, str]],
+    run_id: str | None,
+    at: datetime,
 ) -> None:
-    """Spend one credit for `enrichment_id` (call inside the transaction that writes it)."""
-    connection.execute(
-        "INSERT INTO credit_ledger (entry_id, created_at, delta, kind, customer_id, "
-        "enrichment_id, run_id) VALUES (?, now(), -1, 'enrichment', ?, ?, ?)",
-        [uuid.uuid4().hex, customer_id, enrichment_id, run_id],
-    )
+    """Spend one credit for each (customer, enrichment) pair (call inside the transaction that
+    writes those enrichments)."""
+    insert_rows(
+        connection,
+        "credit_ledger",
+        [
+            [uuid.uuid4().hex, at, -1, "enrichment", customer_id, enrichment_id, run_id]
+            for customer_id, enrichment_id in charges
+        ],
+        columns=("entry_id", "created_at", "delta", "kind", "customer_id", "enrichment_id",
+                 "run_id"),
+    )  # fmt: skip
 
 
 def top_up(connection: duckdb.DuckDBPyConnection, credits: int, note: str | None = None) -> int:

@@ -8,8 +8,8 @@ a run killed half way resumes where it stopped:
 - `extract_sites` extracts data points for sites whose pages, extractor or enabled data points
   changed since the last extraction (unchanged sites are not extracted again);
 - `apply_enrichments` writes each record's result: enrichment, values with evidence, custom
-  attributes with history, summary note and the credit charge, all in one transaction per
-  record. A record already brought up to date under the policy is not touched again, so a
+  attributes with history, summary note and the credit charge, in one transaction per batch
+  of records. A record already brought up to date under the policy is not touched again, so a
   retried or resumed run never charges twice.
 """
 
@@ -29,7 +29,7 @@ from typing import TypeVar
 import duckdb
 
 from enrichment_pipelines.core.crawl import Page, SiteCrawl
-from enrichment_pipelines.core.credits import balance, charge_enrichment
+from enrichment_pipelines.core.credits import balance, charge_enrichments
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.extractors import Extraction, Extractor
 from enrichment_pipelines.core.segments import compile_segment, load_segment
@@ -39,7 +39,7 @@ from enrichment_pipelines.core.warehouse import Warehouse, insert_rows
 
 T = TypeVar("T")
 
-APPLY_BATCH_SIZE = 200
+APPLY_BATCH_SIZE = 25
 EXTRACT_BATCH_SIZE = 50
 
 
@@ -350,32 +350,27 @@ def apply_enrichments(
     run_id: str | None,
     on_done: Callable[[str, str, str | None], None] | None = None,
 ) -> ApplySummary:
-    """Write each selected record's outcome; one transaction (and at most one credit) each."""
+    """Write each selected record's outcome, charging at most one credit per record.
+
+    Records are written APPLY_BATCH_SIZE at a time, each batch in one transaction with its
+    charges: a run killed half way loses only the batch in flight, which was not charged
+    either. `on_done` is called for each record once its batch is committed."""
     summary = ApplySummary()
-    keys = settings.enabled_keys
     with warehouse.connect() as connection:
         customers = select_customers(connection, policy)
     for batch in _batches(customers, APPLY_BATCH_SIZE):
-        with warehouse.connect() as connection:
-            for customer in batch:
-                connection.execute("BEGIN TRANSACTION")
-                try:
-                    status, reason = _apply_one(
-                        connection, customer, policy, settings, keys, extractor_name, run_id
-                    )
-                except BaseException:
-                    connection.execute("ROLLBACK")
-                    raise
-                connection.execute("COMMIT")
-                if status == "enriched":
-                    summary.enriched += 1
-                    summary.credits_spent += 1
-                elif status == "skipped":
-                    summary.skipped[reason or ""] += 1
-                elif status == "failed":
-                    summary.failed[_reason_kind(reason)] += 1
-                if on_done is not None and status != "done":
-                    on_done(customer.customer_id, status, reason)
+        with warehouse.transaction() as connection:
+            outcomes = _apply_batch(connection, batch, policy, settings, extractor_name, run_id)
+        for customer, (status, reason) in zip(batch, outcomes, strict=True):
+            if status == "enriched":
+                summary.enriched += 1
+                summary.credits_spent += 1
+            elif status == "skipped":
+                summary.skipped[reason or ""] += 1
+            elif status == "failed":
+                summary.failed[_reason_kind(reason)] += 1
+            if on_done is not None and status != "done":
+                on_done(customer.customer_id, status, reason)
     return summary
 
 
@@ -384,102 +379,210 @@ def _reason_kind(reason: str | None) -> str:
     return (reason or "unknown").split(" (")[0]
 
 
-def _apply_one(
+_ENRICHMENT_COLUMNS = (
+    "enrichment_id", "customer_id", "run_id", "status", "reason", "website_url", "extractor",
+    "extraction_key", "credits_charged", "created_at", "prompt_tokens", "completion_tokens",
+    "cost_usd",
+)  # fmt: skip
+
+
+@dataclass
+class _BatchInputs:
+    """What deciding a batch of records needs from the warehouse, read in a few queries
+    inside the batch's transaction."""
+
+    due: set[str]
+    crawls: dict[str, tuple[str, str | None, str | None]]  # url -> status, reason, content key
+    extractions: dict[str, tuple[str, str]]  # url -> extraction key, result
+    attributes: dict[str, dict[str, str | None]]  # customer -> attribute name -> value text
+    credits_left: int
+
+
+@dataclass
+class _BatchWrites:
+    """The rows a batch of records adds, written with one statement per table: DuckDB's cost
+    is per statement, so this is what makes a batch fast."""
+
+    run_id: str | None
+    at: datetime
+    enrichments: list[list[object]] = field(default_factory=list)
+    values: list[list[object]] = field(default_factory=list)
+    history: list[list[object]] = field(default_factory=list)
+    attributes: list[list[object]] = field(default_factory=list)
+    cleared: list[tuple[str, str]] = field(default_factory=list)  # customer, attribute name
+    notes: list[list[object]] = field(default_factory=list)
+    charges: list[tuple[str, str]] = field(default_factory=list)  # customer, enrichment
+
+    def outcome(
+        self, customer: CustomerToEnrich, status: str, reason: str | None
+    ) -> tuple[str, str | None]:
+        """A record looked at and not enriched: skipped or failed, with the reason."""
+        self.enrichments.append(
+            [uuid.uuid4().hex, customer.customer_id, self.run_id, status, reason,
+             customer.website_url, None, None, 0, self.at, 0, 0, 0.0]
+        )  # fmt: skip
+        return status, reason
+
+    def write(self, connection: duckdb.DuckDBPyConnection) -> None:
+        insert_rows(connection, "enrichments", self.enrichments, columns=_ENRICHMENT_COLUMNS)
+        insert_rows(connection, "enrichment_values", self.values)
+        insert_rows(connection, "custom_attribute_history", self.history)
+        if self.cleared:
+            customers, names = zip(*self.cleared, strict=True)
+            connection.execute(
+                "DELETE FROM custom_attributes USING "
+                "(SELECT unnest($customers) AS customer_id, unnest($names) AS name) AS gone "
+                "WHERE custom_attributes.customer_id = gone.customer_id "
+                "AND custom_attributes.name = gone.name",
+                {"customers": list(customers), "names": list(names)},
+            )
+        insert_rows(
+            connection,
+            "custom_attributes",
+            self.attributes,
+            conflict="ON CONFLICT (customer_id, name) DO UPDATE SET value_string = "
+            "excluded.value_string, value_boolean = excluded.value_boolean, "
+            "source = excluded.source, enrichment_id = excluded.enrichment_id, "
+            "updated_at = excluded.updated_at",
+        )
+        insert_rows(connection, "notes", self.notes)
+        charge_enrichments(connection, self.charges, self.run_id, self.at)
+
+
+def _apply_batch(
     connection: duckdb.DuckDBPyConnection,
-    customer: CustomerToEnrich,
+    batch: Sequence[CustomerToEnrich],
     policy: EnrichmentPolicy,
     settings: EnrichmentSettings,
-    keys: Sequence[str],
     extractor_name: str,
     run_id: str | None,
+) -> list[tuple[str, str | None]]:
+    """Decide and write a batch of records (call inside a transaction); one outcome each."""
+    inputs = _read_batch_inputs(connection, batch, policy, settings)
+    writes = _BatchWrites(run_id=run_id, at=datetime.now(UTC))
+    outcomes = [
+        _apply_one(customer, inputs, writes, settings, extractor_name) for customer in batch
+    ]
+    writes.write(connection)
+    return outcomes
+
+
+def _read_batch_inputs(
+    connection: duckdb.DuckDBPyConnection,
+    batch: Sequence[CustomerToEnrich],
+    policy: EnrichmentPolicy,
+    settings: EnrichmentSettings,
+) -> _BatchInputs:
+    ids = [customer.customer_id for customer in batch]
+    urls = sorted({customer.website_url for customer in batch if customer.website_url})
+    names = [settings.data_points[key].attribute_name for key in settings.enabled_keys]
+    attributes: dict[str, dict[str, str | None]] = {}
+    for customer_id, name, string, boolean in connection.execute(
+        "SELECT customer_id, name, value_string, value_boolean FROM custom_attributes "
+        "WHERE list_contains($ids, customer_id) AND list_contains($names, name)",
+        {"ids": ids, "names": names},
+    ).fetchall():
+        attributes.setdefault(customer_id, {})[name] = _as_text(
+            boolean if boolean is not None else string
+        )
+    return _BatchInputs(
+        due=_still_due(connection, ids, policy),
+        crawls={
+            url: (status, reason, content_key)
+            for url, status, reason, content_key in connection.execute(
+                "SELECT website_url, status, reason, content_key FROM site_crawls "
+                "WHERE list_contains(?, website_url)",
+                [urls],
+            ).fetchall()
+        },
+        extractions={
+            url: (key, result)
+            for url, key, result in connection.execute(
+                "SELECT website_url, extraction_key, result FROM extractions "
+                "WHERE list_contains(?, website_url)",
+                [urls],
+            ).fetchall()
+        },
+        attributes=attributes,
+        credits_left=balance(connection),
+    )
+
+
+def _still_due(
+    connection: duckdb.DuckDBPyConnection, customer_ids: Sequence[str], policy: EnrichmentPolicy
+) -> set[str]:
+    """The policy check of `select_customers` again, read inside the writing transaction: a
+    record brought up to date meanwhile (a retry, or a concurrent run) is left alone."""
+    rows = connection.execute(
+        """
+        SELECT id FROM unnest($ids) AS wanted(id)
+        LEFT JOIN (
+            SELECT customer_id, max(created_at) AS last_enriched FROM enrichments
+            WHERE status = 'enriched' AND list_contains($ids, customer_id)
+            GROUP BY customer_id
+        ) AS enriched ON enriched.customer_id = wanted.id
+        WHERE last_enriched IS NULL OR last_enriched < $cutoff
+        """,
+        {"ids": list(customer_ids), "cutoff": policy.reenrich_before},
+    ).fetchall()
+    return {customer_id for (customer_id,) in rows}
+
+
+def _apply_one(
+    customer: CustomerToEnrich,
+    inputs: _BatchInputs,
+    writes: _BatchWrites,
+    settings: EnrichmentSettings,
+    extractor_name: str,
 ) -> tuple[str, str | None]:
-    if not _still_needs_enrichment(connection, customer.customer_id, policy):
+    if customer.customer_id not in inputs.due:
         return "done", None  # brought up to date meanwhile (a retry, or a concurrent run)
     if customer.website_url is None:
-        return _record_outcome(
-            connection, customer, "skipped", customer.website_error or "no website", run_id
-        )
-    crawl = connection.execute(
-        "SELECT status, reason, content_key FROM site_crawls WHERE website_url = ?",
-        [customer.website_url],
-    ).fetchone()
+        return writes.outcome(customer, "skipped", customer.website_error or "no website")
+    crawl = inputs.crawls.get(customer.website_url)
     if crawl is None:
-        return _record_outcome(connection, customer, "failed", "website not crawled yet", run_id)
-    if crawl[0] != "ok":
-        return _record_outcome(connection, customer, "failed", crawl[1], run_id)
-    key = extraction_key(crawl[2] or "", extractor_name, keys)
-    stored = connection.execute(
-        "SELECT result FROM extractions WHERE website_url = ? AND extraction_key = ?",
-        [customer.website_url, key],
-    ).fetchone()
-    if stored is None:
-        return _record_outcome(connection, customer, "failed", "pages not extracted yet", run_id)
-    extraction = Extraction.from_json(stored[0])
+        return writes.outcome(customer, "failed", "website not crawled yet")
+    status, reason, content_key = crawl
+    if status != "ok":
+        return writes.outcome(customer, "failed", reason)
+    keys = settings.enabled_keys
+    key = extraction_key(content_key or "", extractor_name, keys)
+    stored = inputs.extractions.get(customer.website_url)
+    if stored is None or stored[0] != key:
+        return writes.outcome(customer, "failed", "pages not extracted yet")
+    extraction = Extraction.from_json(stored[1])
     if extraction.error:
-        return _record_outcome(connection, customer, "failed", extraction.error, run_id)
+        return writes.outcome(customer, "failed", extraction.error)
     if not any(extraction.data.get(k) is not None for k in keys):
         detail = "; ".join(extraction.problems[:2])
         reason = "no data points found on the site" + (f" ({detail})" if detail else "")
-        return _record_outcome(connection, customer, "failed", reason, run_id)
-    if balance(connection) <= 0:
-        return _record_outcome(connection, customer, "skipped", "out of credits", run_id)
+        return writes.outcome(customer, "failed", reason)
+    if inputs.credits_left <= 0:
+        return writes.outcome(customer, "skipped", "out of credits")
+    inputs.credits_left -= 1
     enrichment_id = uuid.uuid4().hex
     usage = extraction.usage
-    connection.execute(
-        "INSERT INTO enrichments (enrichment_id, customer_id, run_id, status, website_url, "
-        "extractor, extraction_key, credits_charged, created_at, prompt_tokens, "
-        "completion_tokens, cost_usd) VALUES (?, ?, ?, 'enriched', ?, ?, ?, 1, now(), ?, ?, ?)",
-        [
-            enrichment_id, customer.customer_id, run_id, customer.website_url, extractor_name,
-            key, usage.prompt_tokens, usage.completion_tokens, usage.cost_usd,
-        ],
+    writes.enrichments.append(
+        [enrichment_id, customer.customer_id, writes.run_id, "enriched", None,
+         customer.website_url, extractor_name, key, 1, writes.at, usage.prompt_tokens,
+         usage.completion_tokens, usage.cost_usd]
     )  # fmt: skip
-    insert_rows(
-        connection,
-        "enrichment_values",
+    writes.values.extend(
         [
-            [
-                enrichment_id,
-                data_point,
-                _as_text(extraction.data.get(data_point)),
-                ev.url if (ev := extraction.evidence.get(data_point)) else None,
-                ev.quote if ev else None,
-                extraction.confidence.get(data_point),
-            ]
-            for data_point in keys
-        ],
+            enrichment_id,
+            data_point,
+            _as_text(extraction.data.get(data_point)),
+            ev.url if (ev := extraction.evidence.get(data_point)) else None,
+            ev.quote if ev else None,
+            extraction.confidence.get(data_point),
+        ]
+        for data_point in keys
     )
-    _write_attributes(connection, customer.customer_id, enrichment_id, extraction, settings)
-    _write_note(connection, customer, enrichment_id, extraction, settings)
-    charge_enrichment(connection, customer.customer_id, enrichment_id, run_id)
+    current = inputs.attributes.get(customer.customer_id, {})
+    _write_attributes(writes, customer.customer_id, enrichment_id, extraction, settings, current)
+    _write_note(writes, customer, enrichment_id, extraction, settings)
+    writes.charges.append((customer.customer_id, enrichment_id))
     return "enriched", None
-
-
-def _still_needs_enrichment(
-    connection: duckdb.DuckDBPyConnection, customer_id: str, policy: EnrichmentPolicy
-) -> bool:
-    """The policy check of `select_customers` for one record, read inside its transaction."""
-    row = connection.execute(
-        "SELECT max(created_at) FROM enrichments WHERE customer_id = ? AND status = 'enriched'",
-        [customer_id],
-    ).fetchone()
-    last = row[0] if row else None
-    return last is None or (policy.reenrich_before is not None and last < policy.reenrich_before)
-
-
-def _record_outcome(
-    connection: duckdb.DuckDBPyConnection,
-    customer: CustomerToEnrich,
-    status: str,
-    reason: str | None,
-    run_id: str | None,
-) -> tuple[str, str | None]:
-    connection.execute(
-        "INSERT INTO enrichments (enrichment_id, customer_id, run_id, status, reason, "
-        "website_url, created_at) VALUES (?, ?, ?, ?, ?, ?, now())",
-        [uuid.uuid4().hex, customer.customer_id, run_id, status, reason, customer.website_url],
-    )
-    return status, reason
 
 
 def _as_text(value: object) -> str | None:
@@ -491,36 +594,29 @@ def _as_text(value: object) -> str | None:
 
 
 def _write_attributes(
-    connection: duckdb.DuckDBPyConnection,
+    writes: _BatchWrites,
     customer_id: str,
     enrichment_id: str,
     extraction: Extraction,
     settings: EnrichmentSettings,
+    current: dict[str, str | None],
 ) -> None:
     """Replace current attribute values, keeping every change in the history."""
-    names = {settings.data_points[key].attribute_name: key for key in settings.enabled_keys}
-    current = {
-        name: _as_text(boolean if boolean is not None else string)
-        for name, string, boolean in connection.execute(
-            "SELECT name, value_string, value_boolean FROM custom_attributes "
-            "WHERE customer_id = ? AND list_contains(?, name)",
-            [customer_id, list(names)],
-        ).fetchall()
-    }
-    history, upserts, cleared = [], [], []
-    now = datetime.now(UTC)
-    for name, key in names.items():
+    for key in settings.enabled_keys:
+        name = settings.data_points[key].attribute_name
         value = extraction.data.get(key)
         new_text, old_text = _as_text(value), current.get(name)
         if new_text == old_text:
             continue
         reason = "enrichment" if name not in current else "re-enrichment"
-        history.append([customer_id, name, old_text, new_text, now, enrichment_id, reason])
+        writes.history.append(
+            [customer_id, name, old_text, new_text, writes.at, enrichment_id, reason]
+        )
         if value is None:
-            cleared.append(name)
+            writes.cleared.append((customer_id, name))
             continue
         is_boolean = DATA_POINTS_BY_KEY[key].type == "Boolean"
-        upserts.append(
+        writes.attributes.append(
             [
                 customer_id,
                 name,
@@ -528,23 +624,9 @@ def _write_attributes(
                 value if is_boolean else None,
                 "enrichment",
                 enrichment_id,
-                now,
+                writes.at,
             ]
         )
-    insert_rows(connection, "custom_attribute_history", history)
-    if cleared:
-        connection.execute(
-            "DELETE FROM custom_attributes WHERE customer_id = ? AND list_contains(?, name)",
-            [customer_id, cleared],
-        )
-    insert_rows(
-        connection,
-        "custom_attributes",
-        upserts,
-        conflict="ON CONFLICT (customer_id, name) DO UPDATE SET value_string = "
-        "excluded.value_string, value_boolean = excluded.value_boolean, source = excluded.source, "
-        "enrichment_id = excluded.enrichment_id, updated_at = excluded.updated_at",
-    )
 
 
 def summary_note(extraction: Extraction, settings: EnrichmentSettings) -> str | None:
@@ -563,7 +645,7 @@ def summary_note(extraction: Extraction, settings: EnrichmentSettings) -> str | 
 
 
 def _write_note(
-    connection: duckdb.DuckDBPyConnection,
+    writes: _BatchWrites,
     customer: CustomerToEnrich,
     enrichment_id: str,
     extraction: Extraction,
@@ -575,7 +657,7 @@ def _write_note(
     if body is None:
         return
     heading = f"Enrichment summary from {customer.website_url}"
-    connection.execute(
-        "INSERT INTO notes VALUES (?, ?, ?, 'enrichment', ?, now())",
-        [uuid.uuid4().hex, customer.customer_id, f"{heading}\n{body}", enrichment_id],
-    )
+    writes.notes.append(
+        [uuid.uuid4().hex, customer.customer_id, f"{heading}\n{body}", "enrichment",
+         enrichment_id, writes.at]
+    )  # fmt: skip
