@@ -19,6 +19,7 @@ from enrichment_pipelines.core.segments import (
     parse_segment,
     sample_members,
     save_segment,
+    segment_warnings,
     validate_segment,
 )
 
@@ -71,9 +72,16 @@ def _save(name: str, file: Path | None, match: str | None, description: str | No
                 connection, segment, by=_who("segments " + ("create" if create else "edit")),
                 create=create,
             )  # fmt: skip
+            warnings = segment_warnings(connection, segment)
     except (SegmentError, OSError) as error:
         _fail(error)
     click.echo(f"{'created' if create else 'saved'} segment {name}: {members} customers match now")
+    _warn(warnings)
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @segments_group.command(name="create")
@@ -127,6 +135,7 @@ def segments_show(name: str) -> None:
             matching = validate_segment(connection, segment)
             summary = membership_summary(connection, name)
             sample = sample_members(connection, segment)
+            warnings = segment_warnings(connection, segment)
     except SegmentError as error:
         _fail(error)
     out.print(f"[bold]{name}[/bold]: {segment.description}")
@@ -137,6 +146,7 @@ def segments_show(name: str) -> None:
     )
     if sample:
         print_table("Some members", ("customer", "name", "website"), sample)
+    _warn(warnings)
 
 
 @segments_group.command(name="delete")

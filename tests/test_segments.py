@@ -262,3 +262,28 @@ def test_segments_commands_and_live_target_protection(customers: Warehouse, tmp_
     assert code == 2 and "no segment named 'eu'" in output
     code, output = _cli("settings", "history")
     assert "segment:eu" in output and "live" in output
+
+
+def test_a_column_no_customer_has_is_saved_with_a_warning_that_says_why(
+    customers: Warehouse,
+) -> None:
+    """A header the importer files under a field of its own, or a column spelt in another case,
+    matches nothing: the segment is saved (a later import may bring the column) with a warning."""
+    code, output = _cli(
+        "segments", "create", "de", "--match", "{field: extra.country, op: '=', value: DE}"
+    )
+    assert code == 0 and "created segment de: 0 customers match now" in output
+    assert (
+        "warning: segment de: match.field: no customer has an imported column 'country'; "
+        "a 'country' column is imported as the field 'billing_country_code'"
+    ) in output
+    either = (
+        "{any: [{field: extra.Plan, op: '=', value: pro}, {field: extra.mrr, op: '>', value: 100}]}"
+    )
+    code, output = _cli("segments", "create", "big", "--match", either)
+    assert code == 0 and "created segment big: 2 customers match now" in output
+    assert output.count("warning:") == 1  # mrr is an imported column
+    misspelt = "match.any[0].field: no customer has an imported column 'Plan'"
+    assert f"{misspelt}; did you mean 'plan'?" in output
+    code, output = _cli("segments", "show", "de")
+    assert code == 0 and "warning: segment de: match.field" in output

@@ -30,6 +30,7 @@ from typing import Any
 import duckdb
 import yaml
 
+from enrichment_pipelines.core.customers import COLUMN_ALIASES
 from enrichment_pipelines.core.settings import load_live_settings
 
 SEGMENT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -61,6 +62,13 @@ DERIVED_FIELDS: dict[str, tuple[str, str]] = {
         "WHERE e.customer_id = c.customer_id)",
     ),
 }
+# The field an import column lands in when its header is one of the importer's aliases (so it
+# is not an `extra.` column).
+IMPORTED_AS: dict[str, str] = {
+    alias: {"website": "website_url", "country": "billing_country_code"}.get(target, target)
+    for target, aliases in COLUMN_ALIASES.items()
+    for alias in aliases
+}
 NULL_OPS = ("is null", "is not null")
 OPERATORS: dict[str, tuple[str, ...]] = {
     "string": ("=", "!=", "<", ">", "<=", ">=", "in", "not in", "contains", "not contains",
@@ -84,6 +92,7 @@ class CompiledSegment:
 
     where: str
     parameters: dict[str, object]
+    extra_columns: dict[str, str] = field(default_factory=dict)  # imported column -> its path
 
     def members_sql(self) -> str:
         return f"SELECT c.customer_id FROM customers AS c WHERE {self.where}"
@@ -94,6 +103,7 @@ class _Compiler:
     attribute_types: dict[str, str]
     prefix: str
     parameters: dict[str, object] = field(default_factory=dict)
+    extra_columns: dict[str, str] = field(default_factory=dict)
     conditions: int = 0
 
     def bind(self, value: object) -> str:
@@ -195,6 +205,7 @@ class _Compiler:
             key = name.removeprefix("extra.")
             if not EXTRA_KEY.match(key):
                 raise SegmentError(f"{path}: {key!r} is not a usable imported column name")
+            self.extra_columns.setdefault(key, path)
             return "string", f"json_extract_string(c.extra, {self.bind('$.' + json.dumps(key))})"
         known = ", ".join([*CUSTOMER_FIELDS, *DERIVED_FIELDS, "tags"])
         raise SegmentError(
@@ -314,7 +325,40 @@ def compile_segment(
         where = compiler.condition(segment.match, "match")
     except SegmentError as error:
         raise SegmentError(f"segment {segment.name}: {error}") from None
-    return CompiledSegment(where=where, parameters=compiler.parameters)
+    return CompiledSegment(
+        where=where, parameters=compiler.parameters, extra_columns=compiler.extra_columns
+    )
+
+
+def segment_warnings(connection: duckdb.DuckDBPyConnection, segment: Segment) -> list[str]:
+    """What in a valid segment is probably a mistake: an `extra.` column no customer has (it
+    matches nothing until an import brings it), say because the importer files that header
+    under a field of its own."""
+    compiled = compile_segment(connection, segment)
+    if not compiled.extra_columns:
+        return []
+    imported = {
+        key
+        for (key,) in connection.execute(
+            "SELECT DISTINCT unnest(json_keys(extra)) FROM customers WHERE extra IS NOT NULL"
+        ).fetchall()
+    }
+    warnings = []
+    for column, path in compiled.extra_columns.items():
+        if column in imported:
+            continue
+        warning = f"segment {segment.name}: {path}: no customer has an imported column {column!r}"
+        same_but_case = [key for key in imported if key.lower() == column.lower()]
+        if (field_name := IMPORTED_AS.get(column.lower())) is not None:
+            warning += f"; a {column!r} column is imported as the field {field_name!r}"
+        elif same_but_case:
+            warning += f"; did you mean {same_but_case[0]!r}?"
+        else:
+            shown = sorted(imported)[:20]
+            more = ", ..." if len(imported) > len(shown) else ""
+            warning += f" (imported columns: {', '.join(shown) or 'none'}{more})"
+        warnings.append(warning)
+    return warnings
 
 
 def validate_segment(connection: duckdb.DuckDBPyConnection, segment: Segment) -> int:
