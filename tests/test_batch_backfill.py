@@ -10,19 +10,12 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg2
 import pytest
 from click.testing import CliRunner
 
@@ -35,42 +28,27 @@ from enrichment_pipelines.core.shards import SHARD_COUNT
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.core.websites import parse_networks
 from enrichment_pipelines.demo import DemoSites, start_demo_sites
+from enrichment_pipelines.demo.instance import (
+    PostgresUnavailable,
+    free_port,
+    production_instance,
+    scratch_database,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 LOOPBACK = "127.0.0.0/8"
 TERMINAL_RUN_STATUSES = ("SUCCESS", "FAILURE", "CANCELED")
-
-
-def _postgres() -> psycopg2.extensions.connection:
-    try:
-        return psycopg2.connect(
-            host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=3
-        )
-    except psycopg2.OperationalError as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is required on CI: {error}")
-        pytest.skip(f"these tests need PostgreSQL at 127.0.0.1:5432 (user postgres): {error}")
 
 
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
     """A database of its own on the local PostgreSQL, dropped afterwards."""
-    admin = _postgres()
-    admin.autocommit = True
-    name = f"enrich_test_{uuid.uuid4().hex[:10]}"
-    with admin.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {name}")
-    yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    try:
+        with scratch_database() as url:
+            yield url
+    except PostgresUnavailable as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required on CI: {error}")
+        pytest.skip(f"these tests need PostgreSQL: {error}")
 
 
 @dataclass
@@ -78,65 +56,24 @@ class Instance:
     client: DagsterGraphQL
     warehouse: Warehouse
     sites: DemoSites
-    log: Path
 
 
 @pytest.fixture(scope="module")
 def instance(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
     """Webserver and daemon on deploy/dagster.yaml, sharing one warehouse, and slow sites."""
     folder = tmp_path_factory.mktemp("production")
-    dagster_home, enrich_home = folder / "dagster", folder / "enrich"
-    dagster_home.mkdir()
-    shutil.copy(ROOT / "deploy" / "dagster.yaml", dagster_home / "dagster.yaml")
-    environment = {
-        **os.environ,
-        "DAGSTER_HOME": str(dagster_home),
-        "DAGSTER_PG_URL": postgres_url,
-        "ENRICH_HOME": str(enrich_home),
-        "ENRICH_ALLOW_PRIVATE_NETWORKS": LOOPBACK,
-    }
+    enrich_home = folder / "enrich"
     warehouse = Warehouse(enrich_home / "warehouse.duckdb")
     warehouse.migrate()
     with warehouse.transaction() as connection:
         top_up(connection, 1000, note="tests")
-    subprocess.run(
-        ["bash", str(ROOT / "deploy" / "init-instance.sh")],
-        env={**environment, "PATH": f"{BIN}:{os.environ['PATH']}"},
-        check=True,
-        capture_output=True,
-    )
     # Every response takes a second, so that runs last long enough to overlap and be cancelled.
     sites = start_demo_sites(80, seed=5, latency_seconds=1.0)
-    port = _free_port()
-    log = folder / "dagster.log"
-    with log.open("w") as output:
-        processes = [
-            subprocess.Popen(
-                [str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1",
-                 "-p", str(port)],
-                cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
-            ),
-            subprocess.Popen(
-                [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
-                cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
-            ),
-        ]  # fmt: skip
-    client = DagsterGraphQL(f"http://127.0.0.1:{port}")
+    environment = {"ENRICH_HOME": str(enrich_home), "ENRICH_ALLOW_PRIVATE_NETWORKS": LOOPBACK}
     try:
-        deadline = time.monotonic() + 180
-        while not client.available():
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            assert all(p.poll() is None for p in processes), log.read_text()[-3000:]
-            time.sleep(1)
-        yield Instance(client, warehouse, sites, log)
+        with production_instance(folder, postgres_url, environment) as running:
+            yield Instance(running.client, warehouse, sites)
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
         sites.server.stop()
 
 
@@ -342,7 +279,7 @@ def test_enrich_batch_runs_in_process_without_an_instance(
     missing = runner.invoke(main, ["batch", "--segment", "nope"], env=environment)
     assert missing.exit_code == 2 and "no segment named 'nope'" in missing.output
 
-    dead_url = f"http://127.0.0.1:{_free_port()}"
+    dead_url = f"http://127.0.0.1:{free_port()}"
     result = runner.invoke(main, ["batch", "--dagster-url", dead_url], env=environment)
     assert result.exit_code == 0, result.output  # failed sites fail records, not runs
     assert f"no Dagster webserver at {dead_url}: running the batch in this process" in " ".join(
