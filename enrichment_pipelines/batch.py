@@ -203,8 +203,8 @@ class DagsterGraphQL:
 
     def cancel(self, backfill_id: str) -> None:
         """Cancel the backfill and stop its runs now. The daemon alone would cancel them at
-        its next iteration, up to 30 s later; terminating them here stops work at once (each
-        record's transaction rolls back whole, so nothing half-written stays)."""
+        its next iteration, up to 30 s later; terminating them here stops work at once (a batch of
+        records in flight rolls back whole, uncharged, so nothing half-written stays)."""
         result = self._call(CANCEL_BACKFILL, {"id": backfill_id})["cancelPartitionBackfill"]
         if "message" in result:
             raise BatchError(f"could not cancel backfill {backfill_id}: {result['message']}")

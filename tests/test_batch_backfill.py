@@ -24,7 +24,7 @@ from enrichment_pipelines.cli import main, run_pipeline
 from enrichment_pipelines.core.credits import top_up
 from enrichment_pipelines.core.customers import import_customers
 from enrichment_pipelines.core.segments import parse_segment, save_segment
-from enrichment_pipelines.core.shards import SHARD_COUNT
+from enrichment_pipelines.core.shards import SHARD_COUNT, customer_shard, shard_key
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.core.websites import parse_networks
 from enrichment_pipelines.demo import DemoSites, start_demo_sites
@@ -264,6 +264,78 @@ def test_backfills_reenrich_by_cutoff_and_resume_after_cancel_charging_once(
     # B, relaunched: finishes what the cancelled batch left, charging nothing twice.
     enriched, charged = _enriched_and_charged(instance, resume)
     assert enriched == [(customer_id, 1) for customer_id in sorted(resume)]
+    assert charged == enriched
+
+
+LAUNCH_RUN = """
+mutation LaunchRun($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+    ... on RunConfigValidationInvalid { errors { message } }
+  }
+}"""
+
+RUNS = """
+query Runs($filter: RunsFilter) {
+  runsOrError(filter: $filter) { ... on Runs { results { runId status } } }
+}"""
+
+
+def _runs(instance: Instance, **run_filter: object) -> list[tuple[str, str]]:
+    found = instance.client._call(RUNS, {"filter": run_filter})["runsOrError"]["results"]
+    return [(run["runId"], run["status"]) for run in found]
+
+
+def _finished_run(instance: Instance, run_id: str, timeout: float = 120) -> str:
+    deadline = time.monotonic() + timeout
+    while (status := _runs(instance, runIds=[run_id])[0][1]) not in TERMINAL_RUN_STATUSES:
+        assert time.monotonic() < deadline, f"run {run_id} still {status}"
+        time.sleep(0.5)
+    return status
+
+
+def test_a_failed_run_is_retried_by_the_instance_and_charges_once(
+    instance: Instance, tmp_path: Path
+) -> None:
+    """deploy/dagster.yaml retries failed runs: a one-off run that finds the warehouse locked
+    past its timeout fails with that reason; its retry (same config) enriches the records, and
+    each is charged once."""
+    customers = _import(instance, "retry", range(56, 58), tmp_path / "retry.csv")
+    run_config = {
+        "resources": {
+            "enrichment_run": {"config": {"customer_ids": customers, "enrich_now": True}},
+            "warehouse": {"config": {"lock_timeout_seconds": 2}},
+        }
+    }
+    params = {
+        "selector": {
+            "repositoryLocationName": "enrichment_pipelines",
+            "repositoryName": "__repository__",
+            "jobName": "enrich_customer",
+        },
+        "runConfigData": run_config,
+        "executionMetadata": {
+            "tags": [{"key": "dagster/partition", "value": shard_key(customer_shard(customers[0]))}]
+        },
+    }
+    with instance.warehouse.connect():  # this process holds DuckDB's write lock meanwhile
+        launched = instance.client._call(LAUNCH_RUN, {"params": params})["launchRun"]
+        assert launched["__typename"] == "LaunchRunSuccess", launched
+        first = launched["run"]["runId"]
+        assert _finished_run(instance, first) == "FAILURE"
+    failures = instance.client._call(RUN_FAILURES, {"runId": first})["logsForRun"]["events"]
+    assert any("stayed locked by another process" in str(event) for event in failures)
+
+    deadline = time.monotonic() + 120
+    while not (retries := _runs(instance, tags=[{"key": "dagster/parent_run_id", "value": first}])):
+        assert time.monotonic() < deadline, "the failed run was not retried"
+        time.sleep(0.5)
+    [(retry, _)] = retries
+    assert _finished_run(instance, retry) == "SUCCESS"
+    enriched, charged = _enriched_and_charged(instance, customers)
+    assert enriched == [(customer_id, 1) for customer_id in sorted(customers)]
     assert charged == enriched
 
 
