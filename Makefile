@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint dev validate clean
+.PHONY: install demo test test-fast lint dev validate clean
 
 install: $(STAMP)
 
@@ -22,7 +22,14 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/dagster definitions validate
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not daemon" -n 2
+	$(BIN)/python -m pytest -m daemon
+
+# The quick loop while working: lint and every test but the end-to-end and daemon ones.
+test-fast: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -m "not e2e and not daemon" -n 2 -q
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

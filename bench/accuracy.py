@@ -15,18 +15,18 @@ import argparse
 import sys
 import time
 
+import _project  # noqa: F401  (the project root on the import path, for tests.support)
 from rich.console import Console
 from rich.table import Table
 
+from enrichment_pipelines.core.config import EnrichConfig, LLMConfig
 from enrichment_pipelines.core.crawl import CrawlOptions, crawl_sites
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
-from enrichment_pipelines.core.enrichment import extract_one
-from enrichment_pipelines.core.extractors import Extractor
-from enrichment_pipelines.core.extractors.llm import LLMExtractor, llm_options_from_env
-from enrichment_pipelines.core.extractors.rules import RulesExtractor
+from enrichment_pipelines.core.enrichment.extract import extract_one
+from enrichment_pipelines.core.extractors import build_extractor
 from enrichment_pipelines.core.websites import parse_networks
-from enrichment_pipelines.demo.labelled import load_labelled_sites, score, site_map
 from enrichment_pipelines.demo.server import SiteServer, site_address
+from tests.support.labelled import load_labelled_sites, score, site_map
 
 CLAIM = 0.90
 
@@ -36,12 +36,10 @@ def main() -> None:
     parser.add_argument("--llm", action="store_true", help="use the configured LLM extractor")
     parser.add_argument("--errors", action="store_true", help="list every miss")
     args = parser.parse_args()
-    extractor: Extractor = RulesExtractor()
-    if args.llm:
-        options = llm_options_from_env()
-        if options is None:
-            sys.exit("--llm needs OPENAI_API_KEY (and OPENAI_BASE_URL)")
-        extractor = LLMExtractor(options)
+    llm = EnrichConfig.load().llm
+    if args.llm and not llm.enabled:
+        sys.exit("--llm needs OPENAI_API_KEY (and OPENAI_BASE_URL)")
+    extractor = build_extractor(llm if args.llm else LLMConfig())
 
     sites = load_labelled_sites()
     started = time.monotonic()

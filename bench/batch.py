@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import _project  # noqa: F401  (the project root on the import path, for tests.support)
 from click.testing import CliRunner
 from crawl import raise_open_files_limit, slow_sites  # bench/ is the script's folder
 
@@ -104,7 +105,7 @@ def main() -> None:
         if args.instance:
             import yaml
 
-            from enrichment_pipelines.demo.instance import (
+            from tests.support.instance import (
                 PROJECT_ROOT,
                 production_instance,
                 scratch_database,

@@ -37,7 +37,8 @@ match:
 
 def build(home: Path, customers: int, entrants: int) -> None:
     from enrichment_pipelines.core.live import turn_live_on
-    from enrichment_pipelines.core.segments import parse_segment, save_segment
+    from enrichment_pipelines.core.segments.compiler import parse_segment
+    from enrichment_pipelines.core.segments.store import save_segment
     from enrichment_pipelines.core.warehouse import Warehouse
 
     store = Warehouse(home / "warehouse.duckdb")

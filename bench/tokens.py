@@ -15,6 +15,8 @@ import argparse
 import statistics
 from urllib.parse import urlsplit
 
+import _project  # noqa: F401  (the project root on the import path, for tests.support)
+
 from enrichment_pipelines.core.crawl import CrawlOptions, SiteCrawl, crawl_sites
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
 from enrichment_pipelines.core.extractors.llm import build_messages, estimate_tokens
@@ -22,9 +24,9 @@ from enrichment_pipelines.core.extractors.rules import structured_facts
 from enrichment_pipelines.core.taxonomy import load_taxonomy
 from enrichment_pipelines.core.websites import parse_networks
 from enrichment_pipelines.demo import start_demo_sites
-from enrichment_pipelines.demo.labelled import load_labelled_sites, site_map
 from enrichment_pipelines.demo.server import SiteServer, site_address
 from enrichment_pipelines.demo.sites import Response
+from tests.support.labelled import load_labelled_sites, site_map
 
 OPTIONS = CrawlOptions(allowed_networks=parse_networks("127.0.0.0/8"))
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
+from typing import Any
 
 import dagster as dg
 
-from enrichment_pipelines.assets import ENRICHMENT_ASSETS
-from enrichment_pipelines.core.extractors import DEFAULT_LLM_MODEL
-from enrichment_pipelines.data_quality.checks import enrichment_quality_checks
+from enrichment_pipelines.assets import ASSET_CHECKS, ASSETS
+from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.jobs import (
     enrich_customer_job,
     enrich_customers_job,
@@ -17,6 +16,7 @@ from enrichment_pipelines.jobs import (
     segment_memberships_schedule,
 )
 from enrichment_pipelines.resources import (
+    CustomerFileResource,
     DataQualityResource,
     EnrichmentRunResource,
     ExtractorResource,
@@ -26,34 +26,35 @@ from enrichment_pipelines.resources import (
 from enrichment_pipelines.sensors import new_customers_sensor, segment_entrants_sensor
 
 
-def _from_env(name: str) -> dg.EnvVar | None:
-    """The variable, read at run time (so secrets stay out of stored config), when it is set."""
-    return dg.EnvVar(name) if os.environ.get(name) else None
-
-
-def default_resources() -> dict[str, dg.ConfigurableResource]:
+def default_resources(config: EnrichConfig | None = None) -> dict[str, Any]:
+    """The resources built from one configuration (read from the environment and the settings
+    file when none is given): the CLI passes its own, so both always agree."""
+    config = config or EnrichConfig.load()
     return {
-        "warehouse": WarehouseResource(),
-        "web": WebClientResource(),
-        "extractor": ExtractorResource(
-            taxonomy_path=_from_env("ENRICH_TAXONOMY"),
-            openai_api_key=_from_env("OPENAI_API_KEY"),
-            openai_base_url=_from_env("OPENAI_BASE_URL"),
-            llm_model=_from_env("ENRICH_LLM_MODEL") or DEFAULT_LLM_MODEL,
+        "warehouse": WarehouseResource.from_config(config),
+        "web": WebClientResource.from_config(config.crawl),
+        "extractor": ExtractorResource.from_config(config.llm, config.taxonomy_path),
+        "customer_file": CustomerFileResource(
+            path=str(config.customers_path) if config.customers_path else None
         ),
         "enrichment_run": EnrichmentRunResource(),
-        "data_quality": DataQualityResource(),
+        "data_quality": DataQualityResource.from_config(config.quality),
     }
 
 
-defs = dg.Definitions(
-    assets=ENRICHMENT_ASSETS,
-    asset_checks=[enrichment_quality_checks],
-    jobs=[enrich_customers_job, enrich_customer_job, live_enrichment_job, refresh_segments_job],
-    schedules=[segment_memberships_schedule],
-    sensors=[new_customers_sensor, segment_entrants_sensor],
-    resources=default_resources(),
-    # Steps of a run share one process: a shard run's steps are sequential anyway, and a
-    # process per step would import Dagster and the project again for each of them.
-    executor=dg.in_process_executor,
-)
+def build_definitions(config: EnrichConfig | None = None) -> dg.Definitions:
+    """The code location, its resources built from `config` (by default the environment's)."""
+    return dg.Definitions(
+        assets=ASSETS,
+        asset_checks=ASSET_CHECKS,
+        jobs=[enrich_customers_job, enrich_customer_job, live_enrichment_job, refresh_segments_job],
+        schedules=[segment_memberships_schedule],
+        sensors=[new_customers_sensor, segment_entrants_sensor],
+        resources=default_resources(config),
+        # Steps of a run share one process: a shard run's steps are sequential anyway, and a
+        # process per step would import Dagster and the project again for each of them.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions()

@@ -2,18 +2,18 @@
 
 import dagster as dg
 
-from enrichment_pipelines.assets import ENRICHMENT_ASSETS, SHARD_RUN_ASSETS
+from enrichment_pipelines.assets import EVERYTHING, SHARD_RUN
 
 enrich_customers_job = dg.define_asset_job(
     "enrich_customers",
-    selection=dg.AssetSelection.assets(*ENRICHMENT_ASSETS),
+    selection=EVERYTHING,
     description="Import customers, crawl their websites, extract data points, write results, "
     "for the shards chosen (a backfill over all shards is a batch).",
 )
 
 enrich_customer_job = dg.define_asset_job(
     "enrich_customer",
-    selection=dg.AssetSelection.assets(*SHARD_RUN_ASSETS),
+    selection=SHARD_RUN,
     description="Enrich the records in `enrichment_run.customer_ids` now, whatever their last "
     "enrichment (one-off). Fill in the customer id in the launchpad; any shard will do "
     "(`enrich customer ID` picks the customer's own).",
@@ -26,7 +26,7 @@ enrich_customer_job = dg.define_asset_job(
 
 live_enrichment_job = dg.define_asset_job(
     "live_enrichment",
-    selection=dg.AssetSelection.assets(*SHARD_RUN_ASSETS),
+    selection=SHARD_RUN,
     description="Enrich the customers a live sensor found (new, or entering the target "
     "segment), one shard per run.",
 )

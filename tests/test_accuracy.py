@@ -11,13 +11,13 @@ from enrichment_pipelines.core.crawl import CrawlOptions, crawl_sites
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
 from enrichment_pipelines.core.extractors.rules import RulesExtractor
 from enrichment_pipelines.core.websites import parse_networks
-from enrichment_pipelines.demo.labelled import (
+from enrichment_pipelines.demo.server import SiteServer, site_address
+from tests.support.labelled import (
     LabelledSetError,
     load_labelled_sites,
     score,
     site_map,
 )
-from enrichment_pipelines.demo.server import SiteServer, site_address
 
 # The fields the README claims at >= 90% on this set (bench/accuracy.py prints them all).
 CLAIMED = (

@@ -19,21 +19,26 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from enrichment_pipelines.batch import BackfillProgress, BatchPolicy, DagsterGraphQL
-from enrichment_pipelines.cli import main, run_pipeline
+from enrichment_pipelines.cli import main
 from enrichment_pipelines.core.credits import top_up
 from enrichment_pipelines.core.customers import import_customers
-from enrichment_pipelines.core.segments import parse_segment, save_segment
+from enrichment_pipelines.core.segments.compiler import parse_segment
+from enrichment_pipelines.core.segments.store import save_segment
 from enrichment_pipelines.core.shards import SHARD_COUNT, customer_shard, shard_key
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.core.websites import parse_networks
 from enrichment_pipelines.demo import DemoSites, start_demo_sites
-from enrichment_pipelines.demo.instance import (
+from enrichment_pipelines.runs import BackfillProgress, BatchPolicy, DagsterGraphQL, run_pipeline
+from tests.support.config import loopback_config
+from tests.support.instance import (
     PostgresUnavailable,
     free_port,
     production_instance,
     scratch_database,
 )
+
+# A real webserver, daemon and PostgreSQL: the slowest tests, left out of `make test-fast`.
+pytestmark = pytest.mark.daemon
 
 LOOPBACK = "127.0.0.0/8"
 TERMINAL_RUN_STATUSES = ("SUCCESS", "FAILURE", "CANCELED")
@@ -194,7 +199,7 @@ def test_backfills_reenrich_by_cutoff_and_resume_after_cancel_charging_once(
     # Enrich them first (one run in this process), then make the first group's enrichment old.
     monkeypatch.setenv("ENRICH_HOME", str(instance.warehouse.path.parent))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    assert run_pipeline(allowed_private_networks=LOOPBACK)
+    assert run_pipeline(loopback_config()).success
     with instance.warehouse.transaction() as connection:
         connection.execute(
             "UPDATE enrichments SET created_at = created_at - INTERVAL 10 DAY "

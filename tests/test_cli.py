@@ -72,7 +72,7 @@ def test_extract_refuses_loopback_by_default(
 def test_extract_with_llm_uses_the_configured_endpoint(
     demo_sites: DemoSites, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from enrichment_pipelines.demo.llm_server import LocalLLMServer
+    from tests.support.llm_server import LocalLLMServer
 
     monkeypatch.setenv("ENRICH_ALLOW_PRIVATE_NETWORKS", "1")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)

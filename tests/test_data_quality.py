@@ -10,8 +10,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from enrichment_pipelines.assets import analytics_snapshot, customer_360
-from enrichment_pipelines.cli import run_pipeline
+from enrichment_pipelines.assets.reports import analytics_snapshot, customer_360
+from enrichment_pipelines.core.config import QualityTargets
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.data_quality import expectations as dq
@@ -20,8 +20,10 @@ from enrichment_pipelines.data_quality.report import build_report, to_html, to_m
 from enrichment_pipelines.definitions import default_resources
 from enrichment_pipelines.demo import DemoSites
 from enrichment_pipelines.resources import WarehouseResource
+from enrichment_pipelines.runs import run_pipeline
+from tests.support.config import loopback_config
 
-TARGETS = dq.QualityTargets()
+TARGETS = QualityTargets()
 
 
 def _frames(rows: list[dict[str, Any]], customers: list[dict[str, Any]] | None = None,
@@ -112,14 +114,13 @@ def test_consistency_domains_and_billing_countries() -> None:
     assert not outcome.passed
 
 
+@pytest.mark.e2e
 def test_a_failing_blocking_check_stops_downstream_assets(
     home: Path, demo_sites: DemoSites, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     customers = demo_sites.write_customers(home / "customers.csv")
-    assert run_pipeline(
-        customers_path=customers, source="demo", allowed_private_networks="127.0.0.0/8"
-    )
+    assert run_pipeline(loopback_config(), customers_path=customers, source="demo").success
     store = Warehouse(home / "warehouse.duckdb")
     with store.transaction() as connection:  # an invalid value slips into the warehouse
         connection.execute(
@@ -200,11 +201,11 @@ def test_enrich_quality_prints_the_report_and_writes_the_html(warehouse: Warehou
     from click.testing import CliRunner
 
     from enrichment_pipelines.cli import main
-    from enrichment_pipelines.core.settings import quality_report_path
+    from enrichment_pipelines.core.config import EnrichConfig
 
     result = CliRunner().invoke(main, ["quality"])
     assert result.exit_code == 0, result.output
     assert "Quality score: 100.0 / 100" in result.stdout  # nothing enriched, nothing wrong
-    path = quality_report_path()
+    path = EnrichConfig.load().quality_report_path
     assert f"HTML report: {path}" in result.stdout
     assert "<svg" in path.read_text()

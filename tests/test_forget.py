@@ -8,10 +8,12 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from enrichment_pipelines.cli import main, run_pipeline
-from enrichment_pipelines.core.settings import analytics_path
+from enrichment_pipelines.cli import main
+from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.demo import DemoSites
+from enrichment_pipelines.runs import run_pipeline
+from tests.support.config import loopback_config
 
 # Every table that can hold something about a customer, and how to count one customer's rows.
 _PER_CUSTOMER = {
@@ -48,6 +50,7 @@ def _totals(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
     }
 
 
+@pytest.mark.e2e
 def test_forget_removes_one_customer_entirely_and_nothing_else(
     home: Path, demo_sites: DemoSites, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -57,9 +60,7 @@ def test_forget_removes_one_customer_entirely_and_nothing_else(
         main, ["segments", "create", "demo", "--match", "{field: tags, op: contains, value: demo}"]
     )
     assert created.exit_code == 0, created.output
-    assert run_pipeline(
-        customers_path=customers, source="demo", allowed_private_networks="127.0.0.0/8"
-    )
+    assert run_pipeline(loopback_config(), customers_path=customers, source="demo").success
     store = Warehouse(home / "warehouse.duckdb")
     with store.connect() as connection:
         target, site = connection.execute(
@@ -98,7 +99,7 @@ def test_forget_removes_one_customer_entirely_and_nothing_else(
     assert deleted_by.startswith("enrich forget (") and removed > 0
     assert target not in str(deletions)
 
-    with duckdb.connect(str(analytics_path(home)), read_only=True) as analytics:
+    with duckdb.connect(str(EnrichConfig(home=home).analytics_path), read_only=True) as analytics:
         seen = analytics.execute(
             "SELECT count(*) FROM customer_360 WHERE customer_id = ?", [target]
         ).fetchone()

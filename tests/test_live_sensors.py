@@ -14,11 +14,12 @@ import pytest
 
 from enrichment_pipelines.core.customers import import_customers
 from enrichment_pipelines.core.live import turn_live_off, turn_live_on
-from enrichment_pipelines.core.segments import parse_segment, save_segment
-from enrichment_pipelines.core.settings import allowed_private_networks
+from enrichment_pipelines.core.segments.compiler import parse_segment
+from enrichment_pipelines.core.segments.store import save_segment
 from enrichment_pipelines.core.shards import customer_shard, shard_key
-from enrichment_pipelines.core.warehouse import Warehouse
-from enrichment_pipelines.definitions import defs
+from enrichment_pipelines.core.warehouse import Warehouse, WarehouseError
+from enrichment_pipelines.core.websites import parse_networks
+from enrichment_pipelines.definitions import build_definitions
 from enrichment_pipelines.demo import DemoSites
 from enrichment_pipelines.resources import WarehouseResource
 from enrichment_pipelines.sensors import (
@@ -26,6 +27,8 @@ from enrichment_pipelines.sensors import (
     new_customers_sensor,
     segment_entrants_sensor,
 )
+from tests.support.config import loopback_config
+from tests.support.processes import other_process_holding
 
 
 @pytest.fixture
@@ -51,7 +54,7 @@ def _import(
         for index in indexes:
             company = healthy[index]
             writer.writerow([f"c{index:02d}", company.name, demo_sites.website(company), tags])
-    import_customers(store, path, source="crm", allowed_networks=allowed_private_networks())
+    import_customers(store, path, source="crm", allowed_networks=parse_networks("127.0.0.0/8"))
     return [f"crm:c{index:02d}" for index in indexes]
 
 
@@ -62,7 +65,7 @@ def _tick(
         instance=instance,
         cursor=cursor,
         resources={"warehouse": WarehouseResource(home=str(home))},
-        definitions=defs,
+        definitions=build_definitions(loopback_config()),
     )
     return sensor(context)
 
@@ -87,7 +90,7 @@ def _skip_reason(result: dg.SensorResult | dg.SkipReason) -> str:
 
 
 def _run(requests: Sequence[dg.RunRequest], instance: dg.DagsterInstance) -> None:
-    job = defs.resolve_job_def("live_enrichment")
+    job = build_definitions(loopback_config()).resolve_job_def("live_enrichment")
     for request in requests:
         result = job.execute_in_process(
             run_config=request.run_config,
@@ -106,6 +109,7 @@ def _enriched(store: Warehouse) -> list[str]:
     return [customer_id for (customer_id,) in rows]
 
 
+@pytest.mark.e2e
 def test_new_customers_after_live_on_are_requested_once_and_enriched(
     live_home: Path, warehouse: Warehouse, demo_sites: DemoSites, instance: dg.DagsterInstance
 ) -> None:
@@ -167,6 +171,7 @@ def _check_cursor(result: dg.SensorResult | dg.SkipReason, hours_ago: float) -> 
     return json.dumps({**cursor, "checked_at": checked.isoformat()})
 
 
+@pytest.mark.e2e
 def test_segment_entrants_are_picked_up_after_the_interval_and_not_before(
     live_home: Path, warehouse: Warehouse, demo_sites: DemoSites, instance: dg.DagsterInstance
 ) -> None:
@@ -228,3 +233,25 @@ def test_segment_entrants_are_picked_up_after_the_interval_and_not_before(
         turn_live_off(connection, by="test")
     off = _tick(segment_entrants_sensor, instance, live_home, _check_cursor(later, 7))
     assert "live enrichment is off" in _skip_reason(off)
+
+
+def test_an_idle_tick_reads_without_taking_the_write_lock(
+    live_home: Path, warehouse: Warehouse, instance: dg.DagsterInstance
+) -> None:
+    with warehouse.transaction() as connection:
+        turn_live_on(connection, "all", by="test")
+    impatient = WarehouseResource(home=str(live_home), lock_timeout_seconds=0.3)
+    # An analyst's read-only connection in another process: no process can write meanwhile.
+    with other_process_holding(warehouse.path, seconds=20, read_only=True):
+        with (
+            pytest.raises(WarehouseError, match="stayed locked"),
+            impatient.get_warehouse().transaction(),
+        ):
+            pass
+        context = dg.build_sensor_context(
+            instance=instance,
+            resources={"warehouse": impatient},
+            definitions=build_definitions(loopback_config()),
+        )
+        idle = new_customers_sensor(context)
+    assert "no new customers in target all" in _skip_reason(idle)

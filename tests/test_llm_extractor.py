@@ -13,15 +13,15 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from enrichment_pipelines.assets import ENRICHMENT_ASSETS
+from enrichment_pipelines.assets import ASSETS
+from enrichment_pipelines.core.config import LLMConfig
 from enrichment_pipelines.core.crawl import CrawlOptions, Page, SiteCrawl, crawl_sites
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
-from enrichment_pipelines.core.extractors.llm import LLMExtractor, LLMOptions
+from enrichment_pipelines.core.extractors.llm import LLMExtractor
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.core.websites import parse_networks
 from enrichment_pipelines.definitions import default_resources
 from enrichment_pipelines.demo import DemoSites
-from enrichment_pipelines.demo.llm_server import LLMReply, LocalLLMServer, rules_answer
 from enrichment_pipelines.partitions import all_shards_tags
 from enrichment_pipelines.resources import (
     EnrichmentRunResource,
@@ -29,6 +29,7 @@ from enrichment_pipelines.resources import (
     WarehouseResource,
     WebClientResource,
 )
+from tests.support.llm_server import LLMReply, LocalLLMServer, rules_answer
 
 KEYS = DATA_POINT_KEYS
 
@@ -56,7 +57,7 @@ def _extractor(server: LocalLLMServer, **options: Any) -> LLMExtractor:
         "input_usd_per_million_tokens": 1.0,
         "output_usd_per_million_tokens": 2.0,
     }
-    return LLMExtractor(LLMOptions(**(defaults | options)))
+    return LLMExtractor(LLMConfig(**(defaults | options)))
 
 
 def test_schema_mode_values_evidence_and_token_accounting(
@@ -260,13 +261,13 @@ def test_unreachable_endpoint_fails_the_site(crawls: list[SiteCrawl]) -> None:
     site = crawls[0]
     with LocalLLMServer() as server:
         url = server.url
-    extractor = LLMExtractor(LLMOptions("m", "sk-test", base_url=url, max_retries=0))
+    extractor = LLMExtractor(LLMConfig(model="m", api_key="sk-test", base_url=url, max_retries=0))
     result = extractor.extract(site.website_url, site.pages, KEYS)
     assert result.error == "LLM call failed: could not connect"
 
 
 def test_options_never_show_the_key() -> None:
-    options = LLMOptions("m", "sk-live-very-secret", base_url="http://127.0.0.1:1/v1")
+    options = LLMConfig(model="m", api_key="sk-live-very-secret", base_url="http://127.0.0.1:1/v1")
     assert "sk-live-very-secret" not in repr(options)
 
 
@@ -287,10 +288,7 @@ def _materialize(
         allowed_private_networks="127.0.0.0/8", request_timeout_seconds=5
     )
     resources["extractor"] = ExtractorResource(
-        openai_api_key="sk-test-secret",
-        openai_base_url=llm.url,
-        llm_model="local-model",
-        llm_max_retries=retries,
+        api_key="sk-test-secret", base_url=llm.url, model="local-model", max_retries=retries
     )
     resources["enrichment_run"] = EnrichmentRunResource(**policy)
     config: dict[str, Any] = {"source": "demo"}
@@ -298,7 +296,7 @@ def _materialize(
         config["path"] = str(customers)
     with dg.instance_for_test() as instance:
         result = dg.materialize(
-            ENRICHMENT_ASSETS,
+            ASSETS,
             resources=resources,
             run_config={"ops": {"customers": {"config": config}}},
             instance=instance,
@@ -310,6 +308,7 @@ def _materialize(
     return {key: getattr(value, "value", value) for key, value in event.metadata.items()}
 
 
+@pytest.mark.e2e
 def test_pipeline_records_usage_and_makes_no_call_for_unchanged_sites(
     home: Path, demo_sites: DemoSites, llm: LocalLLMServer
 ) -> None:
@@ -338,6 +337,7 @@ def test_pipeline_records_usage_and_makes_no_call_for_unchanged_sites(
     assert reenriched[0] == 2 * per_record[0]
 
 
+@pytest.mark.e2e
 def test_pipeline_retries_a_failed_extraction_on_the_next_run(
     home: Path, demo_sites: DemoSites, llm: LocalLLMServer
 ) -> None:

@@ -15,11 +15,13 @@ import dagster as dg
 import pytest
 from click.testing import CliRunner
 
-from enrichment_pipelines.cli import main, run_pipeline
+from enrichment_pipelines.cli import main
 from enrichment_pipelines.core.shards import customer_shard, shard_key
 from enrichment_pipelines.core.warehouse import Warehouse
-from enrichment_pipelines.definitions import defs
+from enrichment_pipelines.definitions import build_definitions
 from enrichment_pipelines.demo import DemoSites, start_demo_sites
+from enrichment_pipelines.runs import run_pipeline
+from tests.support.config import loopback_config
 
 
 def _rows(home: Path, sql: str, parameters: list[object] | None = None) -> list[tuple]:
@@ -40,10 +42,11 @@ def enriched_home(home: Path, demo_sites: DemoSites, monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.setenv("ENRICH_ALLOW_PRIVATE_NETWORKS", "127.0.0.0/8")
     customers = demo_sites.write_customers(home / "customers.csv")
-    assert run_pipeline(customers_path=customers, source="demo")
+    assert run_pipeline(loopback_config(), customers_path=customers, source="demo").success
     return home
 
 
+@pytest.mark.e2e
 def test_enrich_customer_shows_the_last_enrichment_and_enriches_now(enriched_home: Path) -> None:
     home = enriched_home
     customer_id = _enriched_customer(home)
@@ -69,10 +72,11 @@ def test_enrich_customer_shows_the_last_enrichment_and_enriches_now(enriched_hom
     assert unknown.exit_code == 2 and "no customer with id 'demo:nobody'" in unknown.output
 
 
+@pytest.mark.e2e
 def test_enrich_customer_job_takes_the_id_as_config(enriched_home: Path) -> None:
     home = enriched_home
     customer_id = _enriched_customer(home)
-    job = defs.resolve_job_def("enrich_customer")
+    job = build_definitions(loopback_config()).resolve_job_def("enrich_customer")
     config = {"customer_ids": [customer_id], "enrich_now": True}
     with dg.instance_for_test() as instance:
         result = job.execute_in_process(
@@ -104,6 +108,7 @@ def many_sites() -> Iterator[DemoSites]:
     sites.server.stop()
 
 
+@pytest.mark.e2e
 def test_a_run_killed_half_way_then_run_again_charges_each_record_once(
     home: Path, many_sites: DemoSites
 ) -> None:
@@ -130,12 +135,9 @@ def test_a_run_killed_half_way_then_run_again_charges_each_record_once(
     assert process.returncode == -signal.SIGKILL
 
     killed_enriched = _rows(home, "SELECT count(*) FROM enrichments WHERE status = 'enriched'")
-    os.environ["ENRICH_ALLOW_PRIVATE_NETWORKS"] = "127.0.0.0/8"
-    try:
-        assert run_pipeline(source="demo")  # run again: picks up where the killed run stopped
-        assert run_pipeline(source="demo")  # and once more: nothing left, nothing charged
-    finally:
-        del os.environ["ENRICH_ALLOW_PRIVATE_NETWORKS"]
+    # Run again: picks up where the killed run stopped; and once more: nothing left to charge.
+    assert run_pipeline(loopback_config(), source="demo").success
+    assert run_pipeline(loopback_config(), source="demo").success
     per_record = _rows(
         home,
         "SELECT e.customer_id, count(DISTINCT e.enrichment_id), count(l.entry_id) "

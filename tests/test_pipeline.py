@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from enrichment_pipelines.assets import ENRICHMENT_ASSETS
+from enrichment_pipelines.assets import ASSETS
 from enrichment_pipelines.core.credits import balance
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.warehouse import Warehouse
@@ -43,7 +43,7 @@ def _materialize(
     if customers is not None:
         config["path"] = str(customers)
     return dg.materialize(
-        ENRICHMENT_ASSETS,
+        ASSETS,
         resources=resources,
         run_config={"ops": {"customers": {"config": config}}},
         instance=instance,
@@ -78,6 +78,7 @@ def test_definitions_load() -> None:
     assert checks == {"validity", "uniqueness", "completeness", "freshness", "consistency"}
 
 
+@pytest.mark.e2e
 def test_whole_graph_enriches_local_sites(
     home: Path, demo_sites: DemoSites, customers_csv: Path
 ) -> None:
@@ -168,6 +169,7 @@ def test_whole_graph_enriches_local_sites(
             assert balance(connection) == 100 - enriched
 
 
+@pytest.mark.e2e
 def test_reenrich_cutoff_replaces_values_keeps_history_and_charges_once(
     home: Path, demo_sites: DemoSites, tmp_path: Path
 ) -> None:
@@ -222,6 +224,7 @@ def test_reenrich_cutoff_replaces_values_keeps_history_and_charges_once(
         assert _query(store, remaining, [unstated]) == [(0,)]
 
 
+@pytest.mark.e2e
 def test_out_of_credits_skips_the_rest_with_that_reason(
     home: Path, demo_sites: DemoSites, customers_csv: Path
 ) -> None:
@@ -244,6 +247,7 @@ def test_out_of_credits_skips_the_rest_with_that_reason(
     assert "out of credits" in applied["skipped_by_reason"]
 
 
+@pytest.mark.e2e
 def test_recrawl_of_unchanged_sites_skips_extraction(
     home: Path, demo_sites: DemoSites, tmp_path: Path
 ) -> None:

@@ -11,14 +11,13 @@ from click.testing import CliRunner
 
 from enrichment_pipelines.cli import main
 from enrichment_pipelines.core.customers import import_customers
-from enrichment_pipelines.core.segments import (
+from enrichment_pipelines.core.segments.compiler import (
     Segment,
     SegmentError,
     compile_segment,
     parse_segment,
-    refresh_memberships,
-    save_segment,
 )
+from enrichment_pipelines.core.segments.store import refresh_memberships, save_segment
 from enrichment_pipelines.core.warehouse import Warehouse
 
 CUSTOMERS_CSV = """id,name,website,country,tags,plan,mrr

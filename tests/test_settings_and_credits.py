@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from enrichment_pipelines.cli import main, run_pipeline
+from enrichment_pipelines.cli import main
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.demo import DemoSites
+from enrichment_pipelines.runs import run_pipeline
+from tests.support.config import loopback_config
 
 
 def _enrich(*args: str) -> Result:
@@ -66,6 +68,7 @@ def test_mapping_onto_an_existing_attribute_and_clashes(home: Path) -> None:
     assert bad.exit_code == 2 and "must be lower case letters, digits and _" in bad.output
 
 
+@pytest.mark.e2e
 def test_disabled_points_are_not_written_and_notes_hold_only_flagged_points(
     home: Path, demo_sites: DemoSites, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -77,9 +80,7 @@ def test_disabled_points_are_not_written_and_notes_hold_only_flagged_points(
     # Only the country is left in the note.
     customers = demo_sites.write_customers(home / "customers.csv")
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    assert run_pipeline(
-        customers_path=customers, source="demo", allowed_private_networks="127.0.0.0/8"
-    )
+    assert run_pipeline(loopback_config(), customers_path=customers, source="demo").success
     names = {name for (name,) in _rows(home, "SELECT DISTINCT name FROM custom_attributes")}
     assert "is_saas_enriched" not in names
     assert "sector" in names and "industry_category_enriched" not in names

@@ -1,9 +1,5 @@
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -12,25 +8,7 @@ import pytest
 from enrichment_pipelines.core import warehouse as warehouse_module
 from enrichment_pipelines.core.credits import balance
 from enrichment_pipelines.core.warehouse import Migration, Warehouse, WarehouseError
-
-
-@contextmanager
-def other_process_holding(path: Path, seconds: float, statement: str = "") -> Iterator[None]:
-    """Another process that opens the DuckDB file for writing and keeps it for `seconds`."""
-    script = (
-        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
-        f" {f'c.execute({statement!r});' if statement else ''}"
-        f" print('held', flush=True); time.sleep({seconds}); c.close()"
-    )
-    holder = subprocess.Popen(
-        [sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        yield
-    finally:
-        holder.kill()
-        holder.wait()
+from tests.support.processes import other_process_holding
 
 
 def add_customer(store: Warehouse, customer_id: str = "s:1") -> None:
@@ -145,3 +123,49 @@ def test_analysts_read_the_snapshot_while_a_writer_holds_the_warehouse(tmp_path:
             duckdb.connect(str(store.path), read_only=True)  # the live file is locked ...
         with duckdb.connect(str(snapshot), read_only=True) as analyst:  # ... the copy is not
             assert analyst.execute("SELECT count(*) FROM customer_360").fetchone() == (1,)
+
+
+def test_migrations_run_once_per_process_at_the_first_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    migrations: list[Path] = []
+    migrate = Warehouse._migrate
+
+    def counting(self: Warehouse, connection: duckdb.DuckDBPyConnection) -> list[int]:
+        migrations.append(self.path)
+        return migrate(self, connection)
+
+    monkeypatch.setattr(Warehouse, "_migrate", counting)
+    store = Warehouse(tmp_path / "w.duckdb")
+    for _ in range(3):
+        with store.transaction() as connection:
+            connection.execute("SELECT 1")
+        with Warehouse(store.path).connect(read_only=True) as connection:
+            connection.execute("SELECT count(*) FROM customers")
+    assert migrations == [store.path]
+
+
+def test_a_reader_never_migrates_and_says_to_run_init(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from enrichment_pipelines.cli import main
+
+    store = Warehouse(tmp_path / "warehouse.duckdb")
+    store.migrate()
+    shipped = warehouse_module.load_migrations()
+    added = Migration(len(shipped) + 1, "add_hint", "ALTER TABLE customers ADD COLUMN hint INT")
+    monkeypatch.setattr(warehouse_module, "load_migrations", lambda: [*shipped, added])
+    monkeypatch.setattr(warehouse_module, "_SCHEMA_CURRENT", set())  # as a new process
+    with (
+        pytest.raises(WarehouseError, match="run `enrich init` to upgrade it"),
+        store.connect(read_only=True),
+    ):
+        pass
+    assert store.schema_version() == len(shipped)  # the reader changed nothing
+    result = CliRunner().invoke(main, ["init"], env={"ENRICH_HOME": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert f"schema version {added.version} (applied migrations {added.version})" in result.output
+    with store.connect(read_only=True) as connection:
+        assert connection.execute("SELECT count(hint) FROM customers").fetchone() == (0,)

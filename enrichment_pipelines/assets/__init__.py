@@ -1,46 +1,26 @@
-"""The asset graph: customers -> scraped_pages -> enriched_attributes -> customer_attributes
--> segment_memberships -> customer_360 (quality checks) -> analytics_snapshot; and
-customer_attributes -> data_quality_report. The three enrichment assets are partitioned by
-customer shard."""
+"""The asset graph, and the selections every kind of run is made of.
 
-from enrichment_pipelines.assets.customers import customers
-from enrichment_pipelines.assets.enrichment import customer_attributes, enriched_attributes
-from enrichment_pipelines.assets.pages import scraped_pages
-from enrichment_pipelines.assets.reports import (
-    analytics_snapshot,
-    customer_360,
-    data_quality_report,
-)
-from enrichment_pipelines.assets.segments import segment_memberships
+customers (group `sources`) -> scraped_pages -> enriched_attributes -> customer_attributes
+(group `enrichment`, partitioned by customer shard) -> segment_memberships -> customer_360
+(quality checks) -> analytics_snapshot; and customer_attributes -> data_quality_report.
 
-ENRICHMENT_ASSETS = [
-    customers,
-    scraped_pages,
-    enriched_attributes,
-    customer_attributes,
-    segment_memberships,
-    customer_360,
-    analytics_snapshot,
-    data_quality_report,
-]
+The selections are derived from the groups and the graph, so an asset added to a group, or
+downstream of the shard steps, joins the right runs without a list to keep.
+"""
 
-PARTITIONED_ASSETS = [scraped_pages, enriched_attributes, customer_attributes]
-# What a live run over shards brings up to date (customers are imported separately), and what
-# a batch does (the whole-warehouse assets run once, after every shard).
-SHARD_RUN_ASSETS = [*PARTITIONED_ASSETS, segment_memberships, customer_360, analytics_snapshot]
-BATCH_ASSETS = [*SHARD_RUN_ASSETS, data_quality_report]
+import dagster as dg
 
-__all__ = [
-    "BATCH_ASSETS",
-    "ENRICHMENT_ASSETS",
-    "PARTITIONED_ASSETS",
-    "SHARD_RUN_ASSETS",
-    "analytics_snapshot",
-    "customer_360",
-    "customer_attributes",
-    "customers",
-    "data_quality_report",
-    "enriched_attributes",
-    "scraped_pages",
-    "segment_memberships",
-]
+from enrichment_pipelines.assets import customers, enrichment, pages, reports, segments
+from enrichment_pipelines.data_quality.checks import enrichment_quality_checks
+
+ASSETS = dg.load_assets_from_modules([customers, pages, enrichment, segments, reports])
+ASSET_CHECKS = [enrichment_quality_checks]
+
+# The partitioned steps: one run brings one or more customer shards up to date.
+SHARD_STEPS = dg.AssetSelection.groups("enrichment")
+# A batch: every shard, then the whole-warehouse assets downstream once.
+BATCH = SHARD_STEPS.downstream()
+# A live or one-off run skips the quality report, which a batch or schedule refreshes.
+SHARD_RUN = BATCH - dg.AssetSelection.assets("data_quality_report")
+# The whole graph, import included (`enrich run`, `enrich demo`).
+EVERYTHING = dg.AssetSelection.all()

@@ -1,27 +1,32 @@
-import os
 from pathlib import Path
 
 import dagster as dg
 
 from enrichment_pipelines.core.customers import customer_count, import_customers
 from enrichment_pipelines.core.reports import markdown_table
-from enrichment_pipelines.resources import WarehouseResource, WebClientResource
+from enrichment_pipelines.resources import (
+    CustomerFileResource,
+    WarehouseResource,
+    WebClientResource,
+)
 
 
 class CustomerSourceConfig(dg.Config):
-    """Where customers come from: a CSV, Parquet or JSONL file (or ENRICH_CUSTOMERS_PATH).
-    Leave both empty to use the customers already in the warehouse."""
+    """Where customers come from: a CSV, Parquet or JSONL file (default: the `customer_file`
+    resource, ENRICH_CUSTOMERS_PATH). Leave both empty to use the customers already in the
+    warehouse."""
 
     path: str | None = None
     source: str = "import"
 
 
-@dg.asset(group_name="enrichment", kinds={"duckdb"})
+@dg.asset(group_name="sources", kinds={"duckdb"})
 def customers(
     context: dg.AssetExecutionContext,
     config: CustomerSourceConfig,
     warehouse: WarehouseResource,
     web: WebClientResource,
+    customer_file: CustomerFileResource,
 ) -> dg.MaterializeResult:
     """Customer records to enrich, upserted by (source, external_id) from the configured file.
 
@@ -29,7 +34,7 @@ def customers(
     transaction.
     """
     store = warehouse.get_warehouse()
-    path = config.path or os.environ.get("ENRICH_CUSTOMERS_PATH")
+    path = config.path or customer_file.path
     metadata: dict[str, dg.MetadataValue | int | str] = {}
     if path:
         report = import_customers(

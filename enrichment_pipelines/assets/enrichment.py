@@ -1,11 +1,9 @@
 import dagster as dg
 
 from enrichment_pipelines.assets.progress import StepProgress
-from enrichment_pipelines.core.enrichment import (
-    apply_enrichments,
-    extract_sites,
-    select_customers,
-)
+from enrichment_pipelines.core.enrichment.apply import apply_enrichments
+from enrichment_pipelines.core.enrichment.extract import extract_sites
+from enrichment_pipelines.core.enrichment.policy import select_customers
 from enrichment_pipelines.core.reports import counts_table, settings_table
 from enrichment_pipelines.core.settings import ensure_settings
 from enrichment_pipelines.core.status import workspace_status

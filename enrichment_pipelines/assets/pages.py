@@ -5,9 +5,9 @@ import dagster as dg
 
 from enrichment_pipelines.assets.progress import StepProgress
 from enrichment_pipelines.core.crawl import crawl_sites
-from enrichment_pipelines.core.enrichment import load_pages, save_crawls, websites_to_crawl
+from enrichment_pipelines.core.enrichment.pages import load_pages, save_crawls, websites_to_crawl
 from enrichment_pipelines.core.reports import counts_table
-from enrichment_pipelines.core.segments import SegmentError
+from enrichment_pipelines.core.segments.compiler import SegmentError
 from enrichment_pipelines.partitions import customer_shards
 from enrichment_pipelines.resources import (
     EnrichmentRunResource,

@@ -5,7 +5,7 @@ from enrichment_pipelines.core.reports import (
     customer_360_preview,
     markdown_table,
 )
-from enrichment_pipelines.core.settings import ensure_settings, quality_report_path
+from enrichment_pipelines.core.settings import ensure_settings
 from enrichment_pipelines.core.warehouse.views import refresh_customer_360
 from enrichment_pipelines.data_quality.report import build_report, to_markdown, write_html
 from enrichment_pipelines.resources import DataQualityResource, WarehouseResource
@@ -20,7 +20,7 @@ def customer_360(warehouse: WarehouseResource) -> dg.MaterializeResult:
     store = warehouse.get_warehouse()
     with store.transaction() as connection:
         refresh_customer_360(connection)
-    with store.connect() as connection:
+    with store.connect(read_only=True) as connection:
         counts = customer_360_counts(connection)
         preview = customer_360_preview(connection)
     return dg.MaterializeResult(
@@ -52,7 +52,7 @@ def data_quality_report(
     with store.transaction() as connection:
         settings, _ = ensure_settings(connection)
         report = build_report(connection, settings.enabled_keys, data_quality.targets())
-    path = write_html(report, quality_report_path(store.path.parent))
+    path = write_html(report, warehouse.paths.quality_report_path)
     return dg.MaterializeResult(
         metadata={
             "score": dg.MetadataValue.float(report.score),

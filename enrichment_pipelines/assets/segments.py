@@ -1,7 +1,8 @@
 import dagster as dg
 
 from enrichment_pipelines.core.reports import markdown_table
-from enrichment_pipelines.core.segments import SegmentError, refresh_memberships, segment_names
+from enrichment_pipelines.core.segments.compiler import SegmentError
+from enrichment_pipelines.core.segments.store import refresh_memberships, segment_names
 from enrichment_pipelines.resources import WarehouseResource
 
 

@@ -32,8 +32,14 @@ import httpx
 from protego import Protego
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
+from enrichment_pipelines.core.config import CrawlConfig
 from enrichment_pipelines.core.html_text import parse_html
-from enrichment_pipelines.core.websites import Network, WebsiteError, refuse_private_resolution
+from enrichment_pipelines.core.websites import (
+    Network,
+    WebsiteError,
+    parse_networks,
+    refuse_private_resolution,
+)
 
 USER_AGENT = (
     "enrichment-pipelines/0.1 (+https://github.com/enrichment-pipelines/enrichment-pipelines; "
@@ -84,20 +90,34 @@ _ROBOTS_MAX_BYTES = 512 * 1024
 
 @dataclass(frozen=True)
 class CrawlOptions:
-    max_fact_pages: int = 5
-    concurrency: int = 32  # requests in flight across all sites
-    request_timeout_seconds: float = 10.0
-    site_budget_seconds: float = 60.0
+    """How a crawl behaves; the user-settable values default to `CrawlConfig`'s."""
+
+    max_fact_pages: int = CrawlConfig.max_fact_pages
+    concurrency: int = CrawlConfig.concurrency  # requests in flight across all sites
+    request_timeout_seconds: float = CrawlConfig.request_timeout_seconds
+    site_budget_seconds: float = CrawlConfig.site_budget_seconds
     max_response_bytes: int = 5 * 1024 * 1024
     max_redirects: int = 5
-    per_host_delay_seconds: float = 0.1
+    per_host_delay_seconds: float = CrawlConfig.per_host_delay_seconds
     max_crawl_delay_seconds: float = 5.0  # cap on a robots.txt Crawl-delay we honour
-    retries: int = 2  # further attempts after a transient failure
+    retries: int = CrawlConfig.retries  # further attempts after a transient failure
     backoff_seconds: float = 0.5
     max_retry_after_seconds: float = 30.0
     allowed_networks: tuple[Network, ...] = ()
     respect_robots: bool = True
     user_agent: str = USER_AGENT
+
+    @classmethod
+    def from_config(cls, config: CrawlConfig) -> CrawlOptions:
+        return cls(
+            max_fact_pages=config.max_fact_pages,
+            concurrency=config.concurrency,
+            request_timeout_seconds=config.request_timeout_seconds,
+            site_budget_seconds=config.site_budget_seconds,
+            per_host_delay_seconds=config.per_host_delay_seconds,
+            retries=config.retries,
+            allowed_networks=parse_networks(config.allowed_private_networks),
+        )
 
 
 @dataclass

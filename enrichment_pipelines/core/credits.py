@@ -13,12 +13,13 @@ from datetime import datetime
 
 import duckdb
 
+from enrichment_pipelines.core.errors import EnrichError
 from enrichment_pipelines.core.warehouse import insert_rows
 
 INITIAL_CREDITS = 100
 
 
-class CreditsError(ValueError):
+class CreditsError(EnrichError, ValueError):
     """A credit operation a person asked for that cannot be done (e.g. a non-positive top-up)."""
 
 
@@ -49,13 +50,12 @@ def charge_enrichments(
     insert_rows(
         connection,
         "credit_ledger",
+        ("entry_id", "created_at", "delta", "kind", "customer_id", "enrichment_id", "run_id"),
         [
             [uuid.uuid4().hex, at, -1, "enrichment", customer_id, enrichment_id, run_id]
             for customer_id, enrichment_id in charges
         ],
-        columns=("entry_id", "created_at", "delta", "kind", "customer_id", "enrichment_id",
-                 "run_id"),
-    )  # fmt: skip
+    )
 
 
 def top_up(connection: duckdb.DuckDBPyConnection, credits: int, note: str | None = None) -> int:

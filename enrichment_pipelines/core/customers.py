@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import pycountry
 
+from enrichment_pipelines.core.errors import EnrichError
 from enrichment_pipelines.core.warehouse import Warehouse, insert_rows
 from enrichment_pipelines.core.websites import Network, WebsiteError, normalise_website
 
@@ -34,7 +35,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 SUPPORTED_SUFFIXES = (".csv", ".parquet", ".jsonl", ".ndjson")
 
 
-class ImportFileError(ValueError):
+class ImportFileError(EnrichError, ValueError):
     """The file as a whole cannot be read (missing, unknown format, no id column...)."""
 
 
@@ -293,6 +294,21 @@ def upsert_customers(
     insert_rows(
         connection,
         "customers",
+        (
+            "customer_id",
+            "source",
+            "external_id",
+            "name",
+            "email",
+            "website_raw",
+            "website_url",
+            "website_domain",
+            "website_error",
+            "billing_country_code",
+            "extra",
+            "imported_at",
+            "updated_at",
+        ),
         [
             [
                 customer_id,
@@ -322,6 +338,7 @@ def upsert_customers(
     insert_rows(
         connection,
         "customer_tags",
+        ("customer_id", "tag"),
         [[cid, tag] for cid, row in zip(ids, rows, strict=True) for tag in row.tags],
     )
     updated = len(existing)

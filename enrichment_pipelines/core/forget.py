@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import duckdb
 
+from enrichment_pipelines.core.errors import EnrichError
+
 # (table, the column that names the customer), children before parents.
 _CUSTOMER_ROWS = (
     ("custom_attribute_history", "customer_id"),
@@ -24,7 +26,7 @@ _CUSTOMER_ROWS = (
 _WEBSITE_ROWS = ("scraped_pages", "site_crawls", "extractions")
 
 
-class ForgetError(ValueError):
+class ForgetError(EnrichError, ValueError):
     """A deletion that cannot be done, e.g. an unknown customer id."""
 
 
@@ -57,7 +59,10 @@ def forget_customer(connection: duckdb.DuckDBPyConnection, customer_id: str, by:
         "WHERE customer_id = ?",
         [customer_id],
     )
-    connection.execute("INSERT INTO deletions VALUES (now(), ?, ?)", [by, removed])
+    connection.execute(
+        "INSERT INTO deletions (deleted_at, deleted_by, rows_removed) VALUES (now(), ?, ?)",
+        [by, removed],
+    )
     return removed
 
 

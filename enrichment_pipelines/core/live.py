@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from enrichment_pipelines.core.segments import (
+from enrichment_pipelines.core.segments.compiler import compile_segment
+from enrichment_pipelines.core.segments.store import (
     MembershipChange,
-    compile_segment,
     load_segment,
     refresh_memberships,
 )

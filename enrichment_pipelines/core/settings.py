@@ -1,4 +1,5 @@
-"""Where things live (ENRICH_HOME) and the enrichment settings every kind of enrichment uses.
+"""The enrichment settings every kind of enrichment uses (which data points, into which
+attributes, which go into the note), and live enrichment's settings.
 
 Settings are stored in the warehouse's `settings` table. Saving them registers each enabled data
 point's attribute definition (so `customer_360` gets a typed column for it).
@@ -7,54 +8,22 @@ point's attribute definition (so `customer_360` gets a typed column for it).
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 
 from enrichment_pipelines.core.datapoints import DATA_POINTS, DATA_POINTS_BY_KEY
-from enrichment_pipelines.core.taxonomy import DEFAULT_TAXONOMY_PATH
+from enrichment_pipelines.core.errors import EnrichError
 from enrichment_pipelines.core.warehouse.views import refresh_customer_360
-from enrichment_pipelines.core.websites import Network, parse_networks
 
 ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 ENRICHMENT_SETTINGS_KEY = "enrichment"
 LIVE_SETTINGS_KEY = "live"
 
 
-def enrich_home() -> Path:
-    return Path(os.environ.get("ENRICH_HOME", ".enrich"))
-
-
-def warehouse_path(home: Path | None = None) -> Path:
-    return (home or enrich_home()) / "warehouse.duckdb"
-
-
-def analytics_path(home: Path | None = None) -> Path:
-    """The read-only copy of the warehouse that analysts query (refreshed after each run)."""
-    return (home or enrich_home()) / "analytics.duckdb"
-
-
-def allowed_private_networks() -> tuple[Network, ...]:
-    """Private networks allowed by ENRICH_ALLOW_PRIVATE_NETWORKS (none by default)."""
-    return parse_networks(os.environ.get("ENRICH_ALLOW_PRIVATE_NETWORKS", ""))
-
-
-def quality_report_path(home: Path | None = None) -> Path:
-    """The self-contained HTML data quality report."""
-    return (home or enrich_home()) / "reports" / "quality.html"
-
-
-def taxonomy_path() -> Path:
-    """The industry taxonomy in use: ENRICH_TAXONOMY names a user's file, else the default."""
-    value = os.environ.get("ENRICH_TAXONOMY", "").strip()
-    return Path(value).expanduser() if value else DEFAULT_TAXONOMY_PATH
-
-
-class SettingsError(ValueError):
+class SettingsError(EnrichError, ValueError):
     """Settings that cannot be saved; the message names the data point and the problem."""
 
 
@@ -152,8 +121,8 @@ def save_settings(
         if setting.enabled:
             point = DATA_POINTS_BY_KEY[key]
             connection.execute(
-                "INSERT INTO attribute_definitions VALUES (?, ?, 'enrichment', ?, now()) "
-                "ON CONFLICT (name) DO NOTHING",
+                "INSERT INTO attribute_definitions (name, type, source, description, created_at) "
+                "VALUES (?, ?, 'enrichment', ?, now()) ON CONFLICT (name) DO NOTHING",
                 [setting.attribute_name, point.type, point.description],
             )
     refresh_customer_360(connection)
@@ -162,13 +131,15 @@ def save_settings(
 def _store(connection: duckdb.DuckDBPyConnection, key: str, value: str, changed_by: str) -> None:
     """Save a setting and append the change to its history (the audit trail)."""
     connection.execute(
-        "INSERT INTO settings VALUES (?, ?, now(), ?) ON CONFLICT (key) DO UPDATE "
+        "INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, now(), ?) "
+        "ON CONFLICT (key) DO UPDATE "
         "SET value = excluded.value, updated_at = excluded.updated_at, "
         "updated_by = excluded.updated_by",
         [key, value, changed_by],
     )
     connection.execute(
-        "INSERT INTO settings_history VALUES (?, ?, now(), ?)", [key, value, changed_by]
+        "INSERT INTO settings_history (key, value, changed_at, changed_by) VALUES (?, ?, now(), ?)",
+        [key, value, changed_by],
     )
 
 

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import yaml
 
+from enrichment_pipelines.core.errors import EnrichError
+
 DEFAULT_TAXONOMY_PATH = Path(__file__).with_name("taxonomy_default.yaml")
 
 
-class TaxonomyError(ValueError):
+class TaxonomyError(EnrichError, ValueError):
     """A taxonomy file that cannot be used, with the reason naming the bad part."""
 
 

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from enrichment_pipelines.core.errors import EnrichError
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 ALL_NETWORKS: tuple[Network, ...] = (
     ipaddress.ip_network("0.0.0.0/0"),
@@ -26,7 +28,7 @@ _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9\-_]{1,63}(?<!-)$")
 _PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".intranet", ".lan", ".home.arpa")
 
 
-class WebsiteError(ValueError):
+class WebsiteError(EnrichError, ValueError):
     """A website that cannot be enriched; the message is the reason shown on the record."""
 
 

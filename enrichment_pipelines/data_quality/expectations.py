@@ -15,20 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from enrichment_pipelines.core.config import QualityTargets
 from enrichment_pipelines.core.datapoints import DATA_POINTS
 
 if TYPE_CHECKING:
     import pandas as pd
-
-
-@dataclass(frozen=True)
-class QualityTargets:
-    completeness: float = 0.85  # share of enriched records with a value, per data point
-    freshness_days: int = 30
-    freshness: float = 0.95  # share of current enrichments younger than freshness_days
-    uniqueness: float = 0.99  # one current enrichment per customer
-    domain_agreement: float = 0.95  # customers sharing a website domain agree
-    country_match: float = 0.80  # enriched country = billing country, where both are known
 
 
 @dataclass

@@ -5,18 +5,14 @@ self-contained HTML file with inline SVG charts."""
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from enrichment_pipelines.data_quality.expectations import (
-    CheckOutcome,
-    QualityTargets,
-    load_frames,
-    run_all,
-)
+from enrichment_pipelines.core.config import QualityTargets
+from enrichment_pipelines.data_quality.expectations import CheckOutcome, load_frames, run_all
 
 BLOCKING = ("validity", "uniqueness")  # these stop bad data; the others warn
 FRESHNESS_BUCKETS = ("< 7 days", "8-30 days", "> 30 days (stale)")
@@ -41,6 +37,23 @@ class QualityReport:
             for outcome in self.outcomes.values()
         ]
         return round(100 * sum(parts) / len(parts), 1) if parts else 100.0
+
+    def to_dict(self) -> dict[str, object]:
+        """Figures only (no customer rows): what `enrich quality --json` prints."""
+        return {
+            "generated_at": self.generated_at.isoformat(),
+            "score": self.score,
+            "records": self.records,
+            "enriched": self.enriched,
+            "checks": {
+                name: {"passed": o.passed, "observed": o.observed, "target": o.target}
+                for name, o in self.outcomes.items()
+            },
+            "completeness": self.completeness,
+            "freshness": self.freshness,
+            "issues": self.issues,
+            "targets": asdict(self.targets),
+        }
 
 
 def build_report(

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import pydantic
 
-from enrichment_pipelines.core.enrichment import EnrichmentPolicy
+from enrichment_pipelines.core.enrichment.policy import EnrichmentPolicy
 from enrichment_pipelines.core.shards import parse_shard_key
 
 # Run (and backfill) tags that set the policy: a backfill launched from the UI or by

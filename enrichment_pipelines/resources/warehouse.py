@@ -4,26 +4,32 @@ from pathlib import Path
 
 import dagster as dg
 
-from enrichment_pipelines.core.settings import analytics_path, enrich_home, warehouse_path
+from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.warehouse import Warehouse
+from enrichment_pipelines.resources.config_fields import LaunchDefaults
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse under ENRICH_HOME (or `home`), migrated on first use."""
+    """The DuckDB warehouse in `home` (ENRICH_HOME), and the analysts' copy beside it."""
 
-    home: str | None = None
-    lock_timeout_seconds: float = 120.0
+    home: str = str(EnrichConfig.home)
+    lock_timeout_seconds: float = EnrichConfig.warehouse_lock_timeout_seconds
 
-    def _home(self) -> Path:
-        return Path(self.home) if self.home else enrich_home()
+    @classmethod
+    def from_config(cls, config: EnrichConfig) -> LaunchDefaults[WarehouseResource]:
+        return cls.configure_at_launch(
+            home=str(config.home), lock_timeout_seconds=config.warehouse_lock_timeout_seconds
+        )
+
+    @property
+    def paths(self) -> EnrichConfig:
+        """Where the warehouse, the analysts' copy and the reports live."""
+        return EnrichConfig(home=Path(self.home))
 
     def get_warehouse(self) -> Warehouse:
-        warehouse = Warehouse(
-            warehouse_path(self._home()), lock_timeout_seconds=self.lock_timeout_seconds
-        )
-        warehouse.migrate()
-        return warehouse
+        """The warehouse; its schema is brought up to date at the first write of a process."""
+        return Warehouse(self.paths.warehouse_path, lock_timeout_seconds=self.lock_timeout_seconds)
 
     def publish_analytics_snapshot(self) -> Path:
         """Refresh the read-only copy analysts query while runs write the warehouse."""
-        return self.get_warehouse().publish_snapshot(analytics_path(self._home()))
+        return self.get_warehouse().publish_snapshot(self.paths.analytics_path)

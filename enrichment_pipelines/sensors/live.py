@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from enrichment_pipelines.core.live import ALL_CUSTOMERS, by_shard, new_customers, work_key
-from enrichment_pipelines.core.segments import SegmentError, segment_entrants
+from enrichment_pipelines.core.segments.compiler import SegmentError
+from enrichment_pipelines.core.segments.store import segment_entrants
 from enrichment_pipelines.core.settings import LiveSettings, load_live_settings
 from enrichment_pipelines.core.shards import shard_key
 from enrichment_pipelines.core.warehouse import Warehouse, WarehouseError

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
+from enrichment_pipelines.core.config import LLMConfig
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
 
 Value = str | bool | None
-
-DEFAULT_LLM_MODEL = "gpt-4o-mini"
 
 
 @dataclass(frozen=True)
@@ -152,3 +152,20 @@ def verify_evidence(extraction: Extraction, pages: Sequence[Page]) -> None:
             extraction.drop(key, f"{key}: quote not found on the site")
         else:
             extraction.evidence[key] = Evidence(found, evidence.quote)
+
+
+def build_extractor(llm: LLMConfig, taxonomy_path: Path | None = None) -> Extractor:
+    """The extractor the configuration asks for: the LLM one when it has an API key, the
+    offline rules otherwise; with the user's taxonomy when one is named. The CLI and the
+    Dagster resource both build theirs here, so they price and behave alike."""
+    from enrichment_pipelines.core.extractors.rules import RulesExtractor
+    from enrichment_pipelines.core.taxonomy import DEFAULT_TAXONOMY_PATH, load_taxonomy
+
+    taxonomy = load_taxonomy(taxonomy_path or DEFAULT_TAXONOMY_PATH)
+    if not llm.enabled:
+        return RulesExtractor(taxonomy)
+    # Imported here: the openai client takes half a second to import, and every run
+    # process would pay it even without an API key.
+    from enrichment_pipelines.core.extractors.llm import LLMExtractor
+
+    return LLMExtractor(llm, taxonomy)

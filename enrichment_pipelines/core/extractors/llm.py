@@ -18,19 +18,17 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import threading
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import openai
 
+from enrichment_pipelines.core.config import LLMConfig
 from enrichment_pipelines.core.crawl import FACT_PAGE_KINDS, Page
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.extractors import (
-    DEFAULT_LLM_MODEL,
     Evidence,
     Extraction,
     Usage,
@@ -53,36 +51,6 @@ _CUES = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class LLMOptions:
-    model: str
-    api_key: str
-    base_url: str | None = None  # None: the client's default (api.openai.com or OPENAI_BASE_URL)
-    timeout_seconds: float = 60.0
-    max_retries: int = 3
-    concurrency: int = 4  # sites whose calls may be in flight at once
-    prompt_token_budget: int = 2500  # for the page excerpts
-    max_completion_tokens: int = 1500
-    input_usd_per_million_tokens: float = 0.0
-    output_usd_per_million_tokens: float = 0.0
-
-    def __repr__(self) -> str:  # the key must never reach a log
-        return f"LLMOptions(model={self.model!r}, base_url={self.base_url!r}, api_key='***')"
-
-
-def llm_options_from_env(environ: Mapping[str, str] = os.environ) -> LLMOptions | None:
-    """LLM options from OPENAI_API_KEY, OPENAI_BASE_URL and ENRICH_LLM_MODEL; None without
-    a key (the offline extractor is used then)."""
-    api_key = environ.get("OPENAI_API_KEY", "").strip()
-    if not api_key:
-        return None
-    return LLMOptions(
-        model=environ.get("ENRICH_LLM_MODEL", "").strip() or DEFAULT_LLM_MODEL,
-        api_key=api_key,
-        base_url=environ.get("OPENAI_BASE_URL", "").strip() or None,
-    )
-
-
 class _ReplyError(Exception):
     """A reply that cannot be used at all; the message is the reason recorded."""
 
@@ -94,14 +62,14 @@ def estimate_tokens(text: str) -> int:
 class LLMExtractor:
     """One structured-output call per site (see the module docstring)."""
 
-    def __init__(self, options: LLMOptions, taxonomy: Taxonomy | None = None) -> None:
+    def __init__(self, options: LLMConfig, taxonomy: Taxonomy | None = None) -> None:
         self.options = options
         self.taxonomy = taxonomy or load_taxonomy()
         self.name = f"llm-{PROMPT_VERSION}:{options.model}{self.taxonomy.cache_suffix}"
         self.concurrency = options.concurrency
         self.client = openai.OpenAI(
             api_key=options.api_key,
-            base_url=options.base_url,
+            base_url=options.base_url or None,
             timeout=options.timeout_seconds,
             max_retries=options.max_retries,
         )

@@ -22,12 +22,13 @@ from pathlib import Path
 
 import duckdb
 
+from enrichment_pipelines.core.errors import EnrichError
 from enrichment_pipelines.core.warehouse.views import refresh_customer_360
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(EnrichError, RuntimeError):
     """A warehouse problem a person must act on (lock held too long, schema too new...)."""
 
 
@@ -53,50 +54,75 @@ def load_migrations() -> list[Migration]:
 def insert_rows(
     connection: duckdb.DuckDBPyConnection,
     table: str,
+    columns: Sequence[str],
     rows: Sequence[Sequence[object]],
     *,
-    columns: Sequence[str] = (),
     conflict: str = "",
     chunk_size: int = 500,
 ) -> None:
-    """Insert many rows with one multi-row statement per chunk.
+    """Insert many rows into the named `columns`, with one multi-row statement per chunk.
 
     DuckDB's `executemany` runs one statement per row, which dominates write time; this does
-    not. `table`, `columns` and `conflict` come from code, never from users; values are always
-    bound as parameters.
+    not. Naming the columns keeps an insert right when a migration adds or reorders columns,
+    and a row of the wrong width is refused here, naming the table, rather than landing values
+    in the wrong columns. `table`, `columns` and `conflict` come from code, never from users;
+    values are always bound as parameters.
     """
+    if not columns:
+        raise ValueError(f"insert into {table}: no columns named")
+    width = len(columns)
+    for number, row in enumerate(rows):
+        if len(row) != width:
+            raise ValueError(
+                f"insert into {table}: row {number} has {len(row)} values for {width} columns "
+                f"({', '.join(columns)})"
+            )
     if not rows:
         return
-    width = len(rows[0])
     row_placeholder = "(" + ", ".join("?" * width) + ")"
-    column_list = f" ({', '.join(columns)})" if columns else ""
+    column_list = ", ".join(columns)
     for start in range(0, len(rows), chunk_size):
         chunk = rows[start : start + chunk_size]
         values = ", ".join([row_placeholder] * len(chunk))
         parameters = [value for row in chunk for value in row]
         connection.execute(
-            f"INSERT INTO {table}{column_list} VALUES {values} {conflict}".rstrip(), parameters
+            f"INSERT INTO {table} ({column_list}) VALUES {values} {conflict}".rstrip(), parameters
         )
+
+
+def fetch_dicts(
+    connection: duckdb.DuckDBPyConnection, sql: str, parameters: object = None
+) -> list[dict[str, object]]:
+    """The query's rows, each keyed by column name: read by name, a row cannot be misread
+    when the SELECT list changes."""
+    cursor = connection.execute(sql, parameters)
+    names = [column[0] for column in cursor.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _is_lock_conflict(error: duckdb.Error) -> bool:
     return "Could not set lock" in str(error) or "Conflicting lock" in str(error)
 
 
+# Files whose schema this process has brought up to date (or found current): migrations run
+# once per process, at the first write, never on a read.
+_SCHEMA_CURRENT: set[Path] = set()
+
+
 class Warehouse:
-    """One DuckDB file. Cheap to create; holds no connection between calls."""
+    """One DuckDB file. Cheap to create; holds no connection between calls.
+
+    Opening for writing brings the schema up to date once per process; opening read-only
+    never takes the write lock, so readers (sensor ticks, status, reports) never block a run.
+    """
 
     def __init__(self, path: Path | str, *, lock_timeout_seconds: float = 120.0) -> None:
         self.path = Path(path)
         self.lock_timeout_seconds = lock_timeout_seconds
 
     @contextmanager
-    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection for one short unit of work, waiting while another process writes."""
-        if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        elif not self.path.exists():
-            raise WarehouseError(f"no warehouse at {self.path}: import customers or run first")
+    def _open(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection, waiting (with backoff) while another process holds the file."""
         deadline = time.monotonic() + self.lock_timeout_seconds
         delay = 0.02
         while True:
@@ -118,6 +144,25 @@ class Warehouse:
             yield connection
         finally:
             connection.close()
+
+    @contextmanager
+    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for one short unit of work, waiting while another process writes."""
+        key = self.path.resolve()
+        if read_only:
+            if not self.path.exists():
+                raise WarehouseError(f"no warehouse at {self.path}: import customers or run first")
+            with self._open(read_only=True) as connection:
+                if key not in _SCHEMA_CURRENT:
+                    self._refuse_outdated(connection)
+                yield connection
+            return
+        new_file = not self.path.exists()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._open(read_only=False) as connection:
+            if new_file or key not in _SCHEMA_CURRENT:
+                self._migrate(connection)
+            yield connection
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -145,45 +190,62 @@ class Warehouse:
         return target
 
     def schema_version(self) -> int:
-        with self.connect() as connection:
+        with self._open(read_only=True) as connection:
             return _applied_version(connection)
 
     def migrate(self) -> list[int]:
-        """Apply pending migrations, each in its own transaction; return the versions applied."""
+        """Apply pending migrations (`enrich init`); return the versions applied."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._open(read_only=False) as connection:
+            return self._migrate(connection)
+
+    def _refuse_outdated(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """A reader cannot migrate: say what to do when the file's schema is behind."""
+        current, latest = _applied_version(connection), load_migrations()[-1].version
+        if current < latest:
+            raise WarehouseError(
+                f"warehouse {self.path} has schema version {current}; this version of "
+                f"enrichment-pipelines needs {latest}: run `enrich init` to upgrade it"
+            )
+        _SCHEMA_CURRENT.add(self.path.resolve())
+
+    def _migrate(self, connection: duckdb.DuckDBPyConnection) -> list[int]:
+        """Apply pending migrations, each in its own transaction."""
         migrations = load_migrations()
         latest = migrations[-1].version
         applied: list[int] = []
-        with self.connect() as connection:
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-                " applied_at TIMESTAMPTZ NOT NULL)"
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+            " applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        current = _applied_version(connection)
+        if current > latest:
+            raise WarehouseError(
+                f"warehouse {self.path} has schema version {current}, newer than this "
+                f"version of enrichment-pipelines knows ({latest}): upgrade the package"
             )
-            current = _applied_version(connection)
-            if current > latest:
-                raise WarehouseError(
-                    f"warehouse {self.path} has schema version {current}, newer than this "
-                    f"version of enrichment-pipelines knows ({latest}): upgrade the package"
+        for migration in migrations:
+            if migration.version <= current:
+                continue
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                connection.execute(migration.sql)
+                connection.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) "
+                    "VALUES (?, ?, now())",
+                    [migration.version, migration.name],
                 )
-            for migration in migrations:
-                if migration.version <= current:
-                    continue
-                connection.execute("BEGIN TRANSACTION")
-                try:
-                    connection.execute(migration.sql)
-                    connection.execute(
-                        "INSERT INTO schema_migrations VALUES (?, ?, now())",
-                        [migration.version, migration.name],
-                    )
-                except duckdb.Error as error:
-                    connection.execute("ROLLBACK")
-                    raise WarehouseError(
-                        f"migration {migration.version:03d}_{migration.name} failed: {error}"
-                    ) from error
-                connection.execute("COMMIT")
-                applied.append(migration.version)
-            if applied:  # the view's columns follow the schema; otherwise it is current
-                refresh_customer_360(connection)
+            except duckdb.Error as error:
+                connection.execute("ROLLBACK")
+                raise WarehouseError(
+                    f"migration {migration.version:03d}_{migration.name} failed: {error}"
+                ) from error
+            connection.execute("COMMIT")
+            applied.append(migration.version)
+        if applied:  # the view's columns follow the schema; otherwise it is current
+            refresh_customer_360(connection)
+        _SCHEMA_CURRENT.add(self.path.resolve())
         return applied
 
 

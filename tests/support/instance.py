@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from enrichment_pipelines.batch import DagsterGraphQL
+from enrichment_pipelines.runs import DagsterGraphQL
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

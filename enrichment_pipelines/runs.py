@@ -1,35 +1,41 @@
-"""One-off batch enrichment: a backfill over every customer shard.
+"""Starting runs: the one module the CLI, `bench/` and the tests start Dagster runs with.
 
-The same batch runs two ways:
-- on a running Dagster instance, launched through its GraphQL API exactly as the UI's
-  "Launch backfill" does (asset selection, every partition, the policy as backfill tags); the
-  daemon queues one run per shard and the instance's limits apply;
-- in this process when no instance answers: one run per shard, one after the other.
+- `run_pipeline`: the whole graph once, in this process (`enrich run`, `enrich customer`,
+  `enrich demo`);
+- a one-off batch, as a backfill over every customer shard, which runs two ways:
+  - on a running Dagster instance, launched through its GraphQL API exactly as the UI's
+    "Launch backfill" does (asset selection, every partition, the policy as backfill tags);
+    the daemon queues one run per shard and the instance's limits apply;
+  - in this process when no instance answers: one run per shard, one after the other.
 Either way the policy travels as the `enrich/...` run tags that `EnrichmentRunResource` reads,
 so a batch launched again under the same policy skips the records it already finished.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import httpx
 
-from enrichment_pipelines.assets import BATCH_ASSETS, PARTITIONED_ASSETS
+from enrichment_pipelines.assets import ASSET_CHECKS, ASSETS, BATCH, EVERYTHING, SHARD_STEPS
+from enrichment_pipelines.core.config import EnrichConfig
+from enrichment_pipelines.core.errors import EnrichError
 from enrichment_pipelines.core.shards import shard_keys
+from enrichment_pipelines.definitions import default_resources, defs
+from enrichment_pipelines.partitions import all_shards_tags
+from enrichment_pipelines.resources import EnrichmentRunResource
 from enrichment_pipelines.resources.enrichment_run import REENRICH_BEFORE_TAG, SEGMENT_TAG
 
-DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
 PROGRESS_ASSET = "customer_attributes"  # a shard is done when its records are written
 MAX_TITLE = 100  # Dagster refuses longer backfill titles
 TERMINAL_STATUSES = ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED")
 
 
-class BatchError(RuntimeError):
+class BatchError(EnrichError):
     """The instance refused or lost the backfill; the message says why."""
 
 
@@ -135,10 +141,8 @@ UNFINISHED_RUN_STATUSES = ("QUEUED", "NOT_STARTED", "STARTING", "STARTED")
 class DagsterGraphQL:
     """A small client for a running Dagster webserver's GraphQL endpoint."""
 
-    def __init__(self, url: str | None = None, timeout_seconds: float = 30.0) -> None:
-        self.url = (url or os.environ.get("DAGSTER_WEBSERVER_URL") or DEFAULT_DAGSTER_URL).rstrip(
-            "/"
-        )
+    def __init__(self, url: str, timeout_seconds: float = 30.0) -> None:
+        self.url = url.rstrip("/")
         self.timeout_seconds = timeout_seconds
 
     def available(self) -> bool:
@@ -221,27 +225,65 @@ class DagsterGraphQL:
 
 
 def _asset_keys() -> list[dg.AssetKey]:
-    return [key for asset in BATCH_ASSETS for key in asset.keys]
+    return sorted(BATCH.resolve(defs.resolve_asset_graph()))
 
 
 # In this process. -----------------------------------------------------------------------------
 
 
+def instance_for(config: EnrichConfig) -> dg.DagsterInstance:
+    """The instance runs started here are recorded in: DAGSTER_HOME's, else an ephemeral one."""
+    if config.dagster_home is not None:
+        return dg.DagsterInstance.from_config(str(config.dagster_home))
+    return dg.DagsterInstance.ephemeral()
+
+
+def run_pipeline(
+    config: EnrichConfig,
+    *,
+    customers_path: Path | None = None,
+    source: str = "import",
+    reenrich_before: str | None = None,
+    customer_ids: tuple[str, ...] = (),
+    enrich_now: bool = False,
+) -> dg.ExecuteInProcessResult:
+    """Materialise the whole graph (import included) over every shard, in this process."""
+    resources: dict[str, Any] = default_resources(config)
+    resources["enrichment_run"] = EnrichmentRunResource(
+        reenrich_before=reenrich_before, customer_ids=list(customer_ids), enrich_now=enrich_now
+    )
+    customers_config: dict[str, Any] = {"source": source}
+    if customers_path is not None:
+        customers_config["path"] = str(customers_path)
+    return dg.materialize(
+        [*ASSETS, *ASSET_CHECKS],
+        selection=EVERYTHING,
+        resources=resources,
+        run_config={
+            "ops": {"customers": {"config": customers_config}},
+            "loggers": {"console": {"config": {"log_level": "INFO"}}},
+        },
+        instance=instance_for(config),
+        tags=all_shards_tags(),
+        raise_on_error=False,
+    )
+
+
 def run_batch_in_process(
+    config: EnrichConfig,
     policy: BatchPolicy,
-    resources: dict[str, Any],
-    instance: dg.DagsterInstance,
     on_shard_done: Callable[[str, bool], None] | None = None,
 ) -> tuple[list[str], bool]:
     """Run the batch here: one run per shard, then the whole-warehouse assets once.
     Returns the run ids and whether every run succeeded."""
-    from enrichment_pipelines.data_quality.checks import enrichment_quality_checks
-
+    resources = default_resources(config)
+    instance = instance_for(config)
     run_ids, ok = [], True
     tags = {**policy.tags(), "enrich/launched_by": "enrich batch (in process)"}
     for key in shard_keys():
         result = dg.materialize(
-            PARTITIONED_ASSETS,
+            [*ASSETS, *ASSET_CHECKS],
+            selection=SHARD_STEPS,
             partition_key=key,
             resources=resources,
             instance=instance,
@@ -252,9 +294,9 @@ def run_batch_in_process(
         ok = ok and result.success
         if on_shard_done is not None:
             on_shard_done(key, result.success)
-    unpartitioned = [asset for asset in BATCH_ASSETS if asset not in PARTITIONED_ASSETS]
     result = dg.materialize(
-        [*unpartitioned, enrichment_quality_checks],
+        [*ASSETS, *ASSET_CHECKS],
+        selection=BATCH - SHARD_STEPS,
         resources=resources,
         instance=instance,
         tags=tags,

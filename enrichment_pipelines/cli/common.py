@@ -1,0 +1,107 @@
+"""What every `enrich` command module shares: the configuration, the warehouse, one error type
+and one way to print tables or JSON."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from enrichment_pipelines.core.config import EnrichConfig
+from enrichment_pipelines.core.warehouse import Warehouse
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+err = Console(stderr=True)
+out = Console()
+
+# Commands receive the configuration `main` read once at the entry point.
+pass_config = click.make_pass_decorator(EnrichConfig)
+
+
+class CliError(click.ClickException):
+    """A problem the user can fix: printed as `error: <message>` on stderr, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def json_option(function: F) -> F:
+    """`--json`: print the result as JSON instead of a table."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
+        function
+    )
+
+
+def open_warehouse(config: EnrichConfig) -> Warehouse:
+    """The configured warehouse, created on first use so that a new workspace can be read."""
+    warehouse = Warehouse(
+        config.warehouse_path, lock_timeout_seconds=config.warehouse_lock_timeout_seconds
+    )
+    if not warehouse.path.exists():
+        warehouse.migrate()
+    return warehouse
+
+
+def who(command: str) -> str:
+    """The audit trail's name for a change made with this command."""
+    return f"enrich {command} ({getpass.getuser()})"
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def print_json(document: object) -> None:
+    click.echo(json.dumps(document, default=_plain, ensure_ascii=False))
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M:%S}"
+    return str(value)
+
+
+def print_table(
+    title: str | None,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    as_json: bool = False,
+) -> None:
+    """Rows as a table, or with `as_json` as one JSON list of objects keyed by column."""
+    if as_json:
+        print_json([dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_shown(value) for value in row))
+    out.print(table)
+
+
+def print_record(title: str, fields: dict[str, object], *, as_json: bool = False) -> None:
+    """One object: a two-column table of its fields, or a JSON object."""
+    if as_json:
+        print_json(fields)
+        return
+    table = Table(title=title, show_header=False)
+    for name, value in fields.items():
+        table.add_row(name, _shown(value))
+    out.print(table)

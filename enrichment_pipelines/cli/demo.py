@@ -1,0 +1,95 @@
+"""`enrich demo`: bundled company websites on loopback, and the whole pipeline over them."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from enrichment_pipelines.cli.common import err, open_warehouse, pass_config, print_table
+from enrichment_pipelines.cli.workspace import status
+from enrichment_pipelines.core.config import EnrichConfig
+from enrichment_pipelines.core.warehouse import Warehouse
+
+LOOPBACK = "127.0.0.0/8"  # the demo sites, and nothing else private
+
+OUTCOMES_QUERY = """SELECT last_outcome, coalesce(last_outcome_reason, ''), count(*)
+FROM customer_360 GROUP BY ALL ORDER BY 3 DESC"""
+
+DEMO_QUERY = """SELECT industry_category_enriched AS industry, count(*) AS customers,
+       round(avg(CASE WHEN is_saas_enriched THEN 1 ELSE 0 END), 2) AS saas_share
+FROM customer_360 WHERE last_outcome = 'enriched'
+GROUP BY ALL ORDER BY customers DESC LIMIT 8"""
+
+
+@click.command()
+@click.option("--sites", default=220, show_default=True, help="How many demo websites to serve.")
+@click.option("--home", type=click.Path(path_type=Path), default=None,
+              help="Demo warehouse folder (default: ENRICH_HOME/demo, wiped first).")  # fmt: skip
+@click.pass_context
+@pass_config
+def demo(config: EnrichConfig, context: click.Context, sites: int, home: Path | None) -> None:
+    """Serve bundled company websites on loopback and run the whole pipeline over them."""
+    from enrichment_pipelines.core.credits import top_up
+    from enrichment_pipelines.demo import start_demo_sites
+    from enrichment_pipelines.runs import run_pipeline
+
+    home = (home or config.home / "demo").resolve()
+    shutil.rmtree(home, ignore_errors=True)
+    (home / "dagster").mkdir(parents=True)
+    # Run history goes to an embedded SQLite instance, so the UI can show the demo run later.
+    config = dataclasses.replace(
+        config,
+        home=home,
+        dagster_home=home / "dagster",
+        crawl=dataclasses.replace(config.crawl, allowed_private_networks=LOOPBACK),
+    )
+    context.obj = config  # `status` below reports on the demo's warehouse
+    started = time.monotonic()
+    demo_sites = start_demo_sites(sites)
+    try:
+        count, port = len(demo_sites.companies), demo_sites.server.port
+        err.print(f"serving {count} demo websites on 127.0.1.x:{port}")
+        customers_csv = demo_sites.write_customers(home / "customers.csv")
+        demo_sites.write_expected(home / "expected.json")
+        warehouse = open_warehouse(config)
+        with warehouse.transaction() as connection:
+            balance = top_up(connection, sites, note="demo: enough for every demo customer")
+        err.print(
+            f"demo workspace topped up to {balance} credits (a new workspace starts with 100)"
+        )
+        result = run_pipeline(config, customers_path=customers_csv, source="demo")
+    finally:
+        demo_sites.server.stop()
+    _print_summary(warehouse)
+    context.invoke(status)
+    click.echo(
+        f"demo finished in {time.monotonic() - started:.1f}s\n"
+        f"  query it:        duckdb -readonly {config.analytics_path}\n"
+        f"  browse the run:  DAGSTER_HOME={home / 'dagster'} ENRICH_HOME={home} make dev"
+    )
+    sys.exit(0 if result.success else 1)
+
+
+def _print_summary(warehouse: Warehouse) -> None:
+    from enrichment_pipelines.core.reports import customer_360_preview
+
+    with warehouse.connect(read_only=True) as connection:
+        outcomes = connection.execute(OUTCOMES_QUERY).fetchall()
+        sample = customer_360_preview(connection, 8)
+        query = connection.execute(DEMO_QUERY)
+        query_columns = [column[0] for column in query.description]
+        query_rows = query.fetchall()
+    print_table("Outcomes by record", ("outcome", "reason", "records"), outcomes)
+    if sample:
+        print_table(
+            "Sample of enriched customers (customer_360)",
+            list(sample[0]),
+            [list(row.values()) for row in sample],
+        )
+    click.echo(f"\nA query over customer_360:\n{DEMO_QUERY}")
+    print_table(None, query_columns, query_rows)

@@ -1,0 +1,44 @@
+"""`enrich live on|off`: live enrichment of new customers and segment entrants."""
+
+from __future__ import annotations
+
+import click
+
+from enrichment_pipelines.cli.common import err, open_warehouse, pass_config, who
+from enrichment_pipelines.core.config import EnrichConfig
+from enrichment_pipelines.core.live import turn_live_off, turn_live_on
+
+
+@click.group(name="live")
+def live_group() -> None:
+    """Live enrichment: new customers within minutes, segment entrants every six hours."""
+
+
+@live_group.command(name="on")
+@click.option("--target", default="all", show_default=True,
+              help="'all' customers or a saved segment's name.")  # fmt: skip
+@pass_config
+def live_on(config: EnrichConfig, target: str) -> None:
+    """Turn live enrichment on (the Dagster daemon's sensors do the work)."""
+    with open_warehouse(config).transaction() as connection:
+        turned = turn_live_on(connection, target, by=who("live on"))
+    click.echo(f"live enrichment on, target: {target}")
+    if turned.baseline is not None:
+        click.echo(f"{turned.baseline.members} customers are in {target} now; those who enter it "
+                   "from now on are picked up by the six-hourly check")  # fmt: skip
+    click.echo("new customers in the target are picked up within a minute of their import")
+    if turned.not_enriched:
+        batch = "enrich batch" + ("" if target == "all" else f" --segment {target}")
+        err.print(
+            f"{turned.not_enriched} of the {turned.in_target} customers in the target now were "
+            f"never enriched: live leaves them alone; `{batch}` enriches them"
+        )
+
+
+@live_group.command(name="off")
+@pass_config
+def live_off(config: EnrichConfig) -> None:
+    """Turn live enrichment off (runs already requested still finish)."""
+    with open_warehouse(config).transaction() as connection:
+        turn_live_off(connection, by=who("live off"))
+    click.echo("live enrichment off")

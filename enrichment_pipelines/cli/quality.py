@@ -1,0 +1,38 @@
+"""`enrich quality`: the data quality checks and their report."""
+
+from __future__ import annotations
+
+import click
+
+from enrichment_pipelines.cli.common import (
+    err,
+    json_option,
+    open_warehouse,
+    out,
+    pass_config,
+    print_json,
+)
+from enrichment_pipelines.core.config import EnrichConfig
+from enrichment_pipelines.core.settings import EnrichmentSettings, load_settings
+
+
+@click.command()
+@json_option
+@pass_config
+def quality(config: EnrichConfig, as_json: bool) -> None:
+    """Run the data quality checks and write the report (Markdown here, HTML on disk).
+    Reads the warehouse only; targets come from the configuration (ENRICH_QUALITY_*)."""
+    from rich.markdown import Markdown
+
+    from enrichment_pipelines.data_quality.report import build_report, to_markdown, write_html
+
+    err.print("running the data quality suites (Great Expectations)...")
+    with open_warehouse(config).connect(read_only=True) as connection:
+        settings = load_settings(connection) or EnrichmentSettings.defaults()
+        report = build_report(connection, settings.enabled_keys, config.quality)
+    path = write_html(report, config.quality_report_path)
+    if as_json:
+        print_json(report.to_dict() | {"html_report": path})
+        return
+    out.print(Markdown(to_markdown(report)))
+    click.echo(f"\nHTML report: {path}")

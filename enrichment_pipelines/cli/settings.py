@@ -1,0 +1,112 @@
+"""`enrich settings ...`: which data points are enriched, into which attributes, which go
+into the note."""
+
+from __future__ import annotations
+
+import click
+
+from enrichment_pipelines.cli.common import (
+    json_option,
+    open_warehouse,
+    pass_config,
+    print_json,
+    print_table,
+    who,
+)
+from enrichment_pipelines.core.config import EnrichConfig
+from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
+from enrichment_pipelines.core.settings import (
+    change_data_point,
+    ensure_settings,
+    load_settings,
+    save_settings,
+    settings_history,
+    settings_saved,
+)
+
+
+@click.group(name="settings", invoke_without_command=True)
+@click.pass_context
+def settings_group(context: click.Context) -> None:
+    """Which data points are enriched, into which attributes, and which go into notes."""
+    if context.invoked_subcommand is None:
+        context.invoke(settings_show)
+
+
+@settings_group.command(name="show")
+@json_option
+@pass_config
+def settings_show(config: EnrichConfig, as_json: bool) -> None:
+    """Show the enrichment settings in force."""
+    with open_warehouse(config).connect(read_only=True) as connection:
+        settings = load_settings(connection)
+        saved = settings_saved(connection)
+    if settings is None or saved is None:
+        click.echo("no settings saved yet: the first run saves the defaults (all data points on)")
+        return
+    if as_json:
+        click.echo(settings.to_json())
+        return
+    print_table(
+        f"Enrichment settings (saved {saved[0]:%Y-%m-%d %H:%M} by {saved[1]})",
+        ("data point", "enabled", "attribute", "type", "in note"),
+        [
+            (
+                key,
+                _yes(setting.enabled),
+                setting.attribute_name,
+                DATA_POINTS_BY_KEY[key].type,
+                _yes(setting.in_notes),
+            )
+            for key, setting in settings.data_points.items()
+        ],
+    )
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+@settings_group.command(name="set")
+@click.argument("data_point")
+@click.option("--enable/--disable", "enabled", default=None, help="Enrich this data point or not.")
+@click.option("--attribute", "attribute_name", default=None,
+              help="Write it to this custom attribute (new or existing, same type).")  # fmt: skip
+@click.option("--note/--no-note", "in_notes", default=None, help="Include it in the note.")
+@pass_config
+def settings_set(config: EnrichConfig, data_point: str, enabled: bool | None,
+                 attribute_name: str | None, in_notes: bool | None) -> None:  # fmt: skip
+    """Change one data point's settings (the change is validated and audited)."""
+    if enabled is None and attribute_name is None and in_notes is None:
+        raise click.UsageError("nothing to change: give --enable/--disable, --attribute or --note")
+    with open_warehouse(config).transaction() as connection:
+        current, _ = ensure_settings(connection)
+        changed = change_data_point(
+            current, data_point, enabled=enabled, attribute_name=attribute_name, in_notes=in_notes
+        )
+        save_settings(connection, changed, updated_by=who("settings set"))
+    saved = changed.data_points[data_point]
+    click.echo(
+        f"saved {data_point}: enabled={saved.enabled}, attribute={saved.attribute_name}, "
+        f"in note={saved.in_notes}"
+    )
+
+
+@settings_group.command(name="history")
+@json_option
+@pass_config
+def settings_history_command(config: EnrichConfig, as_json: bool) -> None:
+    """Who or what changed the settings, and when."""
+    with open_warehouse(config).connect(read_only=True) as connection:
+        changes = settings_history(connection)
+    if as_json:
+        print_json([
+            {"when": at, "setting": key, "value": value, "by": by}
+            for key, value, at, by in changes
+        ])  # fmt: skip
+        return
+    print_table(
+        "Settings changes (newest first)",
+        ("when", "setting", "by"),
+        [(at, key, by) for key, _value, at, by in changes],
+    )

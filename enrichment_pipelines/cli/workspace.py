@@ -1,0 +1,73 @@
+"""`enrich init`, `enrich status` and `enrich config`: the workspace itself."""
+
+from __future__ import annotations
+
+import click
+
+from enrichment_pipelines.cli.common import (
+    json_option,
+    open_warehouse,
+    pass_config,
+    print_json,
+    print_record,
+)
+from enrichment_pipelines.core.config import EnrichConfig, variables_markdown
+
+
+@click.command()
+@pass_config
+def init(config: EnrichConfig) -> None:
+    """Create the warehouse, or bring its schema up to date after an upgrade."""
+    warehouse = open_warehouse(config)
+    applied = warehouse.migrate()
+    version = warehouse.schema_version()
+    done = f"applied migrations {', '.join(map(str, applied))}" if applied else "up to date"
+    click.echo(f"warehouse {warehouse.path}: schema version {version} ({done})")
+
+
+@click.command()
+@json_option
+@pass_config
+def status(config: EnrichConfig, as_json: bool) -> None:
+    """Credit balance, live enrichment, and how many records have been enriched."""
+    from enrichment_pipelines.core.status import workspace_status
+
+    with open_warehouse(config).connect(read_only=True) as connection:
+        current = workspace_status(connection)
+    if as_json:
+        print_json(current.to_dict())
+        return
+    live = f"on (target: {current.live_target})" if current.live_enabled else "off"
+    print_record(
+        "Enrichment status",
+        {
+            "Credit balance": current.credit_balance,
+            "Live enrichment": live,
+            "Customers": current.customers,
+            "Enriched in the last 7 days": current.enriched_last_7_days,
+            "Enriched in total": current.enriched_total,
+            "Last enrichment": current.last_enriched_at or "never",
+        },
+    )
+
+
+@click.group(name="config", invoke_without_command=True)
+@click.pass_context
+def config_group(context: click.Context) -> None:
+    """The configuration in force (environment and settings file)."""
+    if context.invoked_subcommand is None:
+        context.invoke(config_show)
+
+
+@config_group.command(name="show")
+@json_option
+@pass_config
+def config_show(config: EnrichConfig, as_json: bool) -> None:
+    """Every configuration value in force, secrets masked."""
+    print_record("Configuration", config.redacted(), as_json=as_json)
+
+
+@config_group.command(name="variables")
+def config_variables() -> None:
+    """The table of environment variables and settings-file keys (Markdown, as in the README)."""
+    click.echo(variables_markdown())

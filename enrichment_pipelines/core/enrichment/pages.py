@@ -1,0 +1,130 @@
+"""The stored crawl of each site: which sites need crawling, and saving and loading pages.
+
+Pages are written and read through one list of columns, `PAGE_COLUMNS`, derived from the
+`Page` dataclass: a field added to `Page` (and its migration) is stored and read back without
+anyone counting positions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import fields
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from enrichment_pipelines.core.crawl import Page, SiteCrawl
+from enrichment_pipelines.core.enrichment.policy import EnrichmentPolicy, select_customers
+from enrichment_pipelines.core.warehouse import fetch_dicts, insert_rows
+
+SITE_CRAWL_COLUMNS = (
+    "website_url", "crawled_at", "status", "reason", "page_count", "content_key", "run_id",
+)  # fmt: skip
+_PAGE_FIELDS = tuple(page_field.name for page_field in fields(Page))
+# `scraped_pages` has a column for each field of `Page`, under the same name.
+PAGE_COLUMNS = ("website_url", *_PAGE_FIELDS)
+
+
+def websites_to_crawl(
+    connection: duckdb.DuckDBPyConnection, policy: EnrichmentPolicy, max_page_age: timedelta
+) -> list[str]:
+    """Websites of customers needing enrichment whose pages are missing or too old."""
+    fresh_after = datetime.now(UTC) - max_page_age
+    if policy.reenrich_before is not None:
+        fresh_after = max(fresh_after, policy.reenrich_before)
+    wanted = sorted({c.website_url for c in select_customers(connection, policy) if c.website_url})
+    fresh = _freshly_crawled(connection, wanted, fresh_after)
+    return [url for url in wanted if url not in fresh]
+
+
+def _freshly_crawled(
+    connection: duckdb.DuckDBPyConnection, urls: Sequence[str], fresh_after: datetime
+) -> set[str]:
+    """Those of `urls` crawled successfully since `fresh_after`."""
+    return {
+        url
+        for (url,) in connection.execute(
+            "SELECT website_url FROM site_crawls WHERE list_contains($urls, website_url) "
+            "AND status = 'ok' AND crawled_at >= $fresh_after",
+            {"urls": list(urls), "fresh_after": fresh_after},
+        ).fetchall()
+    }
+
+
+def save_crawls(
+    connection: duckdb.DuckDBPyConnection, crawls: Sequence[SiteCrawl], run_id: str | None
+) -> None:
+    """Replace each site's latest crawl and pages (call inside a transaction)."""
+    urls = [crawl.website_url for crawl in crawls]
+    connection.execute("DELETE FROM scraped_pages WHERE list_contains(?, website_url)", [urls])
+    insert_rows(
+        connection,
+        "site_crawls",
+        SITE_CRAWL_COLUMNS,
+        [
+            [
+                crawl.website_url,
+                crawl.crawled_at,
+                crawl.status,
+                crawl.reason,
+                len(crawl.pages),
+                crawl.content_key,
+                run_id,
+            ]
+            for crawl in crawls
+        ],
+        conflict="ON CONFLICT (website_url) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in SITE_CRAWL_COLUMNS[1:]),
+    )
+    insert_rows(
+        connection,
+        "scraped_pages",
+        PAGE_COLUMNS,
+        [_page_row(crawl.website_url, page) for crawl in crawls for page in crawl.pages],
+        chunk_size=100,
+        conflict="ON CONFLICT DO NOTHING",  # a page linked twice is stored once
+    )
+
+
+def _page_row(website_url: str, page: Page) -> list[object]:
+    """The values of `PAGE_COLUMNS` for one page: its fields, the structured ones as JSON."""
+    values: dict[str, object] = {name: getattr(page, name) for name in _PAGE_FIELDS}
+    values["meta"] = json.dumps(page.meta)
+    values["structured_data"] = json.dumps(page.structured_data, default=str)
+    values["links"] = json.dumps(page.links)
+    return [website_url, *values.values()]
+
+
+def load_pages(
+    connection: duckdb.DuckDBPyConnection, website_urls: Sequence[str]
+) -> dict[str, dict[str, Page]]:
+    """The stored pages of each website: website URL -> page URL -> page."""
+    pages: dict[str, dict[str, Page]] = {url: {} for url in website_urls}
+    for row in _page_rows(connection, website_urls):
+        pages[row["website_url"]][row["url"]] = _page_from_row(row)
+    return pages
+
+
+def _page_rows(
+    connection: duckdb.DuckDBPyConnection, website_urls: Sequence[str]
+) -> list[dict[str, Any]]:
+    return fetch_dicts(
+        connection,
+        f"SELECT {', '.join(PAGE_COLUMNS)} FROM scraped_pages "
+        "WHERE list_contains(?, website_url) ORDER BY website_url, fetched_at, url",
+        [list(website_urls)],
+    )
+
+
+def _page_from_row(row: dict[str, Any]) -> Page:
+    """A page from its `PAGE_COLUMNS` row: the inverse of `_page_row`."""
+    values = {name: row[name] for name in _PAGE_FIELDS}
+    values["meta"] = json.loads(row["meta"]) if row["meta"] else {}
+    values["structured_data"] = json.loads(row["structured_data"]) if row["structured_data"] else []
+    links = json.loads(row["links"]) if row["links"] else []
+    values["links"] = [(url, text) for url, text in links]
+    values["text"] = row["text"] or ""
+    values["unchanged"] = bool(row["unchanged"])
+    return Page(**values)

@@ -1,0 +1,96 @@
+"""Which records a run brings up to date: the policy, and the SQL that applies it.
+
+The same policy is read twice: once to choose the work (`select_customers`), and again inside
+each writing transaction (`still_due`), so that a record brought up to date meanwhile, by a
+retry or a concurrent run, is left alone and never charged twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from enrichment_pipelines.core.segments.compiler import compile_segment
+from enrichment_pipelines.core.segments.store import load_segment
+from enrichment_pipelines.core.shards import shard_sql
+
+
+@dataclass(frozen=True)
+class EnrichmentPolicy:
+    """Which records a run brings up to date.
+
+    `reenrich_before=None` never re-enriches an enriched record; a timestamp re-enriches
+    records last enriched before it (a one-off "enrich now" uses the moment it was asked for,
+    so a retry of the same request finds the record already done). `customer_ids`, `shards`
+    and `segment` (a saved segment's name) restrict the run to those records; empty means all.
+    """
+
+    reenrich_before: datetime | None = None
+    customer_ids: tuple[str, ...] = ()
+    shards: tuple[int, ...] = ()
+    segment: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerToEnrich:
+    customer_id: str
+    website_url: str | None
+    website_error: str | None
+
+
+def select_customers(
+    connection: duckdb.DuckDBPyConnection,
+    policy: EnrichmentPolicy,
+    *,
+    up_to_date_too: bool = False,
+) -> list[CustomerToEnrich]:
+    """Customers that the policy says still need enriching, or with `up_to_date_too` every
+    customer in its scope (a SegmentError for a segment that does not exist or no longer
+    compiles)."""
+    in_segment, parameters = "true", {}
+    if policy.segment is not None:
+        compiled = compile_segment(connection, load_segment(connection, policy.segment))
+        in_segment, parameters = compiled.where, compiled.parameters
+    rows = connection.execute(
+        f"""
+        SELECT c.customer_id, c.website_url, c.website_error
+        FROM customers AS c
+        LEFT JOIN current_enrichments AS e USING (customer_id)
+        WHERE ($all OR e.customer_id IS NULL OR e.created_at < $cutoff)
+          AND (len($ids) = 0 OR list_contains($ids, c.customer_id))
+          AND (len($shards) = 0 OR list_contains($shards, {shard_sql("c.customer_id")}))
+          AND {in_segment}
+        ORDER BY c.customer_id
+        """,
+        {
+            **parameters,
+            "all": up_to_date_too,
+            "cutoff": policy.reenrich_before,
+            "ids": list(policy.customer_ids),
+            "shards": list(policy.shards),
+        },
+    ).fetchall()
+    return [CustomerToEnrich(*row) for row in rows]
+
+
+def still_due(
+    connection: duckdb.DuckDBPyConnection, customer_ids: Sequence[str], policy: EnrichmentPolicy
+) -> set[str]:
+    """The policy check of `select_customers` again, read inside the writing transaction: a
+    record brought up to date meanwhile (a retry, or a concurrent run) is left alone."""
+    rows = connection.execute(
+        """
+        SELECT id FROM unnest($ids) AS wanted(id)
+        LEFT JOIN (
+            SELECT customer_id, max(created_at) AS last_enriched FROM enrichments
+            WHERE status = 'enriched' AND list_contains($ids, customer_id)
+            GROUP BY customer_id
+        ) AS enriched ON enriched.customer_id = wanted.id
+        WHERE last_enriched IS NULL OR last_enriched < $cutoff
+        """,
+        {"ids": list(customer_ids), "cutoff": policy.reenrich_before},
+    ).fetchall()
+    return {customer_id for (customer_id,) in rows}

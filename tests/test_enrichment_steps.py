@@ -1,0 +1,568 @@
+"""Direct tests of the enrichment steps: choosing records, storing pages, extracting, applying.
+
+They run on a real DuckDB warehouse with pages built in memory and a fake extractor (an object
+with the `Extractor` protocol's name, concurrency and extract), so the steps' contracts are
+checked in well under a second each: no HTTP, no LLM, no Dagster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from enrichment_pipelines.core.crawl import Page, SiteCrawl
+from enrichment_pipelines.core.credits import balance, charge_enrichments, top_up
+from enrichment_pipelines.core.customers import import_customers
+from enrichment_pipelines.core.enrichment import apply as apply_module
+from enrichment_pipelines.core.enrichment.apply import apply_enrichments
+from enrichment_pipelines.core.enrichment.extract import EXTRACT_BATCH_SIZE, extract_sites
+from enrichment_pipelines.core.enrichment.pages import load_pages, save_crawls, websites_to_crawl
+from enrichment_pipelines.core.enrichment.policy import EnrichmentPolicy, select_customers
+from enrichment_pipelines.core.extractors import Evidence, Extraction
+from enrichment_pipelines.core.segments.compiler import SegmentError, parse_segment
+from enrichment_pipelines.core.segments.store import save_segment
+from enrichment_pipelines.core.settings import EnrichmentSettings, change_data_point
+from enrichment_pipelines.core.shards import customer_shard
+from enrichment_pipelines.core.warehouse import Warehouse, insert_rows
+
+SETTINGS = EnrichmentSettings.defaults()
+KEYS = SETTINGS.enabled_keys
+ALL = EnrichmentPolicy()
+
+
+@pytest.fixture(scope="module")
+def migrated_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated warehouse file, made once for the module."""
+    path = tmp_path_factory.mktemp("migrated") / "warehouse.duckdb"
+    Warehouse(path).migrate()
+    return path
+
+
+@pytest.fixture
+def warehouse(home: Path, migrated_file: Path) -> Warehouse:
+    """A fresh migrated warehouse in ENRICH_HOME, like conftest's, but copied from one migrated
+    file: migrating costs a tenth of a second a test, copying a millisecond."""
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(migrated_file, home / "warehouse.duckdb")
+    return Warehouse(home / "warehouse.duckdb")
+
+
+def site(number: int) -> str:
+    return f"https://site{number:03d}.example"
+
+
+def extraction_of(url: str, **data: object) -> Extraction:
+    """An extraction of `data`, each value quoted from the page at `url`."""
+    extraction = Extraction()
+    for key, value in data.items():
+        extraction.set(key, value, Evidence(url, f"quote for {key}"), 0.9)
+    assert extraction.problems == []
+    return extraction
+
+
+@dataclass
+class FakeExtractor:
+    """An Extractor: every site is a SaaS company, unless told to fail or to return more."""
+
+    name: str = "fake-1"
+    concurrency: int = 4
+    failing: set[str] = field(default_factory=set)
+    results: dict[str, Extraction] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+
+    def extract(self, website_url: str, pages: Sequence[Page], keys: Sequence[str]) -> Extraction:
+        self.calls.append(website_url)
+        if website_url in self.failing:
+            raise RuntimeError("bad markup")
+        if website_url in self.results:
+            return self.results[website_url]
+        return extraction_of(pages[0].url, is_saas=True)
+
+
+def import_csv(warehouse: Warehouse, tmp_path: Path, rows: Sequence[tuple[str, str]]) -> None:
+    """Import customers `import:<id>` with these (id, website) from a CSV in `tmp_path`."""
+    path = tmp_path / "customers.csv"
+    lines = ["id,name,website"] + [f"{cid},Company {cid},{website}" for cid, website in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = import_customers(warehouse, path)
+    assert report.rejected == 0, report.problems
+
+
+def import_sites(warehouse: Warehouse, tmp_path: Path, count: int) -> list[str]:
+    """Customers import:1..count with websites site001..; returns the websites."""
+    sites = [site(n) for n in range(1, count + 1)]
+    import_csv(warehouse, tmp_path, [(str(n), url) for n, url in enumerate(sites, start=1)])
+    return sites
+
+
+def crawl_of(
+    website_url: str, text: str = "We sell software.", *, at: datetime | None = None
+) -> SiteCrawl:
+    """A successful crawl of one home page with `text`."""
+    at = at or datetime.now(UTC)
+    page = Page(
+        url=website_url + "/",
+        fetched_at=at,
+        status_code=200,
+        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+        text=text,
+    )
+    return SiteCrawl(website_url, at, "ok", pages=[page])
+
+
+def store_crawls(warehouse: Warehouse, crawls: Sequence[SiteCrawl], run_id: str = "run-1") -> None:
+    with warehouse.transaction() as connection:
+        save_crawls(connection, crawls, run_id)
+
+
+def selected(warehouse: Warehouse, policy: EnrichmentPolicy, **options: bool) -> list[str]:
+    with warehouse.connect() as connection:
+        return [c.customer_id for c in select_customers(connection, policy, **options)]
+
+
+def record_enrichments(warehouse: Warehouse, enriched_at: dict[str, datetime]) -> None:
+    """An enriched outcome for each customer at the given time, as earlier runs leave them."""
+    with warehouse.transaction() as connection:
+        insert_rows(
+            connection,
+            "enrichments",
+            ("enrichment_id", "customer_id", "status", "credits_charged", "created_at"),
+            [[f"earlier-{cid}", cid, "enriched", 1, at] for cid, at in enriched_at.items()],
+        )
+
+
+def rows(connection: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]:
+    return connection.execute(sql).fetchall()
+
+
+def prepared(
+    warehouse: Warehouse, tmp_path: Path, count: int, extractor: FakeExtractor
+) -> list[str]:
+    """`count` customers whose sites are crawled and extracted, ready to apply."""
+    sites = import_sites(warehouse, tmp_path, count)
+    store_crawls(warehouse, [crawl_of(url) for url in sites])
+    extract_sites(warehouse, ALL, extractor, KEYS)
+    return sites
+
+
+@dataclass
+class Outcomes:
+    """What `apply_enrichments` reported through `on_done`."""
+
+    seen: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+    def __call__(self, customer_id: str, status: str, reason: str | None) -> None:
+        self.seen.append((customer_id, status, reason))
+
+
+# select_customers ----------------------------------------------------------------------------
+
+
+def test_select_takes_never_enriched_records_unless_asked_for_all(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    import_sites(warehouse, tmp_path, 3)
+    record_enrichments(warehouse, {"import:2": datetime.now(UTC)})
+
+    assert selected(warehouse, ALL) == ["import:1", "import:3"]
+    assert selected(warehouse, ALL, up_to_date_too=True) == ["import:1", "import:2", "import:3"]
+
+
+def test_select_reenriches_records_enriched_before_the_cutoff(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    import_sites(warehouse, tmp_path, 3)
+    now = datetime.now(UTC)
+    record_enrichments(
+        warehouse, {"import:1": now - timedelta(days=2), "import:2": now - timedelta(hours=1)}
+    )
+
+    policy = EnrichmentPolicy(reenrich_before=now - timedelta(days=1))
+
+    assert selected(warehouse, policy) == ["import:1", "import:3"]
+
+
+def test_select_restricts_to_customer_ids(warehouse: Warehouse, tmp_path: Path) -> None:
+    import_sites(warehouse, tmp_path, 3)
+
+    policy = EnrichmentPolicy(customer_ids=("import:3", "import:2", "import:unknown"))
+
+    assert selected(warehouse, policy) == ["import:2", "import:3"]
+
+
+def test_select_restricts_to_shards(warehouse: Warehouse, tmp_path: Path) -> None:
+    import_sites(warehouse, tmp_path, 40)
+    ids = [f"import:{n}" for n in range(1, 41)]
+    shard = customer_shard("import:1")
+    in_shard = sorted(cid for cid in ids if customer_shard(cid) == shard)
+    assert 0 < len(in_shard) < len(ids)  # the test means something
+
+    assert selected(warehouse, EnrichmentPolicy(shards=(shard,))) == in_shard
+
+
+def test_select_restricts_to_a_saved_segment(warehouse: Warehouse, tmp_path: Path) -> None:
+    import_sites(warehouse, tmp_path, 3)
+    definition = json.dumps(
+        {"match": {"field": "website_url", "op": "in", "value": [site(1), site(3)]}}
+    )
+    with warehouse.transaction() as connection:
+        save_segment(connection, parse_segment("odd", definition), by="test", create=True)
+
+    assert selected(warehouse, EnrichmentPolicy(segment="odd")) == ["import:1", "import:3"]
+    with pytest.raises(SegmentError, match="no segment named 'missing'"):
+        selected(warehouse, EnrichmentPolicy(segment="missing"))
+
+
+# websites_to_crawl, save_crawls, load_pages --------------------------------------------------
+
+
+def test_websites_to_crawl_skips_freshly_crawled_sites(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    sites = import_sites(warehouse, tmp_path, 3)
+    import_csv(warehouse, tmp_path, [("4", "")])  # no website: nothing to crawl
+    now = datetime.now(UTC)
+    failed = SiteCrawl(sites[2], now, "failed", reason="home page: HTTP 500")
+    store_crawls(
+        warehouse,
+        [crawl_of(sites[0], at=now), crawl_of(sites[1], at=now - timedelta(days=10)), failed],
+    )
+
+    with warehouse.connect() as connection:
+        due = websites_to_crawl(connection, ALL, timedelta(days=7))
+        # A re-enrichment asked for after the crawl wants pages at least that recent.
+        later = EnrichmentPolicy(reenrich_before=now + timedelta(seconds=1))
+        due_for_reenrichment = websites_to_crawl(connection, later, timedelta(days=7))
+
+    assert due == [sites[1], sites[2]]  # too old, failed; the fresh one is skipped
+    assert due_for_reenrichment == sites
+
+
+def test_pages_round_trip_field_by_field(warehouse: Warehouse, tmp_path: Path) -> None:
+    fetched = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+    about = Page(
+        url=site(1) + "/about",
+        fetched_at=fetched,
+        final_url=site(1) + "/about-us",
+        status_code=200,
+        content_type="text/html",
+        charset="utf-8",
+        etag='"abc"',
+        last_modified="Sun, 01 Mar 2026 10:00:00 GMT",
+        content_hash="f" * 64,
+        title="About Acme",
+        meta={"description": "Analytics for shops", "og:title": "Acme"},
+        structured_data=[{"@type": "Organization", "name": "Acme", "numberOfEmployees": 42}],
+        links=[(site(1) + "/pricing", "Pricing"), (site(1) + "/", "Home")],
+        text="# About\nWe build analytics.",
+        error=None,
+        kind="about",
+        unchanged=True,
+    )
+    broken = Page(url=site(1) + "/careers", fetched_at=fetched, error="HTTP 404", kind="careers")
+    store_crawls(warehouse, [SiteCrawl(site(1), fetched, "ok", pages=[about, broken])])
+
+    with warehouse.connect() as connection:
+        pages = load_pages(connection, [site(1), site(2)])
+
+    assert pages[site(2)] == {}
+    assert list(pages[site(1)]) == [about.url, broken.url]  # by fetch time, then URL
+    for original in (about, broken):
+        loaded = pages[site(1)][original.url]
+        for page_field in fields(Page):
+            assert getattr(loaded, page_field.name) == getattr(original, page_field.name), (
+                page_field.name
+            )
+    assert isinstance(pages[site(1)][about.url].links[0], tuple)
+    assert pages[site(1)][broken.url].unchanged is False
+
+
+def test_save_crawls_replaces_a_sites_pages(warehouse: Warehouse, tmp_path: Path) -> None:
+    first = crawl_of(site(1), "old")
+    first.pages.append(Page(url=site(1) + "/about", fetched_at=first.crawled_at, text="about"))
+    store_crawls(warehouse, [first, crawl_of(site(2))], run_id="run-1")
+    second = crawl_of(site(1), "new")
+    second.pages[0] = Page(url=site(1) + "/pricing", fetched_at=second.crawled_at, text="new")
+
+    store_crawls(warehouse, [second], run_id="run-2")
+
+    with warehouse.connect() as connection:
+        pages = load_pages(connection, [site(1), site(2)])
+        crawls = rows(connection, "SELECT website_url, page_count, run_id FROM site_crawls")
+    assert [(page.url, page.text) for page in pages[site(1)].values()] == [
+        (site(1) + "/pricing", "new")
+    ]
+    assert list(pages[site(2)]) == [site(2) + "/"]  # another site's pages are left alone
+    assert sorted(crawls) == [(site(1), 1, "run-2"), (site(2), 1, "run-1")]
+
+
+# extract_sites -------------------------------------------------------------------------------
+
+
+def test_extract_skips_unchanged_sites(warehouse: Warehouse, tmp_path: Path) -> None:
+    sites = import_sites(warehouse, tmp_path, 2)
+    store_crawls(warehouse, [crawl_of(url) for url in sites])
+    extractor = FakeExtractor()
+    first = extract_sites(warehouse, ALL, extractor, KEYS)
+
+    again = extract_sites(warehouse, ALL, extractor, KEYS)
+    store_crawls(warehouse, [crawl_of(sites[1], "We sell software, now cheaper.")])
+    after_change = extract_sites(warehouse, ALL, extractor, KEYS)
+
+    assert (first.extracted, first.unchanged, first.values_found) == (2, 0, 2)
+    assert (again.extracted, again.unchanged) == (0, 2)
+    assert (after_change.extracted, after_change.unchanged) == (1, 1)
+    assert sorted(extractor.calls) == sorted([*sites, sites[1]])
+
+
+def test_extractor_exception_becomes_the_sites_error(warehouse: Warehouse, tmp_path: Path) -> None:
+    sites = import_sites(warehouse, tmp_path, 2)
+    store_crawls(warehouse, [crawl_of(url) for url in sites])
+    extractor = FakeExtractor(failing={sites[0]})
+
+    summary = extract_sites(warehouse, ALL, extractor, KEYS)
+
+    assert (summary.extracted, summary.failed) == (2, 1)
+    assert summary.problems["extractor error"] == 1
+    with warehouse.connect() as connection:
+        errors = rows(connection, "SELECT website_url, error FROM extractions ORDER BY 1")
+    assert errors == [
+        (sites[0], "extractor error: RuntimeError: bad markup"),
+        (sites[1], None),
+    ]
+    # A failed extraction is not reused: the next run tries that site again.
+    extractor.failing.clear()
+    retry = extract_sites(warehouse, ALL, extractor, KEYS)
+    assert (retry.extracted, retry.failed, retry.unchanged) == (1, 0, 1)
+
+
+def test_extract_calls_on_done_for_every_site_across_batches(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    sites = import_sites(warehouse, tmp_path, 60)
+    assert len(sites) > EXTRACT_BATCH_SIZE  # so the sites are extracted in more than one batch
+    store_crawls(warehouse, [crawl_of(url) for url in sites])
+    done: list[str] = []
+
+    summary = extract_sites(warehouse, ALL, FakeExtractor(), KEYS, done.append)
+
+    assert summary.extracted == 60
+    assert sorted(done) == sites
+
+
+def test_extract_with_nothing_pending_calls_on_done_never(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    sites = import_sites(warehouse, tmp_path, 1)
+    store_crawls(warehouse, [crawl_of(sites[0])])
+    extract_sites(warehouse, ALL, FakeExtractor(), KEYS)
+    done: list[str] = []
+
+    summary = extract_sites(warehouse, ALL, FakeExtractor(), KEYS, done.append)
+
+    assert (summary.extracted, summary.unchanged, done) == (0, 1, [])
+
+
+# apply_enrichments ---------------------------------------------------------------------------
+
+
+def test_apply_charges_one_credit_per_enriched_record_and_nothing_on_rerun(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    extractor = FakeExtractor()
+    sites = prepared(warehouse, tmp_path, 1, extractor)
+    outcomes = Outcomes()
+
+    summary = apply_enrichments(warehouse, ALL, SETTINGS, extractor.name, "run-1", outcomes)
+    rerun = apply_enrichments(warehouse, ALL, SETTINGS, extractor.name, "run-2", outcomes)
+
+    assert (summary.enriched, summary.credits_spent) == (1, 1)
+    assert (rerun.enriched, rerun.credits_spent) == (0, 0)
+    assert outcomes.seen == [("import:1", "enriched", None)]  # the rerun found it done
+    with warehouse.connect() as connection:
+        assert balance(connection) == 99
+        assert rows(
+            connection,
+            "SELECT customer_id, delta, run_id FROM credit_ledger WHERE kind = 'enrichment'",
+        ) == [("import:1", -1, "run-1")]
+        assert rows(
+            connection, "SELECT status, website_url, extractor, credits_charged FROM enrichments"
+        ) == [("enriched", sites[0], "fake-1", 1)]
+        assert rows(
+            connection,
+            "SELECT value, evidence_url, evidence_quote, confidence FROM enrichment_values "
+            "WHERE data_point = 'is_saas'",
+        ) == [("true", sites[0] + "/", "quote for is_saas", 0.9)]
+        assert rows(
+            connection, "SELECT customer_id, name, value_boolean, source FROM custom_attributes"
+        ) == [("import:1", "is_saas_enriched", True, "enrichment")]
+
+
+def test_apply_leaves_alone_a_record_enriched_meanwhile(
+    warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extractor = FakeExtractor()
+    prepared(warehouse, tmp_path, 2, extractor)
+    monkeypatch.setattr(apply_module, "APPLY_BATCH_SIZE", 1)
+    outcomes = Outcomes()
+
+    def concurrent_run_enriches_the_next(customer_id: str, status: str, reason: str | None) -> None:
+        outcomes(customer_id, status, reason)
+        record_enrichments(warehouse, {"import:2": datetime.now(UTC)})
+
+    summary = apply_enrichments(
+        warehouse, ALL, SETTINGS, extractor.name, "run-1", concurrent_run_enriches_the_next
+    )
+
+    # import:2 was selected, but found done inside its batch's transaction: not charged.
+    assert outcomes.seen == [("import:1", "enriched", None)]
+    assert (summary.enriched, summary.credits_spent) == (1, 1)
+    with warehouse.connect() as connection:
+        assert balance(connection) == 99
+
+
+def test_apply_skips_a_record_without_a_usable_website(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    import_csv(warehouse, tmp_path, [("1", ""), ("2", "localhost")])
+    outcomes = Outcomes()
+
+    summary = apply_enrichments(warehouse, ALL, SETTINGS, "fake-1", "run-1", outcomes)
+
+    assert outcomes.seen == [
+        ("import:1", "skipped", "no website"),
+        ("import:2", "skipped", "localhost is a private host name"),
+    ]
+    assert summary.skipped == {"no website": 1, "localhost is a private host name": 1}
+    assert summary.credits_spent == 0
+    with warehouse.connect() as connection:
+        outcomes_stored = rows(connection, "SELECT status, credits_charged FROM enrichments")
+    assert outcomes_stored == [("skipped", 0), ("skipped", 0)]
+
+
+def test_apply_fails_a_record_whose_crawl_failed(warehouse: Warehouse, tmp_path: Path) -> None:
+    sites = import_sites(warehouse, tmp_path, 2)
+    reason = "home page: HTTP 503 (retried 3 times)"
+    store_crawls(warehouse, [SiteCrawl(sites[0], datetime.now(UTC), "failed", reason=reason)])
+    outcomes = Outcomes()
+
+    summary = apply_enrichments(warehouse, ALL, SETTINGS, "fake-1", "run-1", outcomes)
+
+    assert outcomes.seen == [
+        ("import:1", "failed", reason),
+        ("import:2", "failed", "website not crawled yet"),
+    ]
+    assert summary.failed == {"home page: HTTP 503": 1, "website not crawled yet": 1}
+    assert summary.enriched == summary.credits_spent == 0
+
+
+def test_apply_skips_records_once_out_of_credits(warehouse: Warehouse, tmp_path: Path) -> None:
+    extractor = FakeExtractor()
+    prepared(warehouse, tmp_path, 2, extractor)
+    with warehouse.transaction() as connection:  # spend all but one of the 100 credits
+        spent = [(f"other:{n}", f"other-enrichment-{n}") for n in range(99)]
+        charge_enrichments(connection, spent, None, datetime.now(UTC))
+        assert balance(connection) == 1
+    outcomes = Outcomes()
+
+    summary = apply_enrichments(warehouse, ALL, SETTINGS, extractor.name, "run-1", outcomes)
+
+    assert outcomes.seen == [
+        ("import:1", "enriched", None),
+        ("import:2", "skipped", "out of credits"),
+    ]
+    assert (summary.enriched, summary.skipped) == (1, {"out of credits": 1})
+    with warehouse.transaction() as connection:
+        assert balance(connection) == 0
+        top_up(connection, 5)
+    # Skipped for want of credits is not done: after a top-up the record is enriched.
+    later = apply_enrichments(warehouse, ALL, SETTINGS, extractor.name, "run-2")
+    assert (later.enriched, later.credits_spent) == (1, 1)
+
+
+def test_reenrichment_clears_an_attribute_no_longer_found_and_keeps_history(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    url = site(1) + "/"
+    extractor = FakeExtractor(
+        results={site(1): extraction_of(url, is_saas=True, value_proposition="Analytics")}
+    )
+    prepared(warehouse, tmp_path, 1, extractor)
+    apply_enrichments(warehouse, ALL, SETTINGS, extractor.name, "run-1")
+    # The site changed: is_saas is no longer found, the value proposition is the same.
+    store_crawls(warehouse, [crawl_of(site(1), "Analytics, the new site.")])
+    extractor.results[site(1)] = extraction_of(url, value_proposition="Analytics")
+    again = EnrichmentPolicy(reenrich_before=datetime.now(UTC))
+    extract_sites(warehouse, again, extractor, KEYS)
+
+    summary = apply_enrichments(warehouse, again, SETTINGS, extractor.name, "run-2")
+
+    assert summary.enriched == 1
+    with warehouse.connect() as connection:
+        attributes = rows(
+            connection, "SELECT name, value_string, value_boolean FROM custom_attributes"
+        )
+        history = rows(
+            connection,
+            "SELECT name, old_value, new_value, reason FROM custom_attribute_history "
+            "ORDER BY changed_at, name",
+        )
+    assert attributes == [("value_proposition_enriched", "Analytics", None)]
+    assert history == [
+        ("is_saas_enriched", None, "true", "enrichment"),
+        ("value_proposition_enriched", None, "Analytics", "enrichment"),
+        ("is_saas_enriched", "true", None, "re-enrichment"),
+    ]
+
+
+def test_summary_note_holds_only_data_points_flagged_for_notes(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    extractor = FakeExtractor(
+        results={
+            site(1): extraction_of(
+                site(1) + "/", is_saas=True, value_proposition="Analytics", employee_count="11-50"
+            ),
+            site(2): extraction_of(site(2) + "/", is_saas=True),  # nothing for the note
+        }
+    )
+    prepared(warehouse, tmp_path, 2, extractor)
+    assert not SETTINGS.data_points["is_saas"].in_notes
+
+    apply_enrichments(warehouse, ALL, SETTINGS, extractor.name, "run-1")
+    # Flagging is_saas for notes puts it in the notes of the next enrichment.
+    flagged = change_data_point(SETTINGS, "is_saas", in_notes=True)
+    again = EnrichmentPolicy(reenrich_before=datetime.now(UTC))
+    apply_enrichments(warehouse, again, flagged, extractor.name, "run-2")
+
+    with warehouse.connect() as connection:
+        notes = rows(
+            connection,
+            "SELECT n.customer_id, e.run_id, n.body, n.source FROM notes AS n "
+            "JOIN enrichments AS e USING (enrichment_id) ORDER BY e.run_id, n.customer_id",
+        )
+    heading = "Enrichment summary from "
+    assert notes == [
+        (
+            "import:1",
+            "run-1",
+            f"{heading}{site(1)}\n- Value proposition: Analytics\n- Employee count: 11-50",
+            "enrichment",
+        ),
+        (
+            "import:1",
+            "run-2",
+            f"{heading}{site(1)}\n- Value proposition: Analytics\n- Is saas: yes\n"
+            "- Employee count: 11-50",
+            "enrichment",
+        ),
+        ("import:2", "run-2", f"{heading}{site(2)}\n- Is saas: yes", "enrichment"),
+    ]
