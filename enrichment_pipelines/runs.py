@@ -122,18 +122,12 @@ query BackfillStatus($id: String!) {
 
 CANCEL_BACKFILL = """
 mutation CancelBackfill($id: String!) {
-  cancelPartitionBackfill(backfillId: $id) {
-    __typename
-    ... on Error { message }
-  }
+  cancelPartitionBackfill(backfillId: $id) { __typename ... on Error { message } }
 }"""
 
 TERMINATE_RUNS = """
 mutation TerminateRuns($runIds: [String!]!) {
-  terminateRuns(runIds: $runIds) {
-    __typename
-    ... on Error { message }
-  }
+  terminateRuns(runIds: $runIds) { __typename ... on Error { message } }
 }"""
 UNFINISHED_RUN_STATUSES = ("QUEUED", "NOT_STARTED", "STARTING", "STARTED")
 
@@ -238,6 +232,25 @@ def instance_for(config: EnrichConfig) -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
+def _materialize(
+    selection: dg.AssetSelection,
+    resources: dict[str, Any],
+    instance: dg.DagsterInstance,
+    tags: dict[str, str],
+    **options: Any,
+) -> dg.ExecuteInProcessResult:
+    """One run in this process of `selection` out of the whole graph (checks included)."""
+    return dg.materialize(
+        [*ASSETS, *ASSET_CHECKS],
+        selection=selection,
+        resources=resources,
+        instance=instance,
+        tags=tags,
+        raise_on_error=False,
+        **options,
+    )
+
+
 def run_pipeline(
     config: EnrichConfig,
     *,
@@ -248,24 +261,19 @@ def run_pipeline(
     enrich_now: bool = False,
 ) -> dg.ExecuteInProcessResult:
     """Materialise the whole graph (import included) over every shard, in this process."""
-    resources: dict[str, Any] = default_resources(config)
+    resources = default_resources(config)
     resources["enrichment_run"] = EnrichmentRunResource(
         reenrich_before=reenrich_before, customer_ids=list(customer_ids), enrich_now=enrich_now
     )
     customers_config: dict[str, Any] = {"source": source}
     if customers_path is not None:
         customers_config["path"] = str(customers_path)
-    return dg.materialize(
-        [*ASSETS, *ASSET_CHECKS],
-        selection=EVERYTHING,
-        resources=resources,
-        run_config={
-            "ops": {"customers": {"config": customers_config}},
-            "loggers": {"console": {"config": {"log_level": "INFO"}}},
-        },
-        instance=instance_for(config),
-        tags=all_shards_tags(),
-        raise_on_error=False,
+    run_config = {
+        "ops": {"customers": {"config": customers_config}},
+        "loggers": {"console": {"config": {"log_level": "INFO"}}},
+    }
+    return _materialize(
+        EVERYTHING, resources, instance_for(config), all_shards_tags(), run_config=run_config
     )
 
 
@@ -278,29 +286,14 @@ def run_batch_in_process(
     Returns the run ids and whether every run succeeded."""
     resources = default_resources(config)
     instance = instance_for(config)
-    run_ids, ok = [], True
     tags = {**policy.tags(), "enrich/launched_by": "enrich batch (in process)"}
+    run_ids, ok = [], True
     for key in shard_keys():
-        result = dg.materialize(
-            [*ASSETS, *ASSET_CHECKS],
-            selection=SHARD_STEPS,
-            partition_key=key,
-            resources=resources,
-            instance=instance,
-            tags=tags,
-            raise_on_error=False,
-        )
+        result = _materialize(SHARD_STEPS, resources, instance, tags, partition_key=key)
         run_ids.append(result.run_id)
         ok = ok and result.success
         if on_shard_done is not None:
             on_shard_done(key, result.success)
-    result = dg.materialize(
-        [*ASSETS, *ASSET_CHECKS],
-        selection=BATCH - SHARD_STEPS,
-        resources=resources,
-        instance=instance,
-        tags=tags,
-        raise_on_error=False,
-    )
+    result = _materialize(BATCH - SHARD_STEPS, resources, instance, tags)
     run_ids.append(result.run_id)
     return run_ids, ok and result.success

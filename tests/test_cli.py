@@ -94,3 +94,60 @@ def test_extract_with_llm_uses_the_configured_endpoint(
     assert {request["model"] for request in llm.requests} == {"local-model"}
     assert "extracted 3/3" in result.stderr  # progress for many URLs goes to stderr
     assert json.loads(offline.stdout)["data"] == lines[0]["data"]
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (["status"], dict),
+        (["config", "show"], dict),
+        (["settings", "show"], dict),
+        (["settings", "history"], list),
+        (["credits"], dict),
+        (["credits", "show"], dict),
+        (["segments", "list"], list),
+        (["segments", "show", "eu"], dict),
+    ],
+)
+def test_every_listing_command_prints_json(
+    home: Path, tmp_path: Path, command: list[str], expected: type
+) -> None:
+    runner = CliRunner()
+    customers = tmp_path / "c.csv"
+    customers.write_text("id,website,country\n1,a.example.com,DE\n2,b.example.com,US\n")
+    assert runner.invoke(main, ["import", "customers", str(customers)]).exit_code == 0
+    assert runner.invoke(main, ["settings", "set", "is_saas", "--no-note"]).exit_code == 0
+    eu = "{field: billing_country_code, op: in, value: [DE, FR]}"
+    assert runner.invoke(main, ["segments", "create", "eu", "--match", eu]).exit_code == 0
+    result = runner.invoke(main, [*command, "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert isinstance(document, expected) and document
+
+
+def test_import_json_names_each_rejected_line(home: Path, tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("id,website\n1,a.example.com\n,b.example.com\n")
+    result = CliRunner().invoke(main, ["import", "customers", str(path), "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert (report["imported"], report["rejected"]) == (1, 1)
+    assert report["problems"] == [{"line": 3, "problem": "missing id", "rejected": True}]
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["segments", "show", "nope"], "error: no segment named 'nope'"),
+        (["settings", "set", "no_such_point", "--enable"], "error: no_such_point: not a known"),
+        (["credits", "top-up", "0"], "error: "),
+        (["forget", "import:nobody", "--yes"], "error: "),
+    ],
+)
+def test_user_errors_print_one_line_and_exit_2(
+    home: Path, command: list[str], message: str
+) -> None:
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(message), result.stderr
+    assert "Traceback" not in result.output

@@ -7,10 +7,8 @@ checked in well under a second each: no HTTP, no LLM, no Dagster.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
-from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,18 +18,26 @@ import pytest
 
 from enrichment_pipelines.core.crawl import Page, SiteCrawl
 from enrichment_pipelines.core.credits import balance, charge_enrichments, top_up
-from enrichment_pipelines.core.customers import import_customers
 from enrichment_pipelines.core.enrichment import apply as apply_module
 from enrichment_pipelines.core.enrichment.apply import apply_enrichments
 from enrichment_pipelines.core.enrichment.extract import EXTRACT_BATCH_SIZE, extract_sites
-from enrichment_pipelines.core.enrichment.pages import load_pages, save_crawls, websites_to_crawl
+from enrichment_pipelines.core.enrichment.pages import load_pages, websites_to_crawl
 from enrichment_pipelines.core.enrichment.policy import EnrichmentPolicy, select_customers
-from enrichment_pipelines.core.extractors import Evidence, Extraction
 from enrichment_pipelines.core.segments.compiler import SegmentError, parse_segment
 from enrichment_pipelines.core.segments.store import save_segment
 from enrichment_pipelines.core.settings import EnrichmentSettings, change_data_point
 from enrichment_pipelines.core.shards import customer_shard
 from enrichment_pipelines.core.warehouse import Warehouse, insert_rows
+from tests.support.records import (
+    FakeExtractor,
+    crawl_of,
+    extraction_of,
+    import_csv,
+    import_sites,
+    prepared,
+    site,
+    store_crawls,
+)
 
 SETTINGS = EnrichmentSettings.defaults()
 KEYS = SETTINGS.enabled_keys
@@ -55,74 +61,6 @@ def warehouse(home: Path, migrated_file: Path) -> Warehouse:
     return Warehouse(home / "warehouse.duckdb")
 
 
-def site(number: int) -> str:
-    return f"https://site{number:03d}.example"
-
-
-def extraction_of(url: str, **data: object) -> Extraction:
-    """An extraction of `data`, each value quoted from the page at `url`."""
-    extraction = Extraction()
-    for key, value in data.items():
-        extraction.set(key, value, Evidence(url, f"quote for {key}"), 0.9)
-    assert extraction.problems == []
-    return extraction
-
-
-@dataclass
-class FakeExtractor:
-    """An Extractor: every site is a SaaS company, unless told to fail or to return more."""
-
-    name: str = "fake-1"
-    concurrency: int = 4
-    failing: set[str] = field(default_factory=set)
-    results: dict[str, Extraction] = field(default_factory=dict)
-    calls: list[str] = field(default_factory=list)
-
-    def extract(self, website_url: str, pages: Sequence[Page], keys: Sequence[str]) -> Extraction:
-        self.calls.append(website_url)
-        if website_url in self.failing:
-            raise RuntimeError("bad markup")
-        if website_url in self.results:
-            return self.results[website_url]
-        return extraction_of(pages[0].url, is_saas=True)
-
-
-def import_csv(warehouse: Warehouse, tmp_path: Path, rows: Sequence[tuple[str, str]]) -> None:
-    """Import customers `import:<id>` with these (id, website) from a CSV in `tmp_path`."""
-    path = tmp_path / "customers.csv"
-    lines = ["id,name,website"] + [f"{cid},Company {cid},{website}" for cid, website in rows]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    report = import_customers(warehouse, path)
-    assert report.rejected == 0, report.problems
-
-
-def import_sites(warehouse: Warehouse, tmp_path: Path, count: int) -> list[str]:
-    """Customers import:1..count with websites site001..; returns the websites."""
-    sites = [site(n) for n in range(1, count + 1)]
-    import_csv(warehouse, tmp_path, [(str(n), url) for n, url in enumerate(sites, start=1)])
-    return sites
-
-
-def crawl_of(
-    website_url: str, text: str = "We sell software.", *, at: datetime | None = None
-) -> SiteCrawl:
-    """A successful crawl of one home page with `text`."""
-    at = at or datetime.now(UTC)
-    page = Page(
-        url=website_url + "/",
-        fetched_at=at,
-        status_code=200,
-        content_hash=hashlib.sha256(text.encode()).hexdigest(),
-        text=text,
-    )
-    return SiteCrawl(website_url, at, "ok", pages=[page])
-
-
-def store_crawls(warehouse: Warehouse, crawls: Sequence[SiteCrawl], run_id: str = "run-1") -> None:
-    with warehouse.transaction() as connection:
-        save_crawls(connection, crawls, run_id)
-
-
 def selected(warehouse: Warehouse, policy: EnrichmentPolicy, **options: bool) -> list[str]:
     with warehouse.connect() as connection:
         return [c.customer_id for c in select_customers(connection, policy, **options)]
@@ -141,16 +79,6 @@ def record_enrichments(warehouse: Warehouse, enriched_at: dict[str, datetime]) -
 
 def rows(connection: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]:
     return connection.execute(sql).fetchall()
-
-
-def prepared(
-    warehouse: Warehouse, tmp_path: Path, count: int, extractor: FakeExtractor
-) -> list[str]:
-    """`count` customers whose sites are crawled and extracted, ready to apply."""
-    sites = import_sites(warehouse, tmp_path, count)
-    store_crawls(warehouse, [crawl_of(url) for url in sites])
-    extract_sites(warehouse, ALL, extractor, KEYS)
-    return sites
 
 
 @dataclass

@@ -10,10 +10,12 @@ from click.testing import CliRunner
 
 from enrichment_pipelines.cli import main
 from enrichment_pipelines.core.config import EnrichConfig
+from enrichment_pipelines.core.forget import ForgetError, forget_customer
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.demo import DemoSites
 from enrichment_pipelines.runs import run_pipeline
 from tests.support.config import loopback_config
+from tests.support.records import enriched
 
 # Every table that can hold something about a customer, and how to count one customer's rows.
 _PER_CUSTOMER = {
@@ -107,3 +109,30 @@ def test_forget_removes_one_customer_entirely_and_nothing_else(
 
     unknown = CliRunner().invoke(main, ["forget", "demo:nobody", "--yes"])
     assert unknown.exit_code == 2 and "no customer with id 'demo:nobody'" in unknown.output
+
+
+def test_forget_customer_deletes_every_row_of_one_customer(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    sites = enriched(warehouse, tmp_path, 2)
+    with warehouse.transaction() as connection:
+        connection.execute(
+            "INSERT INTO notes (note_id, customer_id, body, source, created_at) "
+            "VALUES ('n1', 'import:1', 'hand-written', 'user', now())"
+        )
+        before = _counts(connection, "import:1", sites[0])
+        other = _counts(connection, "import:2", sites[1])
+        removed = forget_customer(connection, "import:1", by="test")
+    assert before["enrichments"] and before["custom_attributes"] and before["scraped_pages"]
+    with warehouse.connect(read_only=True) as connection:
+        assert set(_counts(connection, "import:1", sites[0]).values()) == {0}
+        assert _counts(connection, "import:2", sites[1]) == other  # nothing else touched
+        ledger = connection.execute(
+            "SELECT count(*) FROM credit_ledger WHERE note = 'customer forgotten'"
+        ).fetchone()
+        deletions = connection.execute("SELECT deleted_by, rows_removed FROM deletions").fetchall()
+    assert removed == sum(before.values()) - before["credit_ledger"]
+    assert ledger == (1,)  # the charge stays, anonymous: never refunded nor charged again
+    assert deletions == [("test", removed)]
+    with warehouse.transaction() as connection, pytest.raises(ForgetError, match="import:1"):
+        forget_customer(connection, "import:1", by="test")

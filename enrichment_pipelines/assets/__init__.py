@@ -12,12 +12,13 @@ import dagster as dg
 
 from enrichment_pipelines.assets import customers, enrichment, pages, reports, segments
 from enrichment_pipelines.data_quality.checks import enrichment_quality_checks
+from enrichment_pipelines.partitions import SHARD_GROUP
 
 ASSETS = dg.load_assets_from_modules([customers, pages, enrichment, segments, reports])
 ASSET_CHECKS = [enrichment_quality_checks]
 
 # The partitioned steps: one run brings one or more customer shards up to date.
-SHARD_STEPS = dg.AssetSelection.groups("enrichment")
+SHARD_STEPS = dg.AssetSelection.groups(SHARD_GROUP)
 # A batch: every shard, then the whole-warehouse assets downstream once.
 BATCH = SHARD_STEPS.downstream()
 # A live or one-off run skips the quality report, which a batch or schedule refreshes.

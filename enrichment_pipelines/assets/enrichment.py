@@ -7,7 +7,7 @@ from enrichment_pipelines.core.enrichment.policy import select_customers
 from enrichment_pipelines.core.reports import counts_table, settings_table
 from enrichment_pipelines.core.settings import ensure_settings
 from enrichment_pipelines.core.status import workspace_status
-from enrichment_pipelines.partitions import customer_shards
+from enrichment_pipelines.partitions import shard_asset
 from enrichment_pipelines.resources import (
     EnrichmentRunResource,
     ExtractorResource,
@@ -15,13 +15,7 @@ from enrichment_pipelines.resources import (
 )
 
 
-@dg.asset(
-    group_name="enrichment",
-    deps=["scraped_pages"],
-    kinds={"duckdb"},
-    partitions_def=customer_shards,
-    pool="llm",
-)
+@shard_asset(deps=["scraped_pages"], pool="llm")
 def enriched_attributes(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
@@ -46,21 +40,16 @@ def enriched_attributes(
             "sites_unchanged": summary.unchanged,
             "sites_failed": summary.failed,
             "values_found": summary.values_found,
-            "llm_calls": summary.llm_calls,
-            "prompt_tokens": summary.prompt_tokens,
-            "completion_tokens": summary.completion_tokens,
-            "llm_cost_usd": round(summary.cost_usd, 4),
+            "llm_calls": summary.usage.calls,
+            "prompt_tokens": summary.usage.prompt_tokens,
+            "completion_tokens": summary.usage.completion_tokens,
+            "llm_cost_usd": round(summary.usage.cost_usd, 4),
             "problems": dg.MetadataValue.md(counts_table(summary.problems, "problem")),
         }
     )
 
 
-@dg.asset(
-    group_name="enrichment",
-    deps=["enriched_attributes"],
-    kinds={"duckdb"},
-    partitions_def=customer_shards,
-)
+@shard_asset(deps=["enriched_attributes"])
 def customer_attributes(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,

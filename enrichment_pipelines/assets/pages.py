@@ -8,7 +8,7 @@ from enrichment_pipelines.core.crawl import crawl_sites
 from enrichment_pipelines.core.enrichment.pages import load_pages, save_crawls, websites_to_crawl
 from enrichment_pipelines.core.reports import counts_table
 from enrichment_pipelines.core.segments.compiler import SegmentError
-from enrichment_pipelines.partitions import customer_shards
+from enrichment_pipelines.partitions import shard_asset
 from enrichment_pipelines.resources import (
     EnrichmentRunResource,
     WarehouseResource,
@@ -16,13 +16,7 @@ from enrichment_pipelines.resources import (
 )
 
 
-@dg.asset(
-    group_name="enrichment",
-    deps=["customers"],
-    kinds={"duckdb"},
-    partitions_def=customer_shards,
-    pool="web",
-)
+@shard_asset(deps=["customers"], pool="web")
 def scraped_pages(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,

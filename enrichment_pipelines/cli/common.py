@@ -35,11 +35,25 @@ class CliError(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
-def json_option(function: F) -> F:
-    """`--json`: print the result as JSON instead of a table."""
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(
-        function
-    )
+class DefaultCommandGroup(click.Group):
+    """A command group that runs its `default` command when given none: `enrich settings`
+    is `enrich settings show`, and `enrich settings --json` is `enrich settings show --json`."""
+
+    def __init__(self, *args: Any, default: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.default = default
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0].startswith("-") and args[0] not in ctx.help_option_names):
+            args = [self.default, *args]
+        return super().parse_args(ctx, args)
+
+
+def reporting(function: F) -> F:
+    """A command that reports: it gets the configuration, and `--json` to print JSON instead
+    of a table."""
+    flag = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+    return flag(pass_config(function))
 
 
 def open_warehouse(config: EnrichConfig) -> Warehouse:

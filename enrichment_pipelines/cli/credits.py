@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from enrichment_pipelines.cli.common import (
-    json_option,
+    DefaultCommandGroup,
     open_warehouse,
     pass_config,
     print_json,
     print_table,
+    reporting,
 )
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.credits import balance, recent_entries, top_up
@@ -17,14 +18,15 @@ from enrichment_pipelines.core.credits import balance, recent_entries, top_up
 LEDGER_COLUMNS = ("when", "credits", "kind", "detail")
 
 
-@click.group(name="credits", invoke_without_command=True)
-@json_option
-@click.pass_context
-@pass_config
-def credits_group(config: EnrichConfig, context: click.Context, as_json: bool) -> None:
+@click.group(name="credits", cls=DefaultCommandGroup, default="show")
+def credits_group() -> None:
     """The credit balance and its ledger (one credit = one record enriched once)."""
-    if context.invoked_subcommand is not None:
-        return
+
+
+@credits_group.command(name="show")
+@reporting
+def credits_show(config: EnrichConfig, as_json: bool) -> None:
+    """The balance and the latest ledger entries."""
     with open_warehouse(config).connect(read_only=True) as connection:
         current = balance(connection)
         entries = recent_entries(connection)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from enrichment_pipelines.cli.common import json_option, open_warehouse, pass_config, print_json
+from enrichment_pipelines.cli.common import open_warehouse, print_json, reporting
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.customers import import_customers
 from enrichment_pipelines.core.websites import parse_networks
@@ -21,8 +21,7 @@ def import_group() -> None:
 @import_group.command(name="customers")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--source", default="import", show_default=True, help="Name of the record source.")
-@json_option
-@pass_config
+@reporting
 def import_customers_command(config: EnrichConfig, path: Path, source: str, as_json: bool) -> None:
     """Import customers from a CSV, Parquet or JSONL file (upsert by source and id)."""
     report = import_customers(

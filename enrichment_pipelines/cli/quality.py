@@ -6,19 +6,17 @@ import click
 
 from enrichment_pipelines.cli.common import (
     err,
-    json_option,
     open_warehouse,
     out,
-    pass_config,
     print_json,
+    reporting,
 )
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.settings import EnrichmentSettings, load_settings
 
 
 @click.command()
-@json_option
-@pass_config
+@reporting
 def quality(config: EnrichConfig, as_json: bool) -> None:
     """Run the data quality checks and write the report (Markdown here, HTML on disk).
     Reads the warehouse only; targets come from the configuration (ENRICH_QUALITY_*)."""

@@ -15,11 +15,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from enrichment_pipelines.cli.common import (
     CliError,
     err,
-    json_option,
     open_warehouse,
     pass_config,
     print_json,
     print_table,
+    reporting,
 )
 from enrichment_pipelines.cli.workspace import status
 from enrichment_pipelines.core.config import EnrichConfig
@@ -57,8 +57,7 @@ def run(
 
 @click.command(name="customer")
 @click.argument("customer_id")
-@json_option
-@pass_config
+@reporting
 def customer(config: EnrichConfig, customer_id: str, as_json: bool) -> None:
     """Enrich one customer now (one-off): shows its last enrichment and the settings in force,
     then enriches it whatever its last enrichment, for one credit."""
@@ -128,8 +127,7 @@ def _progress() -> Progress:
 )
 @click.option("--in-process", is_flag=True, help="Run here even if a Dagster webserver answers.")
 @click.option("--no-wait", is_flag=True, help="Launch the backfill and return at once.")
-@json_option
-@pass_config
+@reporting
 def batch(config: EnrichConfig, segment: str | None, reenrich_before: str | None,
           skip_enriched: bool, dagster_url: str | None, in_process: bool, no_wait: bool,
           as_json: bool) -> None:  # fmt: skip

@@ -9,12 +9,13 @@ import click
 import yaml
 
 from enrichment_pipelines.cli.common import (
-    json_option,
+    DefaultCommandGroup,
     open_warehouse,
     out,
     pass_config,
     print_json,
     print_table,
+    reporting,
     who,
 )
 from enrichment_pipelines.core.config import EnrichConfig
@@ -55,12 +56,9 @@ def _definition(file: Path | None, match: str | None, description: str | None) -
     return yaml.safe_dump({"description": description or "", "match": yaml.safe_load(match or "")})
 
 
-@click.group(name="segments", invoke_without_command=True)
-@click.pass_context
-def segments_group(context: click.Context) -> None:
+@click.group(name="segments", cls=DefaultCommandGroup, default="list")
+def segments_group() -> None:
     """Saved segments: named filters over customer fields, tags and attributes."""
-    if context.invoked_subcommand is None:
-        context.invoke(segments_list)
 
 
 def _save(config: EnrichConfig, name: str, file: Path | None, match: str | None,
@@ -118,8 +116,7 @@ def segments_edit(config: EnrichConfig, name: str, file: Path | None, match: str
 
 
 @segments_group.command(name="list")
-@json_option
-@pass_config
+@reporting
 def segments_list(config: EnrichConfig, as_json: bool) -> None:
     """Saved segments with their members at the last membership refresh."""
     with open_warehouse(config).connect(read_only=True) as connection:
@@ -138,8 +135,7 @@ def segments_list(config: EnrichConfig, as_json: bool) -> None:
 
 @segments_group.command(name="show")
 @click.argument("name")
-@json_option
-@pass_config
+@reporting
 def segments_show(config: EnrichConfig, name: str, as_json: bool) -> None:
     """A segment's definition, how many customers match now, and its membership history."""
     with open_warehouse(config).connect(read_only=True) as connection:

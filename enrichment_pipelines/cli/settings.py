@@ -6,11 +6,12 @@ from __future__ import annotations
 import click
 
 from enrichment_pipelines.cli.common import (
-    json_option,
+    DefaultCommandGroup,
     open_warehouse,
     pass_config,
     print_json,
     print_table,
+    reporting,
     who,
 )
 from enrichment_pipelines.core.config import EnrichConfig
@@ -25,17 +26,13 @@ from enrichment_pipelines.core.settings import (
 )
 
 
-@click.group(name="settings", invoke_without_command=True)
-@click.pass_context
-def settings_group(context: click.Context) -> None:
+@click.group(name="settings", cls=DefaultCommandGroup, default="show")
+def settings_group() -> None:
     """Which data points are enriched, into which attributes, and which go into notes."""
-    if context.invoked_subcommand is None:
-        context.invoke(settings_show)
 
 
 @settings_group.command(name="show")
-@json_option
-@pass_config
+@reporting
 def settings_show(config: EnrichConfig, as_json: bool) -> None:
     """Show the enrichment settings in force."""
     with open_warehouse(config).connect(read_only=True) as connection:
@@ -93,8 +90,7 @@ def settings_set(config: EnrichConfig, data_point: str, enabled: bool | None,
 
 
 @settings_group.command(name="history")
-@json_option
-@pass_config
+@reporting
 def settings_history_command(config: EnrichConfig, as_json: bool) -> None:
     """Who or what changed the settings, and when."""
     with open_warehouse(config).connect(read_only=True) as connection:

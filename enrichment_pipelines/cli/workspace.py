@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from enrichment_pipelines.cli.common import (
-    json_option,
+    DefaultCommandGroup,
     open_warehouse,
     pass_config,
     print_json,
     print_record,
+    reporting,
 )
 from enrichment_pipelines.core.config import EnrichConfig, variables_markdown
 
@@ -26,8 +27,7 @@ def init(config: EnrichConfig) -> None:
 
 
 @click.command()
-@json_option
-@pass_config
+@reporting
 def status(config: EnrichConfig, as_json: bool) -> None:
     """Credit balance, live enrichment, and how many records have been enriched."""
     from enrichment_pipelines.core.status import workspace_status
@@ -51,17 +51,13 @@ def status(config: EnrichConfig, as_json: bool) -> None:
     )
 
 
-@click.group(name="config", invoke_without_command=True)
-@click.pass_context
-def config_group(context: click.Context) -> None:
+@click.group(name="config", cls=DefaultCommandGroup, default="show")
+def config_group() -> None:
     """The configuration in force (environment and settings file)."""
-    if context.invoked_subcommand is None:
-        context.invoke(config_show)
 
 
 @config_group.command(name="show")
-@json_option
-@pass_config
+@reporting
 def config_show(config: EnrichConfig, as_json: bool) -> None:
     """Every configuration value in force, secrets masked."""
     print_record("Configuration", config.redacted(), as_json=as_json)

@@ -6,6 +6,7 @@ customers it covers, so a repeated tick never launches the same work twice.
 """
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -60,15 +61,20 @@ def _cursor(context: dg.SensorEvaluationContext) -> dict[str, str]:
     return value if isinstance(value, dict) else {}
 
 
+def live_sensor(interval_seconds: int) -> Callable[..., dg.SensorDefinition]:
+    """A live enrichment sensor: on by default, requesting `live_enrichment` runs."""
+    return dg.sensor(
+        job=live_enrichment_job,
+        minimum_interval_seconds=interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )
+
+
 def _not_before(moment: datetime | None, since: datetime) -> datetime:
     return since if moment is None or moment < since else moment
 
 
-@dg.sensor(
-    job=live_enrichment_job,
-    minimum_interval_seconds=NEW_CUSTOMERS_SECONDS,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-)
+@live_sensor(NEW_CUSTOMERS_SECONDS)
 def new_customers_sensor(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource
 ) -> dg.SensorResult | dg.SkipReason:
@@ -101,11 +107,7 @@ def new_customers_sensor(
     )
 
 
-@dg.sensor(
-    job=live_enrichment_job,
-    minimum_interval_seconds=SEGMENT_CHECK_SECONDS,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-)
+@live_sensor(SEGMENT_CHECK_SECONDS)
 def segment_entrants_sensor(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource
 ) -> dg.SensorResult | dg.SkipReason:

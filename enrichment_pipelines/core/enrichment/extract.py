@@ -21,7 +21,7 @@ from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.enrichment.batching import batches
 from enrichment_pipelines.core.enrichment.pages import load_pages
 from enrichment_pipelines.core.enrichment.policy import EnrichmentPolicy, select_customers
-from enrichment_pipelines.core.extractors import Extraction, Extractor
+from enrichment_pipelines.core.extractors import Extraction, Extractor, Usage
 from enrichment_pipelines.core.warehouse import Warehouse, insert_rows
 
 EXTRACT_BATCH_SIZE = 50
@@ -43,20 +43,14 @@ class ExtractSummary:
     unchanged: int = 0
     failed: int = 0
     values_found: int = 0
-    llm_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
+    usage: Usage = field(default_factory=Usage)  # LLM calls, tokens and cost, summed
     problems: Counter[str] = field(default_factory=Counter)
 
     def add(self, extraction: Extraction) -> None:
         self.extracted += 1
         self.failed += extraction.error is not None
         self.values_found += len(extraction.data)
-        self.llm_calls += extraction.usage.calls
-        self.prompt_tokens += extraction.usage.prompt_tokens
-        self.completion_tokens += extraction.usage.completion_tokens
-        self.cost_usd += extraction.usage.cost_usd
+        self.usage.add(extraction.usage)
         self.problems.update(problem.split(":")[0] for problem in extraction.problems)
         if extraction.error:
             self.problems[extraction.error.split(":")[0]] += 1

@@ -35,6 +35,12 @@ class Usage:
     completion_tokens: int = 0
     cost_usd: float = 0.0
 
+    def add(self, other: Usage) -> None:
+        self.calls += other.calls
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cost_usd += other.cost_usd
+
 
 @dataclass
 class Extraction:
