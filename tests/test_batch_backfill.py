@@ -37,9 +37,6 @@ from tests.support.instance import (
     scratch_database,
 )
 
-# A real webserver, daemon and PostgreSQL: the slowest tests, left out of `make test-fast`.
-pytestmark = pytest.mark.daemon
-
 LOOPBACK = "127.0.0.0/8"
 TERMINAL_RUN_STATUSES = ("SUCCESS", "FAILURE", "CANCELED")
 
@@ -189,6 +186,7 @@ def _save_segment(instance: Instance, name: str, sources: list[str]) -> None:
         save_segment(connection, segment, by="test", create=True)
 
 
+@pytest.mark.daemon  # a real webserver, daemon and PostgreSQL
 def test_backfills_reenrich_by_cutoff_and_resume_after_cancel_charging_once(
     instance: Instance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -301,6 +299,7 @@ def _finished_run(instance: Instance, run_id: str, timeout: float = 120) -> str:
     return status
 
 
+@pytest.mark.daemon  # a real webserver, daemon and PostgreSQL
 def test_a_failed_run_is_retried_by_the_instance_and_charges_once(
     instance: Instance, tmp_path: Path
 ) -> None:
@@ -344,6 +343,7 @@ def test_a_failed_run_is_retried_by_the_instance_and_charges_once(
     assert charged == enriched
 
 
+@pytest.mark.e2e
 def test_enrich_batch_runs_in_process_without_an_instance(
     home: Path, demo_sites: DemoSites, warehouse: Warehouse, tmp_path: Path
 ) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import duckdb
 from rich.console import Console
 from rich.table import Table
 
@@ -64,6 +66,20 @@ def open_warehouse(config: EnrichConfig) -> Warehouse:
     if not warehouse.path.exists():
         warehouse.migrate()
     return warehouse
+
+
+@contextmanager
+def read_warehouse(config: EnrichConfig) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the configured warehouse: it never takes the write lock."""
+    with open_warehouse(config).connect(read_only=True) as connection:
+        yield connection
+
+
+@contextmanager
+def write_warehouse(config: EnrichConfig) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One short write transaction on the configured warehouse."""
+    with open_warehouse(config).transaction() as connection:
+        yield connection
 
 
 def who(command: str) -> str:

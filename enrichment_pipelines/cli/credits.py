@@ -6,11 +6,12 @@ import click
 
 from enrichment_pipelines.cli.common import (
     DefaultCommandGroup,
-    open_warehouse,
     pass_config,
     print_json,
     print_table,
+    read_warehouse,
     reporting,
+    write_warehouse,
 )
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.credits import balance, recent_entries, top_up
@@ -27,7 +28,7 @@ def credits_group() -> None:
 @reporting
 def credits_show(config: EnrichConfig, as_json: bool) -> None:
     """The balance and the latest ledger entries."""
-    with open_warehouse(config).connect(read_only=True) as connection:
+    with read_warehouse(config) as connection:
         current = balance(connection)
         entries = recent_entries(connection)
     if as_json:
@@ -52,6 +53,6 @@ def credits_show(config: EnrichConfig, as_json: bool) -> None:
 @pass_config
 def credits_top_up(config: EnrichConfig, credits: int, note: str | None) -> None:
     """Add CREDITS to the balance."""
-    with open_warehouse(config).transaction() as connection:
+    with write_warehouse(config) as connection:
         new_balance = top_up(connection, credits, note=note)
     click.echo(f"topped up {credits} credits; balance: {new_balance}")

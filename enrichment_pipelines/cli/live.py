@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from enrichment_pipelines.cli.common import err, open_warehouse, pass_config, who
+from enrichment_pipelines.cli.common import err, pass_config, who, write_warehouse
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.live import turn_live_off, turn_live_on
 
@@ -20,7 +20,7 @@ def live_group() -> None:
 @pass_config
 def live_on(config: EnrichConfig, target: str) -> None:
     """Turn live enrichment on (the Dagster daemon's sensors do the work)."""
-    with open_warehouse(config).transaction() as connection:
+    with write_warehouse(config) as connection:
         turned = turn_live_on(connection, target, by=who("live on"))
     click.echo(f"live enrichment on, target: {target}")
     if turned.baseline is not None:
@@ -39,6 +39,6 @@ def live_on(config: EnrichConfig, target: str) -> None:
 @pass_config
 def live_off(config: EnrichConfig) -> None:
     """Turn live enrichment off (runs already requested still finish)."""
-    with open_warehouse(config).transaction() as connection:
+    with write_warehouse(config) as connection:
         turn_live_off(connection, by=who("live off"))
     click.echo("live enrichment off")

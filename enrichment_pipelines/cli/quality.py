@@ -6,9 +6,9 @@ import click
 
 from enrichment_pipelines.cli.common import (
     err,
-    open_warehouse,
     out,
     print_json,
+    read_warehouse,
     reporting,
 )
 from enrichment_pipelines.core.config import EnrichConfig
@@ -25,7 +25,7 @@ def quality(config: EnrichConfig, as_json: bool) -> None:
     from enrichment_pipelines.data_quality.report import build_report, to_markdown, write_html
 
     err.print("running the data quality suites (Great Expectations)...")
-    with open_warehouse(config).connect(read_only=True) as connection:
+    with read_warehouse(config) as connection:
         settings = load_settings(connection) or EnrichmentSettings.defaults()
         report = build_report(connection, settings.enabled_keys, config.quality)
     path = write_html(report, config.quality_report_path)

@@ -10,13 +10,14 @@ import yaml
 
 from enrichment_pipelines.cli.common import (
     DefaultCommandGroup,
-    open_warehouse,
     out,
     pass_config,
     print_json,
     print_table,
+    read_warehouse,
     reporting,
     who,
+    write_warehouse,
 )
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.segments.compiler import (
@@ -68,7 +69,7 @@ def _save(config: EnrichConfig, name: str, file: Path | None, match: str | None,
     except OSError as error:
         raise click.BadParameter(str(error), param_hint="FILE") from error
     segment = parse_segment(name, text)
-    with open_warehouse(config).transaction() as connection:
+    with write_warehouse(config) as connection:
         members = save_segment(
             connection, segment, by=who("segments " + ("create" if create else "edit")),
             create=create,
@@ -119,7 +120,7 @@ def segments_edit(config: EnrichConfig, name: str, file: Path | None, match: str
 @reporting
 def segments_list(config: EnrichConfig, as_json: bool) -> None:
     """Saved segments with their members at the last membership refresh."""
-    with open_warehouse(config).connect(read_only=True) as connection:
+    with read_warehouse(config) as connection:
         rows = list_segments(connection)
     if not rows and not as_json:
         click.echo(f"no segments saved yet; create one with `enrich segments create NAME FILE`:\n"
@@ -138,7 +139,7 @@ def segments_list(config: EnrichConfig, as_json: bool) -> None:
 @reporting
 def segments_show(config: EnrichConfig, name: str, as_json: bool) -> None:
     """A segment's definition, how many customers match now, and its membership history."""
-    with open_warehouse(config).connect(read_only=True) as connection:
+    with read_warehouse(config) as connection:
         segment = load_segment(connection, name)
         matching = validate_segment(connection, segment)
         summary = membership_summary(connection, name)
@@ -177,6 +178,6 @@ def segments_delete(config: EnrichConfig, name: str, yes: bool) -> None:
     """Delete a segment and its membership history (refused while live enrichment targets it)."""
     if not yes:
         click.confirm(f"Delete segment {name} and its membership history?", abort=True)
-    with open_warehouse(config).transaction() as connection:
+    with write_warehouse(config) as connection:
         delete_segment(connection, name, by=who("segments delete"))
     click.echo(f"deleted segment {name}")

@@ -7,12 +7,13 @@ import click
 
 from enrichment_pipelines.cli.common import (
     DefaultCommandGroup,
-    open_warehouse,
     pass_config,
     print_json,
     print_table,
+    read_warehouse,
     reporting,
     who,
+    write_warehouse,
 )
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
@@ -35,7 +36,7 @@ def settings_group() -> None:
 @reporting
 def settings_show(config: EnrichConfig, as_json: bool) -> None:
     """Show the enrichment settings in force."""
-    with open_warehouse(config).connect(read_only=True) as connection:
+    with read_warehouse(config) as connection:
         settings = load_settings(connection)
         saved = settings_saved(connection)
     if settings is None or saved is None:
@@ -76,7 +77,7 @@ def settings_set(config: EnrichConfig, data_point: str, enabled: bool | None,
     """Change one data point's settings (the change is validated and audited)."""
     if enabled is None and attribute_name is None and in_notes is None:
         raise click.UsageError("nothing to change: give --enable/--disable, --attribute or --note")
-    with open_warehouse(config).transaction() as connection:
+    with write_warehouse(config) as connection:
         current, _ = ensure_settings(connection)
         changed = change_data_point(
             current, data_point, enabled=enabled, attribute_name=attribute_name, in_notes=in_notes
@@ -93,7 +94,7 @@ def settings_set(config: EnrichConfig, data_point: str, enabled: bool | None,
 @reporting
 def settings_history_command(config: EnrichConfig, as_json: bool) -> None:
     """Who or what changed the settings, and when."""
-    with open_warehouse(config).connect(read_only=True) as connection:
+    with read_warehouse(config) as connection:
         changes = settings_history(connection)
     if as_json:
         print_json([

@@ -10,6 +10,7 @@ from enrichment_pipelines.cli.common import (
     pass_config,
     print_json,
     print_record,
+    read_warehouse,
     reporting,
 )
 from enrichment_pipelines.core.config import EnrichConfig, variables_markdown
@@ -32,7 +33,7 @@ def status(config: EnrichConfig, as_json: bool) -> None:
     """Credit balance, live enrichment, and how many records have been enriched."""
     from enrichment_pipelines.core.status import workspace_status
 
-    with open_warehouse(config).connect(read_only=True) as connection:
+    with read_warehouse(config) as connection:
         current = workspace_status(connection)
     if as_json:
         print_json(current.to_dict())
