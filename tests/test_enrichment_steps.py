@@ -175,6 +175,7 @@ def test_websites_to_crawl_skips_freshly_crawled_sites(
 
 
 def test_pages_round_trip_field_by_field(warehouse: Warehouse, tmp_path: Path) -> None:
+    import_sites(warehouse, tmp_path, 2)
     fetched = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
     about = Page(
         url=site(1) + "/about",
@@ -214,6 +215,7 @@ def test_pages_round_trip_field_by_field(warehouse: Warehouse, tmp_path: Path) -
 
 
 def test_save_crawls_replaces_a_sites_pages(warehouse: Warehouse, tmp_path: Path) -> None:
+    import_sites(warehouse, tmp_path, 2)
     first = crawl_of(site(1), "old")
     first.pages.append(Page(url=site(1) + "/about", fetched_at=first.crawled_at, text="about"))
     store_crawls(warehouse, [first, crawl_of(site(2))], run_id="run-1")
@@ -494,3 +496,26 @@ def test_summary_note_holds_only_data_points_flagged_for_notes(
         ),
         ("import:2", "run-2", f"{heading}{site(2)}\n- Is saas: yes", "enrichment"),
     ]
+
+
+def test_a_customer_forgotten_mid_run_is_not_written_back(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """`enrich forget` while a run crawls and extracts: the run's later writes leave the
+    forgotten customer's website, pages, extraction and enrichment out."""
+    from enrichment_pipelines.core.forget import forget_customer
+
+    sites = import_sites(warehouse, tmp_path, 2)
+    crawls = [crawl_of(url) for url in sites]  # crawled, not saved yet
+    with warehouse.transaction() as connection:
+        forget_customer(connection, "import:1", by="test")
+    store_crawls(warehouse, crawls)
+    extractor = FakeExtractor()
+    extract_sites(warehouse, ALL, extractor, KEYS)
+    summary = apply_enrichments(warehouse, ALL, SETTINGS, extractor.name, "run-1")
+
+    assert summary.enriched == 1
+    with warehouse.connect() as connection:
+        for table in ("site_crawls", "scraped_pages", "extractions"):
+            assert rows(connection, f"SELECT DISTINCT website_url FROM {table}") == [(sites[1],)]
+        assert rows(connection, "SELECT DISTINCT customer_id FROM enrichments") == [("import:2",)]

@@ -136,3 +136,46 @@ def test_forget_customer_deletes_every_row_of_one_customer(
     assert deletions == [("test", removed)]
     with warehouse.transaction() as connection, pytest.raises(ForgetError, match="import:1"):
         forget_customer(connection, "import:1", by="test")
+
+
+def _files_holding(folders: list[Path], needles: dict[str, str]) -> list[str]:
+    """Each (file, what) where a file under `folders` holds one of the needles' bytes."""
+    found = []
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            data = path.read_bytes()
+            found += [f"{path}: {what}" for what, text in needles.items() if text.encode() in data]
+    return found
+
+
+@pytest.mark.e2e
+def test_after_forget_no_file_the_project_wrote_holds_a_byte_of_the_customer(
+    home: Path, demo_sites: DemoSites, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warehouse, the analysts' copy, the quality report and the Dagster home (run
+    history on SQLite) keep nothing of a forgotten customer: not its name, website, id or
+    e-mail."""
+    dagster_home = tmp_path / "dagster"
+    dagster_home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
+    customers = demo_sites.write_customers(tmp_path / "customers.csv")  # the user's own file
+    config = loopback_config(dagster_home=dagster_home)
+    assert run_pipeline(config, customers_path=customers, source="demo").success
+    assert CliRunner().invoke(main, ["quality"]).exit_code == 0
+    store = Warehouse(home / "warehouse.duckdb")
+    with store.connect(read_only=True) as connection:
+        customer_id, external_id, name, email, website = connection.execute(
+            "SELECT customer_id, external_id, name, email, website_url FROM customers c "
+            "WHERE EXISTS (SELECT 1 FROM notes n WHERE n.customer_id = c.customer_id) "
+            "ORDER BY 1 LIMIT 1"
+        ).fetchone()
+    needles = {
+        "id": customer_id, "external id": external_id, "name": name, "email": email,
+        "website": website,
+    }  # fmt: skip
+    folders = [home, dagster_home]
+    assert _files_holding(folders, needles), "the search finds nothing even before the forget"
+
+    result = CliRunner().invoke(main, ["forget", customer_id, "--yes"])
+    assert result.exit_code == 0, result.output
+    assert _files_holding(folders, needles) == []

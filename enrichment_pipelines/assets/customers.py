@@ -3,7 +3,7 @@ from pathlib import Path
 import dagster as dg
 
 from enrichment_pipelines.core.customers import customer_count, import_customers
-from enrichment_pipelines.core.reports import markdown_table
+from enrichment_pipelines.core.reports import markdown_table, without_particulars
 from enrichment_pipelines.resources import (
     CustomerFileResource,
     WarehouseResource,
@@ -44,7 +44,7 @@ def customers(
             allowed_networks=web.allowed_networks(),
         )
         for problem in report.problems:
-            context.log.warning(f"{path}: {problem}")
+            context.log.warning(f"{path}: {without_particulars(str(problem))}")
         metadata |= {
             "source_file": path,
             "rows_read": report.rows_read,
@@ -53,7 +53,10 @@ def customers(
             "rejected_rows": report.rejected,
             "problems": dg.MetadataValue.md(
                 markdown_table(
-                    [{"line": p.line, "problem": p.reason} for p in report.problems[:50]]
+                    [
+                        {"line": p.line, "problem": without_particulars(p.reason)}
+                        for p in report.problems[:50]
+                    ]
                 )
             ),
         }

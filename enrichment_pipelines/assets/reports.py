@@ -2,8 +2,6 @@ import dagster as dg
 
 from enrichment_pipelines.core.reports import (
     customer_360_counts,
-    customer_360_preview,
-    markdown_table,
 )
 from enrichment_pipelines.core.settings import ensure_settings
 from enrichment_pipelines.core.warehouse.views import refresh_customer_360
@@ -22,10 +20,8 @@ def customer_360(warehouse: WarehouseResource) -> dg.MaterializeResult:
         refresh_customer_360(connection)
     with store.connect(read_only=True) as connection:
         counts = customer_360_counts(connection)
-        preview = customer_360_preview(connection)
-    return dg.MaterializeResult(
-        metadata={**counts, "preview": dg.MetadataValue.md(markdown_table(preview))}
-    )
+    # Counts only: customer rows in run history would outlive `enrich forget`.
+    return dg.MaterializeResult(metadata=counts)
 
 
 @dg.asset(group_name="analytics", deps=["customer_360"], kinds={"duckdb"})
@@ -58,7 +54,7 @@ def data_quality_report(
             "score": dg.MetadataValue.float(report.score),
             "records": report.records,
             "enriched": report.enriched,
-            "report": dg.MetadataValue.md(to_markdown(report)),
+            "report": dg.MetadataValue.md(to_markdown(report, examples=False)),
             "html_report": dg.MetadataValue.path(str(path)),
         }
     )

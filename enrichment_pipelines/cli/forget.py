@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from enrichment_pipelines.cli.common import open_warehouse, pass_config, who
+from enrichment_pipelines.cli.common import err, open_warehouse, pass_config, who
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.forget import forget_customer
+from enrichment_pipelines.core.settings import EnrichmentSettings, load_settings
 
 
 @click.command()
@@ -14,7 +15,9 @@ from enrichment_pipelines.core.forget import forget_customer
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_config
 def forget(config: EnrichConfig, customer_id: str, yes: bool) -> None:
-    """Delete everything held about CUSTOMER_ID (right to deletion)."""
+    """Delete everything held about CUSTOMER_ID (right to deletion): its rows, and every copy
+    the project wrote (the warehouse file is rewritten, the analysts' copy and the quality
+    report are rebuilt from what is left)."""
     if not yes:
         click.confirm(
             f"Delete every record, page, enrichment, attribute and note of {customer_id}?",
@@ -23,6 +26,23 @@ def forget(config: EnrichConfig, customer_id: str, yes: bool) -> None:
     warehouse = open_warehouse(config)
     with warehouse.transaction() as connection:
         removed = forget_customer(connection, customer_id, by=who("forget"))
-    # The analysts' copy must not keep what was deleted.
+    # Deleted rows can stay as bytes in free blocks: rewrite the file from the live rows.
+    warehouse.compact()
     warehouse.publish_snapshot(config.analytics_path)
+    if config.quality_report_path.exists():
+        _rebuild_quality_report(config)
     click.echo(f"forgot {customer_id}: {removed} rows deleted; the ledger keeps anonymous entries")
+    if config.dagster_home is not None:
+        err.print(
+            "run history in DAGSTER_HOME holds counts only, no customer rows; runs launched "
+            "for this customer by id keep that id in their run config"
+        )
+
+
+def _rebuild_quality_report(config: EnrichConfig) -> None:
+    from enrichment_pipelines.data_quality.report import build_report, write_html
+
+    with open_warehouse(config).connect(read_only=True) as connection:
+        settings = load_settings(connection) or EnrichmentSettings.defaults()
+        report = build_report(connection, settings.enabled_keys, config.quality)
+    write_html(report, config.quality_report_path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -48,13 +50,25 @@ def markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# Quoted values, URLs and host names in parentheses: what in a reason can name a customer.
+_PARTICULARS = re.compile(
+    r"'[^']*'|\"[^\"]*\"|\b[a-z][a-z0-9+.-]*://\S+|\([^()\s]+\.[^()\s]+\)", re.I
+)
+
+
+def without_particulars(text: str) -> str:
+    """A reason or problem with its particulars (quoted values, URLs, hosts) replaced by "…",
+    for what leaves the warehouse: Dagster metadata and logs hold counts and kinds of problem,
+    never a customer's data (which `enrich forget` could not reach there)."""
+    return _PARTICULARS.sub("…", text)
+
+
 def counts_table(counts: Mapping[str, int], label: str = "reason") -> str:
-    return markdown_table(
-        [
-            {label: key, "records": value}
-            for key, value in sorted(counts.items(), key=lambda i: -i[1])
-        ]
-    )
+    """Counts by reason as a markdown table, the reasons without their particulars."""
+    merged: Counter[str] = Counter()
+    for key, value in counts.items():
+        merged[without_particulars(key)] += value
+    return markdown_table([{label: key, "records": value} for key, value in merged.most_common()])
 
 
 def settings_table(settings: EnrichmentSettings) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from enrichment_pipelines.core.config import QualityTargets
+from enrichment_pipelines.core.reports import without_particulars
 from enrichment_pipelines.data_quality.expectations import CheckOutcome, load_frames, run_all
 
 BLOCKING = ("validity", "uniqueness")  # these stop bad data; the others warn
@@ -106,7 +107,9 @@ def _status(name: str, outcome: CheckOutcome) -> str:
     return "FAIL (blocks)" if name in BLOCKING else "warn"
 
 
-def to_markdown(report: QualityReport) -> str:
+def to_markdown(report: QualityReport, *, examples: bool = True) -> str:
+    """The report as Markdown; without `examples` (failing values, which name customers) for
+    Dagster metadata, which must hold no customer data."""
     lines = [
         f"**Quality score: {report.score:.1f} / 100** — {report.enriched} of {report.records} "
         f"records enriched",
@@ -115,10 +118,10 @@ def to_markdown(report: QualityReport) -> str:
         "|---|---|---|---|---|",
     ]
     for name, outcome in report.outcomes.items():
-        examples = ", ".join(outcome.examples(3)).replace("|", "\\|")
+        shown = ", ".join(outcome.examples(3)).replace("|", "\\|") if examples else "…"
         lines.append(
             f"| {name} | {_status(name, outcome)} | {outcome.observed:.1%} | "
-            f"{outcome.target:.0%} | {examples} |"
+            f"{outcome.target:.0%} | {shown} |"
         )
     lines += ["", "| data point | completeness | |", "|---|---|---|"]
     for key, share in report.completeness.items():
@@ -126,7 +129,10 @@ def to_markdown(report: QualityReport) -> str:
     lines += ["", "| freshness | enrichments |", "|---|---|"]
     lines += [f"| {bucket} | {count} |" for bucket, count in report.freshness.items()]
     lines += ["", "| issue | count |", "|---|---|"]
-    lines += [f"| {issue} | {count} |" for issue, count in report.issues.items()]
+    lines += [
+        f"| {issue if examples else without_particulars(issue)} | {count} |"
+        for issue, count in report.issues.items()
+    ]
     return "\n".join(lines)
 
 

@@ -20,7 +20,11 @@ import duckdb
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.enrichment.batching import batches
 from enrichment_pipelines.core.enrichment.pages import load_pages
-from enrichment_pipelines.core.enrichment.policy import EnrichmentPolicy, select_customers
+from enrichment_pipelines.core.enrichment.policy import (
+    EnrichmentPolicy,
+    select_customers,
+    websites_in_use,
+)
 from enrichment_pipelines.core.extractors import Extraction, Extractor, Usage
 from enrichment_pipelines.core.warehouse import Warehouse, insert_rows
 
@@ -133,12 +137,14 @@ def _stored_extractions(
 def _save_extractions(
     connection: duckdb.DuckDBPyConnection, rows: Sequence[Sequence[object]]
 ) -> None:
-    """Store each site's latest extraction, replacing the one before."""
+    """Store each site's latest extraction, replacing the one before (not for a site no
+    customer has any more: forgotten while it was being extracted)."""
+    in_use = websites_in_use(connection, [row[0] for row in rows])
     insert_rows(
         connection,
         "extractions",
         EXTRACTION_COLUMNS,
-        rows,
+        [row for row in rows if row[0] in in_use],
         conflict="ON CONFLICT (website_url) DO UPDATE SET "
         + ", ".join(f"{c} = excluded.{c}" for c in EXTRACTION_COLUMNS[1:]),
     )

@@ -16,7 +16,11 @@ from typing import Any
 import duckdb
 
 from enrichment_pipelines.core.crawl import Page, SiteCrawl
-from enrichment_pipelines.core.enrichment.policy import EnrichmentPolicy, select_customers
+from enrichment_pipelines.core.enrichment.policy import (
+    EnrichmentPolicy,
+    select_customers,
+    websites_in_use,
+)
 from enrichment_pipelines.core.warehouse import fetch_dicts, insert_rows
 
 SITE_CRAWL_COLUMNS = (
@@ -56,7 +60,10 @@ def _freshly_crawled(
 def save_crawls(
     connection: duckdb.DuckDBPyConnection, crawls: Sequence[SiteCrawl], run_id: str | None
 ) -> None:
-    """Replace each site's latest crawl and pages (call inside a transaction)."""
+    """Replace each site's latest crawl and pages (call inside a transaction). Sites no
+    customer has any more (forgotten during the crawl) are not written."""
+    in_use = websites_in_use(connection, [crawl.website_url for crawl in crawls])
+    crawls = [crawl for crawl in crawls if crawl.website_url in in_use]
     urls = [crawl.website_url for crawl in crawls]
     connection.execute("DELETE FROM scraped_pages WHERE list_contains(?, website_url)", [urls])
     insert_rows(

@@ -80,10 +80,12 @@ def still_due(
     connection: duckdb.DuckDBPyConnection, customer_ids: Sequence[str], policy: EnrichmentPolicy
 ) -> set[str]:
     """The policy check of `select_customers` again, read inside the writing transaction: a
-    record brought up to date meanwhile (a retry, or a concurrent run) is left alone."""
+    record brought up to date meanwhile (a retry, or a concurrent run), or forgotten meanwhile
+    (`enrich forget`), is left alone."""
     rows = connection.execute(
         """
         SELECT id FROM unnest($ids) AS wanted(id)
+        JOIN customers ON customers.customer_id = wanted.id  -- not forgotten meanwhile
         LEFT JOIN (
             SELECT customer_id, max(created_at) AS last_enriched FROM enrichments
             WHERE status = 'enriched' AND list_contains($ids, customer_id)
@@ -94,3 +96,15 @@ def still_due(
         {"ids": list(customer_ids), "cutoff": policy.reenrich_before},
     ).fetchall()
     return {customer_id for (customer_id,) in rows}
+
+
+def websites_in_use(connection: duckdb.DuckDBPyConnection, urls: Sequence[str]) -> set[str]:
+    """Those of `urls` that some customer still has. Read inside a writing transaction, so a
+    run never writes back the pages or extraction of a customer forgotten while it worked."""
+    return {
+        url
+        for (url,) in connection.execute(
+            "SELECT DISTINCT website_url FROM customers WHERE list_contains(?, website_url)",
+            [list(urls)],
+        ).fetchall()
+    }

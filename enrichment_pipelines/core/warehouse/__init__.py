@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import random
 import re
-import shutil
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -23,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from enrichment_pipelines.core.errors import EnrichError
-from enrichment_pipelines.core.warehouse.views import refresh_customer_360
+from enrichment_pipelines.core.warehouse.views import quote_identifier, refresh_customer_360
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -179,15 +178,25 @@ class Warehouse:
     def publish_snapshot(self, target: Path) -> Path:
         """Publish a consistent read-only copy for analysts, who then never wait on a run.
 
-        The copy is taken after a checkpoint while this process holds the file (so no write
-        is half in it) and swapped in atomically: readers of the old copy keep their view.
+        The copy is rebuilt from the live rows (not a copy of the file, whose free blocks may
+        still hold deleted rows) while this process holds the warehouse, and swapped in
+        atomically: readers of the old copy keep their view.
         """
         partial = target.with_name(target.name + ".partial")
         with self.connect() as connection:
-            connection.execute("CHECKPOINT")
-            shutil.copyfile(self.path, partial)
+            _copy_database(connection, partial)
         os.replace(partial, target)
         return target
+
+    def compact(self) -> None:
+        """Rewrite the file from its live rows, so that deleted rows leave no bytes behind (the
+        right to deletion): copied into a fresh file and swapped in while this process still
+        holds the old one, so no other process can write in between."""
+        fresh = self.path.with_name(self.path.name + ".compacting")
+        with self.connect() as connection:
+            connection.execute("CHECKPOINT")
+            _copy_database(connection, fresh)
+            os.replace(fresh, self.path)
 
     def schema_version(self) -> int:
         with self._open(read_only=True) as connection:
@@ -247,6 +256,19 @@ class Warehouse:
             refresh_customer_360(connection)
         _SCHEMA_CURRENT.add(self.path.resolve())
         return applied
+
+
+def _copy_database(connection: duckdb.DuckDBPyConnection, target: Path) -> None:
+    """Copy every table, view and sequence of the connection's database into a new file."""
+    target.unlink(missing_ok=True)
+    source = connection.execute("SELECT current_database()").fetchone()
+    assert source is not None
+    literal = "'" + str(target).replace("'", "''") + "'"
+    connection.execute(f"ATTACH {literal} AS copy_target")
+    try:
+        connection.execute(f"COPY FROM DATABASE {quote_identifier(source[0])} TO copy_target")
+    finally:
+        connection.execute("DETACH copy_target")
 
 
 def _applied_version(connection: duckdb.DuckDBPyConnection) -> int:
