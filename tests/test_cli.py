@@ -151,3 +151,22 @@ def test_user_errors_print_one_line_and_exit_2(
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(message), result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.e2e
+def test_enrich_run_prints_outcomes_and_fails_when_every_record_failed(
+    home: Path, tmp_path: Path
+) -> None:
+    from tests.support.instance import free_port
+
+    dead = f"http://127.0.1.9:{free_port()}"  # nothing listens there: connection refused
+    customers = tmp_path / "c.csv"
+    customers.write_text(f"id,website\n1,{dead}\n2,{dead}/\n")
+    environment = {"ENRICH_ALLOW_PRIVATE_NETWORKS": "127.0.0.0/8", "ENRICH_CRAWL_RETRIES": "0"}
+    result = CliRunner().invoke(
+        main, ["run", "--customers", str(customers), "--json"], env=environment
+    )
+    assert result.exit_code == 1, result.output
+    [outcome] = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (outcome["outcome"], outcome["records"], outcome["credits"]) == ("failed", 2, 0)
+    assert "every record this run tried failed" in result.stderr

@@ -16,12 +16,11 @@ from enrichment_pipelines.cli.common import (
     CliError,
     err,
     open_warehouse,
-    pass_config,
     print_json,
     print_table,
+    read_warehouse,
     reporting,
 )
-from enrichment_pipelines.cli.workspace import status
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.shards import SHARD_COUNT
 
@@ -36,23 +35,38 @@ POLL_SECONDS = 2.0
               help="Import this file first (CSV, Parquet or JSONL).")  # fmt: skip
 @click.option("--source", default="import", show_default=True)
 @click.option("--reenrich-before", default=None, help="Re-enrich records enriched before DATE.")
-@click.pass_context
-@pass_config
+@reporting
 def run(
     config: EnrichConfig,
-    context: click.Context,
     customers_path: Path | None,
     source: str,
     reenrich_before: str | None,
+    as_json: bool,
 ) -> None:
-    """Run the enrichment pipeline once, in this process."""
+    """Run the enrichment pipeline once, in this process, and print what happened to the
+    records it looked at. Exits 1 when the run failed or every record it tried failed."""
     from enrichment_pipelines.runs import run_pipeline
 
     result = run_pipeline(
         config, customers_path=customers_path, source=source, reenrich_before=reenrich_before
     )
-    context.invoke(status)
-    sys.exit(0 if result.success else 1)
+    outcomes = _print_outcomes(config, [result.run_id], "Outcome by record", as_json)
+    all_failed = bool(outcomes) and all(state == "failed" for state, *_ in outcomes)
+    if all_failed:
+        err.print("every record this run tried failed: see the reasons above")
+    sys.exit(0 if result.success and not all_failed else 1)
+
+
+def _print_outcomes(
+    config: EnrichConfig, run_ids: list[str], title: str, as_json: bool
+) -> list[tuple[str, str | None, int, int]]:
+    """The runs' records by outcome and reason, printed; returned for the exit status."""
+    from enrichment_pipelines.core.status import batch_outcomes
+
+    with read_warehouse(config) as connection:
+        outcomes = batch_outcomes(connection, run_ids)
+    print_table(title, ("outcome", "reason", "records", "credits"), outcomes, as_json=as_json)
+    return outcomes
 
 
 @click.command(name="customer")
@@ -136,7 +150,6 @@ def batch(config: EnrichConfig, segment: str | None, reenrich_before: str | None
     Stopping (Ctrl-C) cancels the backfill; records not reached are not charged, and running
     the same command again continues where it stopped."""
     from enrichment_pipelines.core.segments.store import load_segment
-    from enrichment_pipelines.core.status import batch_outcomes
     from enrichment_pipelines.runs import BatchPolicy, DagsterGraphQL
 
     if reenrich_before and skip_enriched:
@@ -163,14 +176,7 @@ def batch(config: EnrichConfig, segment: str | None, reenrich_before: str | None
         if not in_process:
             err.print(f"no Dagster webserver at {client.url}: running the batch in this process")
         run_ids, ok = _in_process(config, policy)
-    with warehouse.connect(read_only=True) as connection:
-        outcomes = batch_outcomes(connection, run_ids)
-    print_table(
-        "Batch outcome by record",
-        ("outcome", "reason", "records", "credits"),
-        outcomes,
-        as_json=as_json,
-    )
+    _print_outcomes(config, run_ids, "Batch outcome by record", as_json)
     sys.exit(0 if ok else 1)
 
 
