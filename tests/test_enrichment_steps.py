@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -519,3 +520,34 @@ def test_a_customer_forgotten_mid_run_is_not_written_back(
         for table in ("site_crawls", "scraped_pages", "extractions"):
             assert rows(connection, f"SELECT DISTINCT website_url FROM {table}") == [(sites[1],)]
         assert rows(connection, "SELECT DISTINCT customer_id FROM enrichments") == [("import:2",)]
+
+
+def test_crawl_writer_saves_sites_as_they_finish(warehouse: Warehouse, tmp_path: Path) -> None:
+    """A run killed during the crawl keeps the sites already written: they are saved a few at
+    a time while the crawl goes on, not all at its end."""
+    from enrichment_pipelines.core.enrichment.pages import CrawlWriter
+
+    sites = import_sites(warehouse, tmp_path, 5)
+    with CrawlWriter(warehouse, "run-1", batch_size=2, max_wait_seconds=0.2) as writer:
+        for url in sites[:3]:
+            writer(crawl_of(url))
+        deadline = time.monotonic() + 10
+        while writer.saved < 3 and time.monotonic() < deadline:  # 2 by size, 1 by waiting
+            time.sleep(0.05)
+        with warehouse.connect() as connection:  # still crawling: the first sites are stored
+            assert rows(connection, "SELECT count(*) FROM site_crawls") == [(3,)]
+        writer(crawl_of(sites[3]))
+    with warehouse.connect() as connection:  # closing the writer writes the rest
+        assert rows(connection, "SELECT count(*) FROM site_crawls") == [(4,)]
+
+
+def test_crawl_writer_reports_a_failed_write_when_closed(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    from enrichment_pipelines.core.enrichment.pages import CrawlWriter
+
+    sites = import_sites(warehouse, tmp_path, 1)
+    broken = Warehouse(tmp_path / "missing-folder" / "file-as-folder.duckdb")
+    (tmp_path / "missing-folder").write_text("a file where a folder should be")
+    with pytest.raises(OSError), CrawlWriter(broken, "run-1") as writer:
+        writer(crawl_of(sites[0]))

@@ -4,8 +4,8 @@ from datetime import timedelta
 import dagster as dg
 
 from enrichment_pipelines.assets.progress import StepProgress
-from enrichment_pipelines.core.crawl import crawl_sites
-from enrichment_pipelines.core.enrichment.pages import load_pages, save_crawls, websites_to_crawl
+from enrichment_pipelines.core.crawl import SiteCrawl, crawl_sites
+from enrichment_pipelines.core.enrichment.pages import CrawlWriter, load_pages, websites_to_crawl
 from enrichment_pipelines.core.reports import counts_table
 from enrichment_pipelines.core.segments.compiler import SegmentError
 from enrichment_pipelines.partitions import shard_asset
@@ -38,9 +38,13 @@ def scraped_pages(
         previous = load_pages(connection, urls)
     context.log.info(f"crawling {len(urls)} websites")
     progress = StepProgress(context, len(urls), "crawled", "websites")
-    crawls = crawl_sites(urls, web.crawl_options(), on_done=progress, previous=previous)
-    with store.transaction() as connection:
-        save_crawls(connection, crawls, context.run_id)
+    with CrawlWriter(store, context.run_id) as writer:
+
+        def done(crawl: SiteCrawl) -> None:
+            writer(crawl)
+            progress()
+
+        crawls = crawl_sites(urls, web.crawl_options(), on_done=done, previous=previous)
     failures = Counter(crawl.reason or "" for crawl in crawls if crawl.status != "ok")
     return dg.MaterializeResult(
         metadata={
