@@ -131,7 +131,8 @@ def tick(home: Path, which: str) -> None:
         seconds = time.perf_counter() - started
     requests = [] if isinstance(result, dg.SkipReason) else (result.run_requests or [])
     customers = sum(
-        len(r.run_config["resources"]["enrichment_run"]["config"]["customer_ids"]) for r in requests
+        len(r.run_config["resources"]["enrichment_run"]["config"]["customer_keys"])
+        for r in requests
     )
     print(
         json.dumps(

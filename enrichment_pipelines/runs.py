@@ -23,6 +23,7 @@ import httpx
 
 from enrichment_pipelines.assets import ASSET_CHECKS, ASSETS, BATCH, EVERYTHING, SHARD_STEPS
 from enrichment_pipelines.core.config import EnrichConfig
+from enrichment_pipelines.core.enrichment.policy import customer_key
 from enrichment_pipelines.core.errors import EnrichError
 from enrichment_pipelines.core.shards import shard_keys
 from enrichment_pipelines.definitions import default_resources, defs
@@ -260,10 +261,13 @@ def run_pipeline(
     customer_ids: tuple[str, ...] = (),
     enrich_now: bool = False,
 ) -> dg.ExecuteInProcessResult:
-    """Materialise the whole graph (import included) over every shard, in this process."""
+    """Materialise the whole graph (import included) over every shard, in this process. The
+    customers are named by their keys, so the run's record names none."""
     resources = default_resources(config)
     resources["enrichment_run"] = EnrichmentRunResource(
-        reenrich_before=reenrich_before, customer_ids=list(customer_ids), enrich_now=enrich_now
+        reenrich_before=reenrich_before,
+        customer_keys=[customer_key(customer_id) for customer_id in customer_ids],
+        enrich_now=enrich_now,
     )
     customers_config: dict[str, Any] = {"source": source}
     if customers_path is not None:

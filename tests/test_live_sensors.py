@@ -13,6 +13,7 @@ import dagster as dg
 import pytest
 
 from enrichment_pipelines.core.customers import import_customers
+from enrichment_pipelines.core.enrichment.policy import customer_key
 from enrichment_pipelines.core.live import turn_live_off, turn_live_on
 from enrichment_pipelines.core.segments.compiler import parse_segment
 from enrichment_pipelines.core.segments.store import save_segment
@@ -71,15 +72,18 @@ def _tick(
 
 
 def _requested(result: dg.SensorResult | dg.SkipReason) -> list[str]:
+    """The customers the tick asks runs for (sorted keys: run config names no customer)."""
     if isinstance(result, dg.SkipReason):
         return []
     return sorted(
-        customer_id
+        key
         for request in result.run_requests or []
-        for customer_id in request.run_config["resources"]["enrichment_run"]["config"][
-            "customer_ids"
-        ]
+        for key in request.run_config["resources"]["enrichment_run"]["config"]["customer_keys"]
     )
+
+
+def _keys(customer_ids: Sequence[str]) -> list[str]:
+    return sorted(customer_key(customer_id) for customer_id in customer_ids)
 
 
 def _skip_reason(result: dg.SensorResult | dg.SkipReason) -> str:
@@ -128,7 +132,8 @@ def test_new_customers_after_live_on_are_requested_once_and_enriched(
     new = _import(warehouse, demo_sites, live_home / "b.csv", [2, 3, 4])
     result = _tick(new_customers_sensor, instance, live_home, cursor)
     assert isinstance(result, dg.SensorResult)
-    assert _requested(result) == new
+    assert _requested(result) == _keys(new)
+    assert not any(customer_id in str(result.run_requests) for customer_id in new)
     requests = result.run_requests or []
     assert sorted(r.partition_key for r in requests) == sorted(
         {shard_key(customer_shard(customer_id)) for customer_id in new}
@@ -208,7 +213,7 @@ def test_segment_entrants_are_picked_up_after_the_interval_and_not_before(
     assert "next check after" in _skip_reason(too_soon)
 
     due = _tick(segment_entrants_sensor, instance, live_home, _check_cursor(first, 6.1))
-    assert _requested(due) == [entrant]
+    assert _requested(due) == _keys([entrant])
     assert isinstance(due, dg.SensorResult)
     _run(due.run_requests or [], instance)
     assert entrant in _enriched(warehouse)
@@ -227,7 +232,7 @@ def test_segment_entrants_are_picked_up_after_the_interval_and_not_before(
     new_cursor = json.dumps({"imported_after": datetime.now(UTC).isoformat()})
     _import(warehouse, demo_sites, live_home / "d.csv", [5], tags="trial")
     [vip] = _import(warehouse, demo_sites, live_home / "e.csv", [6], tags="vip")
-    assert _requested(_tick(new_customers_sensor, instance, live_home, new_cursor)) == [vip]
+    assert _requested(_tick(new_customers_sensor, instance, live_home, new_cursor)) == _keys([vip])
 
     with warehouse.transaction() as connection:
         turn_live_off(connection, by="test")

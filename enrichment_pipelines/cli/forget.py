@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from enrichment_pipelines.cli.common import err, open_warehouse, pass_config, who
+from enrichment_pipelines.cli.common import open_warehouse, pass_config, who
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.forget import forget_customer
 from enrichment_pipelines.core.settings import EnrichmentSettings, load_settings
@@ -32,11 +32,6 @@ def forget(config: EnrichConfig, customer_id: str, yes: bool) -> None:
     if config.quality_report_path.exists():
         _rebuild_quality_report(config)
     click.echo(f"forgot {customer_id}: {removed} rows deleted; the ledger keeps anonymous entries")
-    if config.dagster_home is not None:
-        err.print(
-            "run history in DAGSTER_HOME holds counts only, no customer rows; runs launched "
-            "for this customer by id keep that id in their run config"
-        )
 
 
 def _rebuild_quality_report(config: EnrichConfig) -> None:

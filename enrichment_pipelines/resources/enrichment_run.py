@@ -21,24 +21,26 @@ class EnrichmentRunResource(dg.ConfigurableResource):
     the tags `enrich/reenrich_before` and `enrich/segment`: leave `reenrich_before` empty to
     enrich only records never enriched, or give an ISO date/time to re-enrich records enriched
     before it; `segment` restricts the run to a saved segment's members; `customer_ids` to those
-    records; `enrich_now` re-enriches them whatever their last enrichment (a one-off request:
-    the cutoff is the moment the run was created, so a retried step does not enrich them
-    twice). A partitioned run covers its customer shards.
+    records (or `customer_keys`, their keys: what sensors and `enrich customer` send, so that
+    run history names no customer); `enrich_now` re-enriches them whatever their last
+    enrichment (a one-off request: the cutoff is the moment the run was created, so a retried
+    step does not enrich them twice). A partitioned run covers its customer shards.
     """
 
     reenrich_before: str | None = None
     segment: str | None = None
     customer_ids: list[str] = pydantic.Field(default_factory=list)
+    customer_keys: list[str] = pydantic.Field(default_factory=list)
     enrich_now: bool = False
 
     def policy(self, context: dg.AssetExecutionContext) -> EnrichmentPolicy:
         tags = context.run.tags
         segment = tags.get(SEGMENT_TAG) or self.segment
         reenrich_before = tags.get(REENRICH_BEFORE_TAG) or self.reenrich_before
-        if self.enrich_now and not self.customer_ids:
+        if self.enrich_now and not (self.customer_ids or self.customer_keys):
             raise dg.Failure(
-                "enrichment_run.enrich_now re-enriches the records in customer_ids: give at least "
-                "one customer id (it never applies to every record)"
+                "enrichment_run.enrich_now re-enriches the records in customer_ids or "
+                "customer_keys: give at least one customer id (it never applies to every record)"
             )
         cutoff = None
         if self.enrich_now:
@@ -57,11 +59,14 @@ class EnrichmentRunResource(dg.ConfigurableResource):
             cutoff = cutoff.replace(tzinfo=UTC)
         # Explicit ids name the work whichever shard the run was launched for.
         shards: tuple[int, ...] = ()
-        if context.assets_def.partitions_def is not None and not self.customer_ids:
+        if context.assets_def.partitions_def is not None and not (
+            self.customer_ids or self.customer_keys
+        ):
             shards = tuple(parse_shard_key(key) for key in context.partition_keys)
         return EnrichmentPolicy(
             reenrich_before=cutoff,
             customer_ids=tuple(self.customer_ids),
+            customer_keys=tuple(self.customer_keys),
             shards=shards,
             segment=segment,
         )

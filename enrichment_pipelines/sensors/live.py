@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from enrichment_pipelines.core.enrichment.policy import customer_key
 from enrichment_pipelines.core.live import ALL_CUSTOMERS, by_shard, new_customers, work_key
 from enrichment_pipelines.core.segments.compiler import SegmentError
 from enrichment_pipelines.core.segments.store import segment_entrants
@@ -46,7 +47,12 @@ def _run_requests(customer_ids: list[str], trigger: str, scope: str) -> list[dg.
         dg.RunRequest(
             run_key=f"{trigger}:{scope}:{shard_key(shard)}:{work_key(ids)}",
             partition_key=shard_key(shard),
-            run_config={"resources": {"enrichment_run": {"config": {"customer_ids": ids}}}},
+            # Keys, not ids: run history outlives `enrich forget`.
+            run_config={
+                "resources": {
+                    "enrichment_run": {"config": {"customer_keys": list(map(customer_key, ids))}}
+                }
+            },
             tags={TRIGGER_TAG: trigger},
         )
         for shard, ids in by_shard(customer_ids).items()

@@ -7,6 +7,7 @@ retry or a concurrent run, is left alone and never charged twice.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,19 @@ from enrichment_pipelines.core.segments.compiler import compile_segment
 from enrichment_pipelines.core.segments.store import load_segment
 from enrichment_pipelines.core.shards import shard_sql
 
+KEY_LENGTH = 24
+
+
+def customer_key(customer_id: str) -> str:
+    """A customer's key: names one customer in run config and run keys without its id, so
+    that Dagster's run history (which `enrich forget` cannot rewrite) holds no customer data."""
+    return hashlib.sha256(customer_id.encode()).hexdigest()[:KEY_LENGTH]
+
+
+def customer_key_sql(column: str) -> str:
+    """The SQL expression of `customer_key` over `column` (a column name from code)."""
+    return f"substr(sha256({column}), 1, {KEY_LENGTH})"
+
 
 @dataclass(frozen=True)
 class EnrichmentPolicy:
@@ -24,12 +38,14 @@ class EnrichmentPolicy:
 
     `reenrich_before=None` never re-enriches an enriched record; a timestamp re-enriches
     records last enriched before it (a one-off "enrich now" uses the moment it was asked for,
-    so a retry of the same request finds the record already done). `customer_ids`, `shards`
-    and `segment` (a saved segment's name) restrict the run to those records; empty means all.
+    so a retry of the same request finds the record already done). `customer_ids` or
+    `customer_keys` (see `customer_key`), `shards` and `segment` (a saved segment's name)
+    restrict the run to those records; empty means all.
     """
 
     reenrich_before: datetime | None = None
     customer_ids: tuple[str, ...] = ()
+    customer_keys: tuple[str, ...] = ()
     shards: tuple[int, ...] = ()
     segment: str | None = None
 
@@ -60,7 +76,8 @@ def select_customers(
         FROM customers AS c
         LEFT JOIN current_enrichments AS e USING (customer_id)
         WHERE ($all OR e.customer_id IS NULL OR e.created_at < $cutoff)
-          AND (len($ids) = 0 OR list_contains($ids, c.customer_id))
+          AND ((len($ids) = 0 AND len($keys) = 0) OR list_contains($ids, c.customer_id)
+               OR list_contains($keys, {customer_key_sql("c.customer_id")}))
           AND (len($shards) = 0 OR list_contains($shards, {shard_sql("c.customer_id")}))
           AND {in_segment}
         ORDER BY c.customer_id
@@ -70,6 +87,7 @@ def select_customers(
             "all": up_to_date_too,
             "cutoff": policy.reenrich_before,
             "ids": list(policy.customer_ids),
+            "keys": list(policy.customer_keys),
             "shards": list(policy.shards),
         },
     ).fetchall()
