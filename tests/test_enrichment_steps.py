@@ -551,3 +551,33 @@ def test_crawl_writer_reports_a_failed_write_when_closed(
     (tmp_path / "missing-folder").write_text("a file where a folder should be")
     with pytest.raises(OSError), CrawlWriter(broken, "run-1") as writer:
         writer(crawl_of(sites[0]))
+
+
+def test_concurrent_runs_share_the_crawl_through_claims(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """Two runs at once: the second leaves the sites the first claimed (and writes no outcome
+    for their customers), until the first saves them or its lease runs out."""
+    from enrichment_pipelines.core.enrichment.pages import claim_websites
+
+    sites = import_sites(warehouse, tmp_path, 4)
+    lease = timedelta(minutes=10)
+    with warehouse.transaction() as connection:
+        assert claim_websites(connection, sites[:3], "run-a", lease) == sites[:3]
+        assert claim_websites(connection, sites, "run-b", lease) == [sites[3]]
+    store_crawls(warehouse, [crawl_of(sites[3])], run_id="run-b")
+    extractor = FakeExtractor()
+    extract_sites(warehouse, ALL, extractor, KEYS)
+    summary = apply_enrichments(warehouse, ALL, SETTINGS, extractor.name, "run-b")
+
+    assert (summary.enriched, sum(summary.failed.values())) == (1, 0)
+    with warehouse.connect() as connection:
+        assert rows(connection, "SELECT customer_id, status FROM enrichments") == [
+            ("import:4", "enriched")  # no "website not crawled yet" for run A's customers
+        ]
+    store_crawls(warehouse, [crawl_of(sites[0])], run_id="run-a")  # saving ends the claim
+    with warehouse.transaction() as connection:
+        assert claim_websites(connection, sites[:3], "run-b", lease) == [sites[0]]
+        assert claim_websites(connection, sites[1:3], "run-c", -lease) == []  # run-a's lease
+        connection.execute("UPDATE website_claims SET claimed_until = now() - INTERVAL 1 MINUTE")
+        assert claim_websites(connection, sites[1:3], "run-c", lease) == sites[1:3]  # lapsed

@@ -5,7 +5,12 @@ import dagster as dg
 
 from enrichment_pipelines.assets.progress import StepProgress
 from enrichment_pipelines.core.crawl import SiteCrawl, crawl_sites
-from enrichment_pipelines.core.enrichment.pages import CrawlWriter, load_pages, websites_to_crawl
+from enrichment_pipelines.core.enrichment.pages import (
+    CrawlWriter,
+    claim_websites,
+    load_pages,
+    websites_to_crawl,
+)
 from enrichment_pipelines.core.reports import counts_table
 from enrichment_pipelines.core.segments.compiler import SegmentError
 from enrichment_pipelines.partitions import shard_asset
@@ -28,14 +33,19 @@ def scraped_pages(
     age are not fetched again; older ones are re-fetched with conditional requests, and pages
     that did not change are marked unchanged (their extraction is reused)."""
     store = warehouse.get_warehouse()
-    with store.connect() as connection:
+    with store.transaction() as connection:
         try:
-            urls = websites_to_crawl(
+            wanted = websites_to_crawl(
                 connection, enrichment_run.policy(context), timedelta(hours=web.max_page_age_hours)
             )
         except SegmentError as error:
             raise dg.Failure(str(error)) from None
+        # The lease outlasts the slowest crawl these sites can take; a killed run's lapses.
+        lease = timedelta(seconds=web.site_budget_seconds * (len(wanted) // web.concurrency + 2))
+        urls = claim_websites(connection, wanted, context.run_id, lease)
         previous = load_pages(connection, urls)
+    if len(urls) < len(wanted):
+        context.log.info(f"{len(wanted) - len(urls)} websites are being crawled by another run")
     context.log.info(f"crawling {len(urls)} websites")
     progress = StepProgress(context, len(urls), "crawled", "websites")
     with CrawlWriter(store, context.run_id) as writer:

@@ -21,6 +21,7 @@ from enrichment_pipelines.core.credits import balance, charge_enrichments
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.enrichment.batching import batches
 from enrichment_pipelines.core.enrichment.extract import extraction_key
+from enrichment_pipelines.core.enrichment.pages import claimed_elsewhere
 from enrichment_pipelines.core.enrichment.policy import (
     CustomerToEnrich,
     EnrichmentPolicy,
@@ -106,6 +107,7 @@ class _BatchInputs:
     extractions: dict[str, tuple[str, str]]  # url -> extraction key, result
     attributes: dict[str, dict[str, str | None]]  # customer -> attribute name -> value text
     credits_left: int
+    crawling_elsewhere: set[str]  # websites another run is crawling now
 
 
 @dataclass
@@ -176,7 +178,7 @@ def _apply_batch(
     run_id: str | None,
 ) -> list[tuple[str, str | None]]:
     """Decide and write a batch of records (call inside a transaction); one outcome each."""
-    inputs = _read_batch_inputs(connection, batch, policy, settings)
+    inputs = _read_batch_inputs(connection, batch, policy, settings, run_id)
     writes = _BatchWrites(run_id=run_id, at=datetime.now(UTC))
     outcomes = [
         _apply_one(customer, inputs, writes, settings, extractor_name) for customer in batch
@@ -190,6 +192,7 @@ def _read_batch_inputs(
     batch: Sequence[CustomerToEnrich],
     policy: EnrichmentPolicy,
     settings: EnrichmentSettings,
+    run_id: str | None,
 ) -> _BatchInputs:
     ids = [customer.customer_id for customer in batch]
     urls = sorted({customer.website_url for customer in batch if customer.website_url})
@@ -200,6 +203,7 @@ def _read_batch_inputs(
         extractions=_stored_results(connection, urls),
         attributes=_current_attributes(connection, ids, names),
         credits_left=balance(connection),
+        crawling_elsewhere=claimed_elsewhere(connection, urls, run_id),
     )
 
 
@@ -259,6 +263,8 @@ def _apply_one(
     if customer.website_url is None:
         return writes.outcome(customer, "skipped", customer.website_error or "no website")
     crawl = inputs.crawls.get(customer.website_url)
+    if crawl is None and customer.website_url in inputs.crawling_elsewhere:
+        return "done", None  # another run is crawling it now: that run writes the outcome
     if crawl is None:
         return writes.outcome(customer, "failed", "website not crawled yet")
     status, reason, content_key = crawl

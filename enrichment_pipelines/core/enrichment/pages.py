@@ -59,6 +59,47 @@ def _freshly_crawled(
     }
 
 
+def claim_websites(
+    connection: duckdb.DuckDBPyConnection, urls: Sequence[str], run_id: str, lease: timedelta
+) -> list[str]:
+    """Claim `urls` for this run (call inside a transaction); the ones it may crawl. A site
+    another run claimed and whose lease has not run out is left to that run: two runs at once
+    share the work instead of both crawling everything."""
+    now = datetime.now(UTC)
+    taken = {
+        url
+        for (url,) in connection.execute(
+            "SELECT website_url FROM website_claims WHERE list_contains($urls, website_url) "
+            "AND run_id <> $run AND claimed_until > $now",
+            {"urls": list(urls), "run": run_id, "now": now},
+        ).fetchall()
+    }
+    mine = [url for url in urls if url not in taken]
+    insert_rows(
+        connection,
+        "website_claims",
+        ("website_url", "run_id", "claimed_until"),
+        [[url, run_id, now + lease] for url in mine],
+        conflict="ON CONFLICT (website_url) DO UPDATE SET run_id = excluded.run_id, "
+        "claimed_until = excluded.claimed_until",
+    )
+    return mine
+
+
+def claimed_elsewhere(
+    connection: duckdb.DuckDBPyConnection, urls: Sequence[str], run_id: str | None
+) -> set[str]:
+    """Those of `urls` that another run holds a live claim on (it is crawling them now)."""
+    return {
+        url
+        for (url,) in connection.execute(
+            "SELECT website_url FROM website_claims WHERE list_contains($urls, website_url) "
+            "AND run_id IS DISTINCT FROM $run AND claimed_until > $now",
+            {"urls": list(urls), "run": run_id, "now": datetime.now(UTC)},
+        ).fetchall()
+    }
+
+
 def save_crawls(
     connection: duckdb.DuckDBPyConnection, crawls: Sequence[SiteCrawl], run_id: str | None
 ) -> None:
@@ -68,6 +109,7 @@ def save_crawls(
     crawls = [crawl for crawl in crawls if crawl.website_url in in_use]
     urls = [crawl.website_url for crawl in crawls]
     connection.execute("DELETE FROM scraped_pages WHERE list_contains(?, website_url)", [urls])
+    connection.execute("DELETE FROM website_claims WHERE list_contains(?, website_url)", [urls])
     insert_rows(
         connection,
         "site_crawls",
