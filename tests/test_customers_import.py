@@ -134,7 +134,7 @@ def test_nothing_written_when_every_row_is_bad(warehouse: Warehouse, tmp_path: P
         ("customers.xlsx", "x", "unsupported file type .xlsx"),
         ("empty.csv", "", "the file is empty"),
         ("noid.csv", "name,website\nA,a.com\n", "no id column"),
-        ("latin1.csv", b"id,name\n1,M\xfcller\n", "not UTF-8"),
+        ("latin1.csv", b"id,n\xe4me\n1,M\xfcller\n", "line 1 .the header. is not UTF-8"),
     ],
 )
 def test_unusable_files_are_refused_whole(
@@ -147,3 +147,59 @@ def test_unusable_files_are_refused_whole(
         path.write_text(content)
     with pytest.raises(ImportFileError, match=message):
         import_customers(warehouse, path)
+
+
+def test_an_invalid_utf8_byte_rejects_only_its_row(warehouse: Warehouse, tmp_path: Path) -> None:
+    path = tmp_path / "customers.csv"
+    path.write_bytes(
+        b"id,name,website\n"
+        b"1,Good One,good-one.com\n"
+        b"2,M\xfcller GmbH,mueller.de\n"  # Latin-1, not UTF-8
+        b'3,"Two\nLines \xe9",two-lines.com\n'  # the bad byte on the record's second line
+        b"4,Caf\xc3\xa9 Good,cafe.com\n"  # valid UTF-8
+    )
+    report = import_customers(warehouse, path)
+    assert [(p.line, p.reason, p.rejected) for p in report.problems] == [
+        (3, "not UTF-8 text: byte 0xfc at column 4 (save the file as UTF-8)", True),
+        (4, "not UTF-8 text: byte 0xe9 on line 5 at column 7 (save the file as UTF-8)", True),
+    ]
+    assert (report.inserted, report.rejected) == (2, 2)
+    assert _rows(warehouse, "SELECT external_id, name FROM customers ORDER BY 1") == [
+        ("1", "Good One"),
+        ("4", "Café Good"),
+    ]
+
+
+def test_jsonl_invalid_utf8_line_is_rejected_alone(warehouse: Warehouse, tmp_path: Path) -> None:
+    path = tmp_path / "customers.jsonl"
+    path.write_bytes(b'{"id": "a", "name": "Ok"}\n{"id": "b", "name": "M\xfcller"}\n')
+    report = import_customers(warehouse, path)
+    assert [(p.line, p.reason) for p in report.problems] == [
+        (2, "not UTF-8 text: byte 0xfc at column 23 (save the file as UTF-8)")
+    ]
+    assert _rows(warehouse, "SELECT external_id FROM customers") == [("a",)]
+
+
+def test_unusable_website_forms_are_imported_with_the_reason(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    long_url = "https://example.com/" + "a" * 5000
+    shorthand = ["http://127.1/", "http://2130706433/", "http://0x7f.1/", "http://0177.0.0.1/"]
+    path = tmp_path / "customers.csv"
+    path.write_text(
+        "id,website\n"
+        + f"long,{long_url}\n"
+        + "".join(f"ip{n},{url}\n" for n, url in enumerate(shorthand))
+    )
+    report = import_customers(warehouse, path)
+    assert report.inserted == 5 and report.rejected == 0
+    assert [p.rejected for p in report.problems] == [False] * 5  # warnings
+    assert _rows(
+        warehouse, "SELECT external_id, website_url, website_error FROM customers ORDER BY 1"
+    ) == [
+        ("ip0", None, "127.0.0.1 is a private, loopback or link-local address"),
+        ("ip1", None, "127.0.0.1 is a private, loopback or link-local address"),
+        ("ip2", None, "127.0.0.1 is a private, loopback or link-local address"),
+        ("ip3", None, "127.0.0.1 is a private, loopback or link-local address"),
+        ("long", None, "website URL is too long: 5020 characters, at most 2048"),
+    ]

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 
 from enrichment_pipelines.core.websites import (
     ALL_NETWORKS,
     WebsiteError,
+    checked_addresses,
     normalise_website,
+    parse_networks,
     refuse_private_resolution,
 )
 
@@ -47,11 +51,44 @@ def test_normalises_websites(raw: str, url: str) -> None:
         ("https://user:secret@example.com", "credentials"),
         ("exa mple.com", "contains spaces"),
         ("https://exa_mple-.com", "invalid host name"),
+        # Shorthand IPv4 forms the resolver reads as addresses (all are 127.0.0.1).
+        ("http://127.1/", "127.0.0.1 is a private"),
+        ("http://2130706433/", "127.0.0.1 is a private"),
+        ("http://0x7f.1/", "127.0.0.1 is a private"),
+        ("http://0177.0.0.1/", "127.0.0.1 is a private"),
+        ("http://0x7F000001/", "127.0.0.1 is a private"),
+        ("http://127.0.0.1./", "127.0.0.1 is a private"),
+        ("http://0xa9.254.169.254/latest", "169.254.169.254 is a private"),
+        # A numeric last label that is not an address is no host name either.
+        ("http://1.2.3.4.5/", "invalid host name"),
+        ("http://example.123/", "invalid host name"),
+        ("http://0x7g.1/", "invalid host name"),
+        ("http://09.1/", "invalid host name"),
+        ("http://256.1.1.1/", "invalid host name"),
+        ("https://example.com/" + "a" * 5000, "too long: 5020 characters, at most 2048"),
     ],
 )
 def test_refuses_websites_with_a_reason(raw: str | None, reason: str) -> None:
     with pytest.raises(WebsiteError, match=reason):
         normalise_website(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "url"),
+    [
+        ("http://0x7f.1:8080/", "http://127.0.0.1:8080"),
+        ("http://2130706433/", "http://127.0.0.1"),
+        ("0177.0.1.5", "https://127.0.1.5"),
+        ("http://134744072/", "http://8.8.8.8"),
+    ],
+)
+def test_shorthand_addresses_are_written_out(raw: str, url: str) -> None:
+    assert normalise_website(raw, allowed_networks=ALL_NETWORKS).url == url
+
+
+def test_urls_up_to_2048_characters_are_accepted() -> None:
+    raw = "https://example.com/" + "p" * (2048 - len("https://example.com/"))
+    assert normalise_website(raw).url == raw
 
 
 def test_private_addresses_allowed_when_asked() -> None:
@@ -65,3 +102,21 @@ def test_dns_resolution_to_loopback_is_refused() -> None:
     with pytest.raises(WebsiteError, match="non-public address"):
         refuse_private_resolution("localhost", 80, allowed_networks=())
     refuse_private_resolution("localhost", 80, allowed_networks=ALL_NETWORKS)
+
+
+def test_checked_addresses_resolves_once_and_checks_every_address() -> None:
+    lookups: list[tuple[str, int]] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        lookups.append((host, port))
+        return {"one.test": ["127.0.1.5"], "two.test": ["127.0.1.5", "10.0.0.1"]}[host]
+
+    allowed = parse_networks("127.0.1.0/24")
+    addresses = checked_addresses("one.test", 80, allowed_networks=allowed, resolve=resolve)
+    assert addresses == [ipaddress.ip_address("127.0.1.5")]
+    with pytest.raises(WebsiteError, match=r"two\.test resolves to non-public address 10\.0\.0\.1"):
+        checked_addresses("two.test", 80, allowed_networks=allowed, resolve=resolve)
+    assert checked_addresses("127.0.1.9", 80, allowed_networks=allowed, resolve=resolve) == [
+        ipaddress.ip_address("127.0.1.9")
+    ]
+    assert lookups == [("one.test", 80), ("two.test", 80)]  # an address is not looked up

@@ -1,10 +1,12 @@
 """Fetching a company's website: the home page plus the few pages that carry facts.
 
 Polite: robots.txt is honoured, the User-Agent names the project, requests to one host go one
-at a time with a small delay (longer if robots.txt asks). Safe: every request, redirects
-included, passes the SSRF guard after DNS resolution; responses are capped in size and must be
-HTML. Fast: sites are crawled concurrently, and `concurrency` bounds the requests in flight
-across all sites. Each site ends with its pages or one clear reason; transient failures (time
+at a time with a small delay (longer if robots.txt asks). Safe: every connection, redirects
+included, goes to an address the SSRF guard checked: the host is resolved once, every address
+checked, and the socket connected to a checked address (so a name that answers differently to
+a second look-up, DNS rebinding, leads nowhere unchecked); responses are capped in size and
+must be HTML. Fast: sites are crawled concurrently, and `concurrency` bounds the requests in
+flight across all sites. Each site ends with its pages or one clear reason; transient failures (time
 outs, resets, 429 and 5xx) are retried with backoff, honouring Retry-After. One bad site never
 stops the others.
 
@@ -19,6 +21,7 @@ import hashlib
 import ipaddress
 import random
 import re
+import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,6 +31,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import httpcore
 import httpx
 from protego import Protego
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
@@ -35,10 +39,13 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from enrichment_pipelines.core.config import CrawlConfig
 from enrichment_pipelines.core.html_text import parse_html
 from enrichment_pipelines.core.websites import (
+    Address,
     Network,
+    Resolver,
     WebsiteError,
+    checked_addresses,
     parse_networks,
-    refuse_private_resolution,
+    resolve_host,
 )
 
 USER_AGENT = (
@@ -106,6 +113,7 @@ class CrawlOptions:
     allowed_networks: tuple[Network, ...] = ()
     respect_robots: bool = True
     user_agent: str = USER_AGENT
+    resolve: Resolver = resolve_host  # DNS look-up (blocking: called from a thread)
 
     @classmethod
     def from_config(cls, config: CrawlConfig) -> CrawlOptions:
@@ -247,6 +255,85 @@ class _HostGate:
         self._last[host] = time.monotonic()
 
 
+class _CheckedNetwork(httpcore.AsyncNetworkBackend):
+    """httpcore's network layer with the SSRF guard inside: each new connection resolves its
+    host once, checks every address (`checked_addresses`), and connects the socket to a
+    checked address, never to what a second look-up might answer. Only the socket's
+    destination changes: httpcore still gives the TLS layer the site's name (server name and
+    certificate check), and httpx still sends it as the Host header. A refused host raises
+    `WebsiteError`, which passes through httpcore and httpx unchanged."""
+
+    def __init__(self, allowed_networks: Sequence[Network], resolve: Resolver) -> None:
+        self._allowed_networks = allowed_networks
+        self._resolve = resolve
+        self._network = httpcore.AnyIOBackend()
+
+    async def _addresses(self, host: str, port: int, timeout: float | None) -> list[Address]:
+        check = partial(
+            checked_addresses,
+            host,
+            port,
+            allowed_networks=self._allowed_networks,
+            resolve=self._resolve,
+        )
+        if _is_address(host):
+            return check()  # nothing to look up: no need for a thread
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(check), timeout)  # DNS blocks
+        except TimeoutError as error:
+            raise httpcore.ConnectTimeout(f"DNS lookup for {host} timed out") from error
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        # The connect time-out covers the look-up and every address tried.
+        deadline = None if timeout is None else time.monotonic() + timeout
+        failure: httpcore.ConnectError | None = None
+        for address in await self._addresses(host, port, timeout):
+            try:
+                return await self._network.connect_tcp(
+                    str(address),
+                    port,
+                    timeout=None if deadline is None else max(0.0, deadline - time.monotonic()),
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except httpcore.ConnectError as error:
+                failure = error  # try the next checked address
+        assert failure is not None  # checked_addresses never returns an empty list
+        raise failure
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise WebsiteError("the crawler does not use Unix sockets")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._network.sleep(seconds)
+
+
+class _CheckedTransport(httpx.AsyncHTTPTransport):
+    """httpx's own transport, on a connection pool that connects through `_CheckedNetwork`.
+    httpx (0.28, pinned) takes no network backend; the httpcore pool under it does."""
+
+    def __init__(
+        self, ssl_context: ssl.SSLContext, limits: httpx.Limits, network: _CheckedNetwork
+    ) -> None:
+        super().__init__(verify=ssl_context, limits=limits, trust_env=False)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=network,
+        )
+
+
 class Crawler:
     """Crawls many sites concurrently (see the module docstring)."""
 
@@ -257,41 +344,24 @@ class Crawler:
         self.robots: dict[str, Protego | str | None] = {}  # host -> rules, refusal, or none
         # Loaded once: reading the CA bundle for every site would cost more than its crawl.
         self.ssl_context = httpx.create_ssl_context()
+        self.network = _CheckedNetwork(options.allowed_networks, options.resolve)
 
     def site_client(self) -> httpx.AsyncClient:
         """An HTTP client for one site's crawl. A site is fetched one request at a time, so
         its pool stays tiny; one shared pool would check every pooled connection on every
-        request, and would hold far more connections than the sites in flight need."""
+        request, and would hold far more connections than the sites in flight need. Its
+        connections go only to addresses the SSRF guard checked (`_CheckedNetwork`)."""
+        limits = httpx.Limits(max_connections=2, max_keepalive_connections=2)
         return httpx.AsyncClient(
             headers={
                 "User-Agent": self.options.user_agent,
                 "Accept": "text/html,application/xhtml+xml",
             },
             timeout=httpx.Timeout(self.options.request_timeout_seconds),
-            limits=httpx.Limits(max_connections=2, max_keepalive_connections=2),
-            verify=self.ssl_context,
+            transport=_CheckedTransport(self.ssl_context, limits, self.network),
             follow_redirects=False,  # followed by hand, so that every hop is checked
             trust_env=False,  # no proxy from the environment between us and the SSRF guard
         )
-
-    async def _check_address(self, url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise FetchError(f"refused URL {url!r}: only http(s) URLs with a host")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        check = partial(
-            refuse_private_resolution,
-            parts.hostname,
-            port,
-            allowed_networks=self.options.allowed_networks,
-        )
-        try:
-            if _is_address(parts.hostname):
-                check()  # nothing to look up: no need for a thread
-            else:
-                await asyncio.to_thread(check)  # DNS blocks
-        except WebsiteError as error:
-            raise FetchError(f"refused: {error}") from error
 
     async def _get(
         self, client: httpx.AsyncClient, url: str, headers: Mapping[str, str], max_bytes: int
@@ -299,7 +369,9 @@ class Crawler:
         """GET with hand-followed redirects (each hop checked); (response, body, final URL)."""
         current, visited = url, {url}
         for _hop in range(self.options.max_redirects + 1):
-            await self._check_address(current)
+            parts = urlsplit(current)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise FetchError(f"refused URL {current!r}: only http(s) URLs with a host")
             host = _host(current)
             async with self.gate.lock(host):
                 await self.gate.wait_turn(host, self.options.per_host_delay_seconds)
@@ -313,6 +385,8 @@ class Crawler:
                                 body = await _read_capped(response, max_bytes)
                         finally:
                             await response.aclose()
+                except WebsiteError as error:  # a new connection's address was refused
+                    raise FetchError(f"refused: {error}") from error
                 except httpx.TimeoutException as error:
                     raise _Transient(
                         f"timed out after {self.options.request_timeout_seconds:g}s"

@@ -1,16 +1,18 @@
 """Customer import: CSV, Parquet and JSONL files into the `customers` table.
 
-Each row is checked on its own: a bad row is reported with its line number and reason and left
-out, the good rows are written together in one transaction (all or nothing), upserted by
-(source, external_id). A website that cannot be enriched does not stop the import: the customer
-is imported with the reason in `website_error` and is skipped at enrichment time.
+Each row is checked on its own: a bad row (invalid UTF-8 included) is reported with its line
+number and reason and left out, the good rows are written together in one transaction (all or
+nothing), upserted by (source, external_id). A website that cannot be enriched (too long, a
+private or shorthand address, ...) does not stop the import: the customer is imported with the
+reason in `website_error` and is skipped at enrichment time.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +35,9 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "tags": ("tags",),
 }
 SUPPORTED_SUFFIXES = (".csv", ".parquet", ".jsonl", ".ndjson")
+# Text files are decoded with "surrogateescape": a byte that is not UTF-8 becomes one of
+# these code points, so the line that holds it can be named and left out alone.
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 class ImportFileError(EnrichError, ValueError):
@@ -99,47 +104,81 @@ def read_records(path: Path) -> list[tuple[int, dict[str, Any] | None, str | Non
     )
 
 
+def _undecodable(text: str) -> str | None:
+    """Where `text` (decoded with surrogateescape) held a byte that is not UTF-8, or None."""
+    if text.isascii():
+        return None
+    match = _UNDECODABLE.search(text)
+    if match is None:
+        return None
+    return f"byte 0x{ord(match.group()) - 0xDC00:02x} at column {match.start() + 1}"
+
+
+def _not_utf8(where: str) -> str:
+    return f"not UTF-8 text: {where} (save the file as UTF-8)"
+
+
 def _read_csv(path: Path) -> list[tuple[int, dict[str, Any] | None, str | None]]:
     records: list[tuple[int, dict[str, Any] | None, str | None]] = []
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle, strict=True)
-            header = next(reader, None)
-            if not header:
-                raise ImportFileError(f"{path}: the file is empty (no header line)")
-            names = [column.strip() for column in header]
-            line = reader.line_num + 1
-            while True:
-                try:
-                    values = next(reader)
-                except StopIteration:
-                    break
-                except csv.Error as error:
-                    records.append((line, None, f"malformed CSV: {error}"))
-                    break  # the csv module cannot resynchronise after a broken quote
-                if not any(value.strip() for value in values):
-                    line = reader.line_num + 1
-                    continue
-                if len(values) != len(names):
-                    records.append(
-                        (line, None, f"expected {len(names)} columns, found {len(values)}")
-                    )
-                else:
-                    records.append((line, dict(zip(names, values, strict=True)), None))
+    undecodable: dict[int, str] = {}  # physical line -> where its bad byte is
+
+    def lines(handle: Iterable[str]) -> Iterator[str]:
+        for number, text in enumerate(handle, start=1):
+            where = _undecodable(text)
+            if where is not None:
+                undecodable[number] = where
+            yield text
+
+    def problem(first: int, last: int) -> str | None:
+        """The first undecodable byte of a record on lines first..last (quotes can span)."""
+        for number in range(first, last + 1):
+            if number in undecodable:
+                on_line = "" if number == first else f"on line {number} "
+                where = undecodable[number]
+                return _not_utf8(where.replace("at column", f"{on_line}at column", 1))
+        return None
+
+    with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
+        reader = csv.reader(lines(handle), strict=True)
+        header = next(reader, None)
+        if not header:
+            raise ImportFileError(f"{path}: the file is empty (no header line)")
+        header_problem = problem(1, reader.line_num)
+        if header_problem is not None:
+            raise ImportFileError(f"{path}: line 1 (the header) is {header_problem}")
+        names = [column.strip() for column in header]
+        line = reader.line_num + 1
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as error:
+                records.append((line, None, f"malformed CSV: {error}"))
+                break  # the csv module cannot resynchronise after a broken quote
+            if not any(value.strip() for value in values):
                 line = reader.line_num + 1
-    except UnicodeDecodeError as error:
-        raise ImportFileError(f"{path}: not UTF-8 text ({error})") from error
+                continue
+            bad_bytes = problem(line, reader.line_num)
+            if bad_bytes is not None:
+                records.append((line, None, bad_bytes))
+            elif len(values) != len(names):
+                records.append((line, None, f"expected {len(names)} columns, found {len(values)}"))
+            else:
+                records.append((line, dict(zip(names, values, strict=True)), None))
+            line = reader.line_num + 1
     return records
 
 
 def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any] | None, str | None]]:
     records: list[tuple[int, dict[str, Any] | None, str | None]] = []
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except UnicodeDecodeError as error:
-        raise ImportFileError(f"{path}: not UTF-8 text ({error})") from error
+    lines = path.read_text(encoding="utf-8-sig", errors="surrogateescape").splitlines()
     for number, text in enumerate(lines, start=1):
         if not text.strip():
+            continue
+        where = _undecodable(text)
+        if where is not None:
+            records.append((number, None, _not_utf8(where)))
             continue
         try:
             record = json.loads(text)

@@ -4,6 +4,12 @@
 public internet is refused with a reason a person can act on. Private, loopback, link-local and
 metadata addresses are refused unless private networks are explicitly allowed (local sites,
 tests: `ENRICH_ALLOW_PRIVATE_NETWORKS=1`, or a list of CIDR ranges to allow only those).
+
+Hosts are read the way the system resolver reads them, so that what the import accepts is what
+the crawler would connect to: shorthand IPv4 forms (`127.1`, `2130706433`, `0x7f.1`,
+`0177.0.0.1`) are written out as the address they stand for and checked as such.
+`checked_addresses` is the guard at fetch time: it resolves a name once and returns the
+addresses it checked, which are the only ones the crawler connects to.
 """
 
 from __future__ import annotations
@@ -11,13 +17,17 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from enrichment_pipelines.core.errors import EnrichError
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# (host, port) -> the addresses it resolves to; blocking (the crawler calls it from a thread).
+Resolver = Callable[[str, int], Sequence[str]]
+MAX_URL_LENGTH = 2048  # what browsers and most servers accept; longer is not a home page
 ALL_NETWORKS: tuple[Network, ...] = (
     ipaddress.ip_network("0.0.0.0/0"),
     ipaddress.ip_network("::/0"),
@@ -26,6 +36,8 @@ ALL_NETWORKS: tuple[Network, ...] = (
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):(.*)$", re.DOTALL)
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9\-_]{1,63}(?<!-)$")
 _PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".intranet", ".lan", ".home.arpa")
+# An IPv4 part as inet_aton and browsers read it: decimal, octal (leading 0) or hex (0x).
+_NUMERIC_LABEL = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)$")
 
 
 class WebsiteError(EnrichError, ValueError):
@@ -62,16 +74,14 @@ def parse_networks(spec: str) -> tuple[Network, ...]:
     return tuple(networks)
 
 
-def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+def is_public_address(address: Address) -> bool:
     mapped = getattr(address, "ipv4_mapped", None)
     if mapped is not None:
         address = mapped
     return address.is_global and not address.is_multicast
 
 
-def is_allowed_address(
-    address: ipaddress.IPv4Address | ipaddress.IPv6Address, allowed: Sequence[Network]
-) -> bool:
+def is_allowed_address(address: Address, allowed: Sequence[Network]) -> bool:
     """Public, or inside one of the explicitly allowed networks."""
     return is_public_address(address) or any(
         address.version == network.version and address in network for network in allowed
@@ -83,6 +93,8 @@ def normalise_website(raw: str | None, *, allowed_networks: Sequence[Network] = 
     text = (raw or "").strip()
     if not text:
         raise WebsiteError("no website")
+    if len(text) > MAX_URL_LENGTH:
+        raise WebsiteError(_too_long(text))
     if any(ch.isspace() for ch in text):
         raise WebsiteError(f"website {text!r} contains spaces")
     if text.startswith("//"):
@@ -112,7 +124,14 @@ def normalise_website(raw: str | None, *, allowed_networks: Sequence[Network] = 
     if port is not None and (parts.scheme, port) not in (("http", 80), ("https", 443)):
         netloc = f"{netloc}:{port}"
     path = parts.path.rstrip("/")
-    return Website(url=urlunsplit((parts.scheme.lower(), netloc, path, "", "")), host=host)
+    url = urlunsplit((parts.scheme.lower(), netloc, path, "", ""))
+    if len(url) > MAX_URL_LENGTH:  # IDNA can lengthen a host
+        raise WebsiteError(_too_long(url))
+    return Website(url=url, host=host)
+
+
+def _too_long(url: str) -> str:
+    return f"website URL is too long: {len(url)} characters, at most {MAX_URL_LENGTH}"
 
 
 def _canonical_host(host: str, raw: str) -> str:
@@ -121,6 +140,12 @@ def _canonical_host(host: str, raw: str) -> str:
         return str(ipaddress.ip_address(host))
     except ValueError:
         pass
+    if _NUMERIC_LABEL.match(host.rsplit(".", 1)[-1]):
+        # No top-level domain is a number: the resolver reads this as an IPv4 address.
+        address = _shorthand_ipv4(host)
+        if address is None:
+            raise WebsiteError(f"website {raw!r} has an invalid host name")
+        return str(address)
     try:
         ascii_host = host.encode("idna").decode("ascii")
     except UnicodeError as error:
@@ -128,6 +153,32 @@ def _canonical_host(host: str, raw: str) -> str:
     if not all(_HOST_LABEL.match(label) for label in ascii_host.split(".")):
         raise WebsiteError(f"website {raw!r} has an invalid host name")
     return ascii_host
+
+
+def _shorthand_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """`host` read as inet_aton(3) and the WHATWG URL standard read IPv4: one to four parts,
+    each decimal, octal (leading 0) or hex (0x); the last fills the remaining bytes. None
+    when it is not such an address."""
+    parts = host.split(".")
+    if len(parts) > 4 or not all(_NUMERIC_LABEL.match(part) for part in parts):
+        return None
+    numbers = []
+    for part in parts:
+        if part.startswith("0x"):
+            numbers.append(int(part[2:] or "0", 16))
+        elif len(part) > 1 and part.startswith("0"):
+            if not set(part) <= set("01234567"):
+                return None
+            numbers.append(int(part, 8))
+        else:
+            numbers.append(int(part))
+    *leading, last = numbers
+    if any(number > 255 for number in leading) or last >= 256 ** (5 - len(numbers)):
+        return None
+    value = last
+    for index, number in enumerate(leading):
+        value += number << (8 * (3 - index))
+    return ipaddress.IPv4Address(value)
 
 
 def _refuse_private_host(host: str, allowed: Sequence[Network]) -> None:
@@ -145,17 +196,43 @@ def _refuse_private_host(host: str, allowed: Sequence[Network]) -> None:
         raise WebsiteError(f"{host} is a private, loopback or link-local address")
 
 
-def refuse_private_resolution(host: str, port: int, *, allowed_networks: Sequence[Network]) -> None:
-    """Resolve `host` and refuse it when any address it resolves to is not public.
-
-    Checked before every request, redirects included, so a public name that points inside the
-    network (or a redirect to one) is refused as surely as a literal private address.
-    """
+def resolve_host(host: str, port: int) -> list[str]:
+    """The addresses the system resolver gives for `host`, in its order of preference."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as error:
+    except (socket.gaierror, UnicodeError) as error:
         raise WebsiteError(f"DNS lookup failed for {host}") from error
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def checked_addresses(
+    host: str,
+    port: int,
+    *,
+    allowed_networks: Sequence[Network],
+    resolve: Resolver = resolve_host,
+) -> list[Address]:
+    """Resolve `host` once and return its addresses, refusing it (`WebsiteError`) when any of
+    them is not public or allowed. An address literal is checked without a look-up.
+
+    The crawler connects only to the addresses returned here, so a name that answers
+    differently to a second look-up (DNS rebinding) cannot lead it anywhere unchecked.
+    """
+    try:
+        addresses: list[Address] = [ipaddress.ip_address(host)]
+    except ValueError:
+        try:
+            addresses = [ipaddress.ip_address(address) for address in resolve(host, port)]
+        except ValueError as error:
+            raise WebsiteError(f"DNS lookup failed for {host}: {error}") from error
+    if not addresses:
+        raise WebsiteError(f"DNS lookup failed for {host}")
+    for address in addresses:
         if not is_allowed_address(address, allowed_networks):
             raise WebsiteError(f"{host} resolves to non-public address {address}")
+    return addresses
+
+
+def refuse_private_resolution(host: str, port: int, *, allowed_networks: Sequence[Network]) -> None:
+    """Resolve `host` and refuse it when any address it resolves to is not public."""
+    checked_addresses(host, port, allowed_networks=allowed_networks)
