@@ -42,3 +42,22 @@ def test_markdown_tables_escape_cells_and_order_counts() -> None:
     ]
     table = settings_table(EnrichmentSettings.defaults())
     assert "| is_saas | yes | is_saas_enriched |" in table
+
+
+def test_reasons_leave_the_warehouse_without_customer_particulars() -> None:
+    from enrichment_pipelines.core.reports import without_particulars
+
+    assert without_particulars("home page: HTTP 503") == "home page: HTTP 503"
+    assert (
+        without_particulars(
+            "customer cus_7: unsupported URL scheme 'javascript' (only http and https)"
+        )
+        == "customer …: unsupported URL scheme … (only http and https)"
+    )
+    assert without_particulars("redirects to another site (shop.example.com)") == (
+        "redirects to another site …"
+    )
+    assert without_particulars("refused URL https://a.example/x?y=1: private") == (
+        "refused URL … private"
+    )
+    assert counts_table({"a 'x'": 1, "a 'y'": 2}).splitlines()[2:] == ["| a … | 3 |"]

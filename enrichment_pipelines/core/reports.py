@@ -52,7 +52,12 @@ def markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:
 
 # Quoted values, URLs and host names in parentheses: what in a reason can name a customer.
 _PARTICULARS = re.compile(
-    r"'[^']*'|\"[^\"]*\"|\b[a-z][a-z0-9+.-]*://\S+|\([^()\s]+\.[^()\s]+\)", re.I
+    r"'[^']*'"  # 'quoted'
+    r'|"[^"]*"'  # "quoted"
+    r"|\b[a-z][a-z0-9+.-]*://\S+"  # scheme://anything
+    r"|\([^()\s]+\.[^()\s]+\)"  # (host.name)
+    r"|(?<=customer )[^\s:]+",  # customer <id>: (an importer's warning)
+    re.IGNORECASE,
 )
 
 
