@@ -108,9 +108,9 @@ def test_we_acquired_is_not_being_acquired() -> None:
 
 
 def test_a_quote_not_on_the_page_drops_the_value() -> None:
-    page = _page("<title>Acme</title><p>Acme sells anvils to coyotes.</p>")
+    page = _page("<title>Acme</title><p>Acme sells anvils to families.</p>")
     extraction = Extraction()
-    extraction.set("target_market", "B2C", Evidence(page.url, "sells anvils to coyotes"), 0.9)
+    extraction.set("target_market", "B2C", Evidence(page.url, "sells anvils to families"), 0.9)
     extraction.set("is_acquired", True, Evidence(page.url, "acquired by Wile E. Corp"), 0.9)
     verify_evidence(extraction, [page])
     assert extraction.data == {"target_market": "B2C"}

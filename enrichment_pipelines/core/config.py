@@ -144,6 +144,28 @@ class LLMConfig:
         "ENRICH_LLM_MAX_COMPLETION_TOKENS",
         "Longest reply asked for.",
     )
+    call_deadline_seconds: float = setting(
+        60.0,
+        "ENRICH_LLM_CALL_DEADLINE_SECONDS",
+        "Time limit of one call to the endpoint from start to last byte, however slowly the "
+        "server answers.",
+    )
+    site_deadline_seconds: float = setting(
+        90.0,
+        "ENRICH_LLM_SITE_DEADLINE_SECONDS",
+        "Time limit of one site's LLM extraction, retries and their waits included.",
+    )
+    breaker_failures: int = setting(
+        5,
+        "ENRICH_LLM_BREAKER_FAILURES",
+        "Sites failed in a row after which the endpoint is not called for the cool-down; 0: never.",
+    )
+    breaker_cooldown_seconds: float = setting(
+        300.0,
+        "ENRICH_LLM_BREAKER_COOLDOWN_SECONDS",
+        "How long the endpoint is not called after those failures (sites get the offline "
+        "result, marked failed so that the next run asks the LLM); then one site tries it.",
+    )
 
     @property
     def enabled(self) -> bool:

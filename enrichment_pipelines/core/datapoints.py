@@ -7,7 +7,8 @@ contract (see DESIGN.md): do not rename them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 import pycountry
@@ -27,6 +28,34 @@ EMPLOYEE_RANGES: tuple[str, ...] = (
 
 _ISO_ALPHA2 = frozenset(country.alpha_2 for country in pycountry.countries)
 
+EvidenceKind = Literal["text", "cues", "country", "city", "count", "year"]
+
+
+@dataclass(frozen=True)
+class EvidenceRule:
+    """What a value's quote must contain to count as evidence for it (checked by
+    `verify_evidence` for every extractor):
+
+    - `kind`: "country" (the country's name, ISO code, demonym, or a region or city of it),
+      "city" (the city by any of its names), "count" (a head count inside the range, or a word
+      like "hundreds" that fits it), "year" (the year), "cues" (one of `cues[value]`, a regular
+      expression matched against the lower-cased quote; a value without an entry, such as a
+      False drawn from what a page does not say, needs none) or "text" (no particular words);
+    - `min_chars`: the shortest quote that can be evidence (a quote of `min_words` words or
+      more also passes), waived when the quote is the value of one of `structured`
+      (schema.org properties: the markup states the value itself, e.g. `addressCountry: DE`);
+    - `industry_attribute`: a value may also stand on the industry's own quote when the
+      extracted subcategory's attribute of that name (in the taxonomy) is the value: a bakery
+      sells to consumers (`market: B2C`) even where no sentence says "for families".
+    """
+
+    kind: EvidenceKind = "text"
+    cues: Mapping[str, str] = field(default_factory=dict, hash=False)
+    min_chars: int = 12
+    min_words: int = 3
+    structured: tuple[str, ...] = ()
+    industry_attribute: str | None = None
+
 
 @dataclass(frozen=True)
 class DataPoint:
@@ -37,6 +66,7 @@ class DataPoint:
     allowed_values: tuple[str, ...] | None = None
     max_length: int | None = None
     in_notes_by_default: bool = False
+    evidence: EvidenceRule = EvidenceRule()
 
     def validate(self, value: object) -> tuple[str | bool | None, str | None]:
         """Coerce a candidate value to this data point's type.
@@ -73,6 +103,93 @@ class DataPoint:
         return text, None
 
 
+# The words a quote must contain to support each value (lower-cased regular expressions; see
+# EvidenceRule). Broad on purpose: they ask whether the quote is about the value at all, not
+# whether it proves it; deciding the value is the extractors' job.
+_SALES_CUES = (
+    r"demo|sales|talk to|speak (to|with)|contact|get in touch|reach (out|us)|quote|proposal|"
+    r"\bbid\b|book a call|schedule|consult|expert|specialist|account (manager|executive)|"
+    r"audit|assessment|enquir|inquir|call us|enterprise"
+)
+_SELF_SERVE_CUES = (
+    r"sign ?-?up|free|trial|\btry\b|get started|start (now|today|for|your|learning)|"
+    r"self[- ]serve|create (a|an|your)|download|install|no credit card|in minutes|instantly|"
+    r"\bplans?\b|upgrade|subscribe|order"
+)
+EVIDENCE_CUES: dict[str, dict[str, str]] = {
+    "market_focus": {
+        "vertical": (
+            r"\bfor\b|specifically|tailored|speciali[sz]|exclusively|\bvertical\b|\bindustry\b|"
+            r"\bsector\b|\bniche\b"
+        ),
+        "horizontal": (
+            r"\b(any|every|all|across|whatever|regardless|no matter)\b.{0,30}\b(industr|sector|"
+            r"size|kind|type|business|team|compan)|\bhorizontal\b|industries"
+        ),
+    },
+    "target_market": {
+        "B2B": (
+            r"business|compan|enterprise|\bb2b|\bteams?\b|organi[sz]ation|\bbrands?\b|retailer|"
+            r"agenc|employer|startup|scale-?up|wholesale|\bclients?\b|commercial|industrial|"
+            r"professional|\bfirms?\b|manufactur|developer|\bsmbs?\b|landlord|practice|clinic|"
+            r"hospital|restaurant|fleet|merchant|seller|vendor|partner|operator|importer|"
+            r"exporter|founder|marketer|salon|dentist|farmer|studio|school|\bper (user|seat|agent|"
+            r"employee|unit|location)\b|demo|\bsales\b|trusted by|used by|\bquote\b|proposal|"
+            r"\bbid\b|\bhr\b|workplace|\bstaff\b|your (customers|clients|store|employees|"
+            r"project|event|organi)"
+        ),
+        "B2C": (
+            r"\b(you|your|yours|yourself)\b|consumer|individual|famil|\bkids?\b|child|parent|"
+            r"\bhome\b|household|personal|everyone|\bpeople\b|shopper|\bshop\b|\bcart\b|"
+            r"shipping|deliver|order|patient|guest|student|learner|member|\bfans?\b|ticket|"
+            r"reader|listener|player|gamer|runner|travel|gardener|customer|\bb2c\b|b2b2c|subscri|"
+            r"\bapp\b|\bbook\b|apply|admission|walk[- ]in|wishlist|\bbills?\b|capital at risk|"
+            r"\bpets?\b|\bdogs?\b|\bcats?\b|\bskin\b|\bstay\b|visitor|audience|\bmen\b|"
+            r"\bwomen\b|couples|donor|supporter|residents|household|homeowner|\bbuyers?\b"
+        ),
+        "B2B2C": (
+            r"b2b2c|\band their\b|(compan|employer|brand|retailer|seller|merchant|maker|partner|"
+            r"business|platform)\w*\b.{0,60}\b(customer|consumer|employee|shopper|buyer|member|"
+            r"patient|user|guest)|marketplace|\bsell(ers?)?\b|makers"
+        ),
+    },
+    "is_saas": {
+        "true": (
+            r"software|platform|saas|cloud|\bapps?\b|\bapi\b|dashboard|subscri|/ ?mo(nth)?\b|"
+            r"\bper (user|seat|agent|month|unit|employee|location)\b|a month\b|monthly|annual|"
+            r"billed|\bplans?\b|pricing|trial|free|premium|sign ?-?up|log ?-?in|account|online|"
+            r"integrat|"
+            r"automat|workspace|browser|upgrade|pay as you go|\bios\b|android|self-serve|"
+            r"\btools?\b|digital|web"
+        ),
+    },
+    "growth_type": {
+        "product-led": _SELF_SERVE_CUES,
+        "sales-led": _SALES_CUES,
+        "hybrid": f"{_SELF_SERVE_CUES}|{_SALES_CUES}",
+    },
+    "has_free_trial": {"true": r"free|trial|\btry\b|no credit card"},
+    "can_contact_sales": {"true": _SALES_CUES},
+    "is_acquired": {
+        "true": (
+            r"acqui|part of|subsidiar|division of|member of|portfolio|joined|merge|owned by|"
+            r"parent company|belongs to|brand of|unit of|sold to|bought by|takeover|took over"
+        ),
+    },
+    "target_enterprise": {
+        "true": (
+            r"enterprise|fortune|\bsso\b|\bsaml\b|\bsla\b|dedicated|global|large (organi|"
+            r"compan|business|team|customer|brand)|corporat|multinational|compliance|soc ?2|"
+            r"iso 27001|hipaa|on-?prem|at scale|governments?|banks"
+        ),
+    },
+}
+
+
+def _cues(key: str, industry_attribute: str | None = None) -> EvidenceRule:
+    return EvidenceRule("cues", EVIDENCE_CUES[key], industry_attribute=industry_attribute)
+
+
 DATA_POINTS: tuple[DataPoint, ...] = (
     DataPoint(
         "value_proposition",
@@ -81,6 +198,7 @@ DATA_POINTS: tuple[DataPoint, ...] = (
         "Brief summary of the company's core offering.",
         max_length=255,
         in_notes_by_default=True,
+        evidence=EvidenceRule(min_chars=30, min_words=5, structured=("description",)),
     ),
     DataPoint(
         "industry_category",
@@ -102,6 +220,7 @@ DATA_POINTS: tuple[DataPoint, ...] = (
         "String",
         "Horizontal (serves many industries) or vertical (serves one).",
         allowed_values=("horizontal", "vertical"),
+        evidence=_cues("market_focus"),
     ),
     DataPoint(
         "target_role",
@@ -116,18 +235,36 @@ DATA_POINTS: tuple[DataPoint, ...] = (
         "Who the company sells to.",
         allowed_values=("B2B", "B2C", "B2B2C"),
         in_notes_by_default=True,
+        evidence=_cues("target_market", industry_attribute="market"),
     ),
-    DataPoint("is_saas", "is_saas_enriched", "Boolean", "Sells software as a service."),
+    DataPoint(
+        "is_saas",
+        "is_saas_enriched",
+        "Boolean",
+        "Sells software as a service.",
+        evidence=_cues("is_saas", industry_attribute="software"),
+    ),
     DataPoint(
         "growth_type",
         "growth_type_enriched",
         "String",
         "How the company acquires customers.",
         allowed_values=("product-led", "sales-led", "hybrid"),
+        evidence=_cues("growth_type"),
     ),
-    DataPoint("has_free_trial", "has_free_trial", "Boolean", "Offers a free trial or free plan."),
     DataPoint(
-        "can_contact_sales", "can_contact_sales", "Boolean", "Offers a way to contact sales."
+        "has_free_trial",
+        "has_free_trial",
+        "Boolean",
+        "Offers a free trial or free plan.",
+        evidence=_cues("has_free_trial"),
+    ),
+    DataPoint(
+        "can_contact_sales",
+        "can_contact_sales",
+        "Boolean",
+        "Offers a way to contact sales.",
+        evidence=_cues("can_contact_sales"),
     ),
     DataPoint(
         "employee_count",
@@ -136,6 +273,7 @@ DATA_POINTS: tuple[DataPoint, ...] = (
         "Employee range.",
         allowed_values=EMPLOYEE_RANGES,
         in_notes_by_default=True,
+        evidence=EvidenceRule("count", structured=("numberofemployees",)),
     ),
     DataPoint(
         "location_city",
@@ -143,6 +281,7 @@ DATA_POINTS: tuple[DataPoint, ...] = (
         "String",
         "City of the headquarters.",
         in_notes_by_default=True,
+        evidence=EvidenceRule("city", structured=("addresslocality",)),
     ),
     DataPoint(
         "location_country_code",
@@ -150,13 +289,21 @@ DATA_POINTS: tuple[DataPoint, ...] = (
         "String",
         "Country of the headquarters, ISO 3166-1 alpha-2.",
         in_notes_by_default=True,
+        evidence=EvidenceRule("country", structured=("addresscountry",)),
     ),
-    DataPoint("is_acquired", "is_acquired_enriched", "Boolean", "Has been acquired."),
+    DataPoint(
+        "is_acquired",
+        "is_acquired_enriched",
+        "Boolean",
+        "Has been acquired.",
+        evidence=_cues("is_acquired"),
+    ),
     DataPoint(
         "target_enterprise",
         "target_enterprise_enriched",
         "Boolean",
         "Sells to enterprises.",
+        evidence=_cues("target_enterprise"),
     ),
 )
 

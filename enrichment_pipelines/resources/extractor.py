@@ -28,6 +28,10 @@ class ExtractorResource(dg.ConfigurableResource):
     concurrency: int = LLMConfig.concurrency
     prompt_token_budget: int = LLMConfig.prompt_token_budget
     max_completion_tokens: int = LLMConfig.max_completion_tokens
+    call_deadline_seconds: float = LLMConfig.call_deadline_seconds
+    site_deadline_seconds: float = LLMConfig.site_deadline_seconds
+    breaker_failures: int = LLMConfig.breaker_failures
+    breaker_cooldown_seconds: float = LLMConfig.breaker_cooldown_seconds
 
     @classmethod
     def from_config(

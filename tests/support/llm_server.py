@@ -2,9 +2,11 @@
 
 No real model can be reached from here, so this one answers like a careful model would: it
 reads the page excerpts the extractor sent and answers from them with the offline rules (the
-`answer` callable can be replaced). It can refuse JSON schemas or JSON mode as some servers
-do, and `script` queues replies for the next requests: 429s with Retry-After, 500s, slow
-replies, malformed or cut-off content. Every request it received is kept in `requests`.
+`answer` callable can be replaced, e.g. by a model that obeys instructions planted in a page).
+It can refuse JSON schemas or JSON mode as some servers do, and `script` queues replies for
+the next requests: 429s with Retry-After, 500s, slow replies, replies trickled a byte at a
+time, silence, malformed or cut-off content. Every request it received is kept in `requests`;
+`disconnects` counts the requests whose client hung up before the reply was complete.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ class LLMReply:
     headers: dict[str, str] = field(default_factory=dict)
     delay_seconds: float = 0.0
     finish_reason: str = "stop"
+    # Send the status and headers at once, then the body one byte every `trickle_seconds`.
+    trickle_seconds: float = 0.0
+    # Send nothing at all until the client hangs up (at most `silent_seconds`).
+    silent_seconds: float = 0.0
 
 
 def requested_keys(body: dict[str, Any]) -> list[str]:
@@ -92,6 +98,7 @@ class LocalLLMServer(LoopbackServer):
         self.json_mode = json_mode
         self.script: list[LLMReply] = []
         self.requests: list[dict[str, Any]] = []
+        self.disconnects = 0
 
     @property
     def url(self) -> str:
@@ -124,6 +131,10 @@ class LocalLLMServer(LoopbackServer):
             return
         self.requests.append(body)
         reply = self.script.pop(0) if self.script else LLMReply()
+        if reply.silent_seconds:
+            if await _hung_up(receive, reply.silent_seconds):
+                self.disconnects += 1
+            return
         if reply.delay_seconds:
             await asyncio.sleep(reply.delay_seconds)
         if reply.status != 200:
@@ -162,7 +173,41 @@ class LocalLLMServer(LoopbackServer):
             ],
             "usage": usage,
         }
+        if reply.trickle_seconds:
+            if not await _trickle(send, receive, completion, reply.trickle_seconds):
+                self.disconnects += 1
+            return
         await _send_json(send, 200, completion)
+
+
+async def _hung_up(receive: Any, seconds: float) -> bool:
+    """Wait up to `seconds` for the client to hang up; whether it did."""
+
+    async def disconnected() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    try:
+        await asyncio.wait_for(disconnected(), seconds)
+    except TimeoutError:
+        return False
+    return True
+
+
+async def _trickle(
+    send: Any, receive: Any, document: dict[str, Any], interval_seconds: float
+) -> bool:
+    """Send `document` as JSON one byte every `interval_seconds`; False when the client hung
+    up first."""
+    body = json.dumps(document).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    for index in range(len(body)):
+        await send({"type": "http.response.body", "body": body[index : index + 1],
+                    "more_body": index < len(body) - 1})  # fmt: skip
+        if index < len(body) - 1 and await _hung_up(receive, interval_seconds):
+            return False
+    return True
 
 
 def _error(message: str, kind: str, param: str | None = None) -> dict[str, Any]:

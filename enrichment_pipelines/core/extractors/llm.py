@@ -5,22 +5,36 @@ facts its structured data already states (these are kept whatever the model says
 is asked for as structured output with a JSON schema; a server that refuses schemas is asked
 for JSON mode, and one that refuses that too for plain JSON, which is parsed out of the text.
 Every field is then validated against the data point registry and the taxonomy, and its quote
-must occur verbatim on the page it cites: a bad value becomes unknown with a reason, never an
-exception, and an invented one has no quote to stand on.
+must occur verbatim on the page it cites and support the value (`verify_evidence`): a bad
+value becomes unknown with a reason, never an exception, and an invented or injected one has
+no quote to stand on. The offline extractor reads the same pages: where it found a stated fact
+with strong evidence (an address block, a head count, "acquired by"...) and the model says
+otherwise, the stated fact is kept.
 
 Page text is data, never instructions: it travels JSON-encoded in the user message, the reply
 can only fill the fixed schema for the enabled data points, and one call sees one site only.
-Retries with backoff (honouring Retry-After) on 429, 5xx and time-outs are the `openai`
-client's own.
+
+Time is bounded whatever the server does: each call runs in a worker thread and is abandoned
+at `call_deadline_seconds` (a server trickling bytes or staying silent included), and a site's
+retries (429, 5xx, time-outs; with backoff honouring Retry-After) share
+`site_deadline_seconds`. A circuit breaker shared by the extractor's threads stops calling an
+endpoint that failed `breaker_failures` sites in a row for `breaker_cooldown_seconds`; sites
+meanwhile get the offline result, marked as an error so that it is not cached as the LLM's.
 """
 
 from __future__ import annotations
 
+import email.utils
+import enum
 import json
+import logging
 import math
+import random
 import re
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 import openai
@@ -34,11 +48,20 @@ from enrichment_pipelines.core.extractors import (
     Usage,
     verify_evidence,
 )
-from enrichment_pipelines.core.extractors.rules import structured_facts
+from enrichment_pipelines.core.extractors.rules import RulesExtractor, structured_facts
 from enrichment_pipelines.core.taxonomy import Taxonomy, load_taxonomy
 
+LOGGER = logging.getLogger("enrichment_pipelines.llm")
 PROMPT_VERSION = "p1"  # bump when the prompt or schema changes: it is part of the cache key
 CHARS_PER_TOKEN = 4  # OpenAI's rule of thumb for English; used for budgets, not billing
+# Facts a site states outright, which the offline extractor reads reliably: where it found one
+# with at least this confidence (structured data, an address block with HQ cues, "acquired
+# by", a free trial offer...), a model that says otherwise is overruled.
+STATED_FACTS = (
+    "location_city", "location_country_code", "employee_count", "is_acquired",
+    "has_free_trial", "can_contact_sales",
+)  # fmt: skip
+STATED_FACT_CONFIDENCE = 0.8
 _MODES = ("json_schema", "json_object", "plain")
 _KIND_ORDER = ("home", *(kind for kind, _ in FACT_PAGE_KINDS))
 _OPENING_LINES = 8  # a page's first lines say what the company does
@@ -49,14 +72,110 @@ _CUES = re.compile(
     r"address|street|gmbh|\binc\b|\bltd\b|\bllc\b",
     re.IGNORECASE,
 )
+# Retries as the openai client makes them: on time-outs, dropped connections, 408, 409, 429
+# and 5xx; Retry-After honoured up to two minutes, else exponential backoff with jitter.
+_RETRY_STATUSES = (408, 409, 429)
+_MAX_RETRY_AFTER_SECONDS = 120.0
+_INITIAL_RETRY_DELAY = 0.5
+_MAX_RETRY_DELAY = 8.0
 
 
 class _ReplyError(Exception):
     """A reply that cannot be used at all; the message is the reason recorded."""
 
 
+class DeadlineExceeded(Exception):
+    """A call or a site ran out of time; the message is the reason recorded."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"deadline of {seconds:g} s exceeded")
+
+
+class _Overran(Exception):
+    """One call was abandoned at its time limit."""
+
+
 def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+class Permit(enum.Enum):
+    """What the circuit breaker allows a site: a call as usual, or the one trial call after a
+    cool-down."""
+
+    CALL = "call"
+    TRIAL = "trial"
+
+
+class CircuitBreaker:
+    """Stops calls to an endpoint that keeps failing; shared by the extractor's threads.
+
+    Closed, every site may call. After `threshold` failures in a row it opens: `acquire`
+    refuses every site for `cooldown_seconds`, then lets one trial call through; its success
+    closes the breaker, its failure opens it for another cool-down. A `threshold` of 0 never
+    opens. Opening is logged once (logger `enrichment_pipelines.llm`), not once per site."""
+
+    def __init__(
+        self,
+        threshold: int,
+        cooldown_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        name: str = "LLM endpoint",
+    ) -> None:
+        self.threshold = threshold
+        self.cooldown_seconds = cooldown_seconds
+        self.name = name
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.failures = 0  # in a row
+        self._opened_at: float | None = None
+        self._trial_out = False
+
+    @property
+    def is_open(self) -> bool:
+        return self._opened_at is not None
+
+    def acquire(self) -> Permit | None:
+        """Whether a site may call the endpoint now (None: no, use the offline result)."""
+        with self._lock:
+            if self._opened_at is None:
+                return Permit.CALL
+            if self._trial_out or self._clock() - self._opened_at < self.cooldown_seconds:
+                return None
+            self._trial_out = True
+            return Permit.TRIAL
+
+    def succeeded(self, permit: Permit) -> None:
+        """The endpoint answered (whatever the answer said)."""
+        with self._lock:
+            was_open = self._opened_at is not None
+            self.failures = 0
+            self._opened_at = None
+            self._trial_out = False
+        if was_open:
+            LOGGER.info("%s answered again: calls resumed", self.name)
+
+    def failed(self, permit: Permit) -> None:
+        """A site's call failed (after its retries, or at its deadline)."""
+        with self._lock:
+            self.failures += 1
+            if permit is Permit.TRIAL:
+                self._opened_at, self._trial_out = self._clock(), False
+                opened = True
+            elif self._opened_at is None and self.threshold and self.failures >= self.threshold:
+                self._opened_at = self._clock()
+                opened = True
+            else:  # still closed, or a call from before the breaker opened
+                opened = False
+            failures = self.failures
+        if opened:
+            LOGGER.warning(
+                "%s failed %d times in a row: no calls for %g s; sites get the offline "
+                "result meanwhile (as a failed extraction, so the next run tries the LLM again)",
+                self.name,
+                failures,
+                self.cooldown_seconds,
+            )
 
 
 class LLMExtractor:
@@ -67,59 +186,123 @@ class LLMExtractor:
         self.taxonomy = taxonomy or load_taxonomy()
         self.name = f"llm-{PROMPT_VERSION}:{options.model}{self.taxonomy.cache_suffix}"
         self.concurrency = options.concurrency
+        # Retries are made here (see `_complete`), within the site's deadline.
         self.client = openai.OpenAI(
             api_key=options.api_key,
             base_url=options.base_url or None,
             timeout=options.timeout_seconds,
-            max_retries=options.max_retries,
+            max_retries=0,
         )
+        self.offline = RulesExtractor(self.taxonomy)
+        self.breaker = CircuitBreaker(
+            options.breaker_failures,
+            options.breaker_cooldown_seconds,
+            name=f"LLM endpoint ({options.model})",
+        )
+        # Each extracting thread has its own HTTP client, replaced when a call is abandoned.
+        self._local = threading.local()
         # The output mode the server accepts, learned once and shared by the worker threads.
         self._mode = _MODES[0]
         self._mode_lock = threading.Lock()
 
     def extract(self, website_url: str, pages: Sequence[Page], keys: Sequence[str]) -> Extraction:
+        deadline = time.monotonic() + self.options.site_deadline_seconds
         readable = [page for page in pages if not page.error and (page.text or page.meta)]
         if not readable:
             return Extraction(problems=["no readable page"])
+        offline = self.offline.extract(website_url, readable, keys)
+        permit = self.breaker.acquire()
+        if permit is None:
+            return self._offline_fallback(offline)
         facts = structured_facts(readable, keys)
         messages = build_messages(
             website_url, readable, keys, facts, self.taxonomy, self.options.prompt_token_budget
         )
         usage = Usage()
         try:
-            content = self._complete(messages, response_schema(keys, self.taxonomy), usage)
+            content = self._complete(
+                messages, response_schema(keys, self.taxonomy), usage, deadline
+            )
+        except (openai.APIError, DeadlineExceeded) as error:
+            self.breaker.failed(permit)
+            reason = describe_api_error(error) if isinstance(error, openai.APIError) else error
+            return Extraction(usage=usage, error=f"LLM call failed: {reason}")
+        except _ReplyError as error:
+            self.breaker.succeeded(permit)
+            return Extraction(usage=usage, error=str(error))
+        self.breaker.succeeded(permit)
+        try:
             result = parse_reply(content, keys, self.taxonomy, readable[0].final_url or website_url)
-        except openai.APIError as error:
-            return Extraction(usage=usage, error=f"LLM call failed: {describe_api_error(error)}")
         except _ReplyError as error:
             return Extraction(usage=usage, error=str(error))
         result.usage = usage
-        verify_evidence(result, readable)
+        verify_evidence(result, readable, self.taxonomy)
         for key in facts.data:  # structured data outranks the model
             result.drop(key)
             result.set(key, facts.data[key], facts.evidence[key], facts.confidence[key])
+        keep_stated_facts(result, offline)
         return result
 
+    def _offline_fallback(self, offline: Extraction) -> Extraction:
+        """The offline result while the breaker is open. It carries an error, so the pipeline
+        neither charges nor caches it as this extractor's answer: the next run asks the LLM."""
+        return Extraction(
+            data=dict(offline.data),
+            evidence=dict(offline.evidence),
+            confidence=dict(offline.confidence),
+            problems=list(offline.problems),
+            error=(
+                f"LLM skipped: endpoint failed {self.breaker.failures} times in a row; offline "
+                "result only (the next run tries the LLM again)"
+            ),
+        )
+
     def _complete(
-        self, messages: list[dict[str, str]], schema: dict[str, Any], usage: Usage
+        self, messages: list[dict[str, str]], schema: dict[str, Any], usage: Usage, deadline: float
     ) -> str:
-        """Call the model in the best output mode the server accepts; the reply's text."""
+        """Call the model in the best output mode the server accepts, retrying what can be
+        retried while the site's `deadline` (a monotonic time) allows; the reply's text."""
+        retries = 0
         while True:
             mode = self._mode
+            left = deadline - time.monotonic()
+            budget = min(self.options.call_deadline_seconds, left)
+            if budget <= 0:
+                raise DeadlineExceeded(self.options.site_deadline_seconds)
+            request = {
+                "model": self.options.model,
+                "messages": messages,
+                "temperature": 0,
+                "max_completion_tokens": self.options.max_completion_tokens,
+                **_response_format(mode, schema),
+            }
             try:
-                response = self.client.chat.completions.create(
-                    model=self.options.model,
-                    messages=messages,  # type: ignore[arg-type]
-                    temperature=0,
-                    max_completion_tokens=self.options.max_completion_tokens,
-                    **_response_format(mode, schema),
+                response = self._call(request, budget)
+            except _Overran:
+                error = DeadlineExceeded(
+                    self.options.site_deadline_seconds
+                    if left <= self.options.call_deadline_seconds
+                    else self.options.call_deadline_seconds
                 )
+                if retries >= self.options.max_retries or deadline - time.monotonic() <= 0:
+                    raise error from None
+                retries += 1
+                continue
             except (openai.BadRequestError, openai.UnprocessableEntityError) as error:
                 if mode == _MODES[-1] or not _refuses_format(error):
                     raise
                 with self._mode_lock:
                     if self._mode == mode:
                         self._mode = _MODES[_MODES.index(mode) + 1]
+                continue
+            except openai.APIError as error:
+                if retries >= self.options.max_retries or not _retryable(error):
+                    raise
+                delay = _retry_delay(error, retries)
+                if time.monotonic() + delay >= deadline:
+                    raise  # no time left to wait for another try
+                time.sleep(delay)
+                retries += 1
                 continue
             usage.calls += 1
             if response.usage is not None:
@@ -136,6 +319,99 @@ class LLMExtractor:
             if choice.finish_reason == "length":
                 raise _ReplyError("LLM reply cut off at the completion token limit")
             return choice.message.content or ""
+
+    def _call(self, request: dict[str, Any], budget: float) -> Any:
+        """One request, given up after `budget` seconds whatever the server does.
+
+        The request runs in a worker thread (the HTTP client's time-outs bound each read, not
+        the whole response, so a server trickling bytes would hold a call for as long as it
+        likes). When the budget runs out the thread's HTTP client is closed, which ends the
+        abandoned request at its next read, and this thread moves on."""
+        http, client = self._thread_client()
+        future: Future[Any] = Future()
+        timeout = min(self.options.timeout_seconds, budget)  # per read
+
+        def run() -> None:
+            try:
+                future.set_result(client.chat.completions.create(**request, timeout=timeout))
+            except BaseException as error:  # handed to the waiting thread
+                future.set_exception(error)
+
+        threading.Thread(target=run, name="llm-call", daemon=True).start()
+        try:
+            return future.result(timeout=budget)
+        except openai.APITimeoutError:
+            if timeout < self.options.timeout_seconds:  # a read ran into the call's deadline
+                raise _Overran from None
+            raise
+        except TimeoutError:
+            if future.done():
+                raise
+            self._local.clients = None
+            http.close()
+            raise _Overran from None
+
+    def _thread_client(self) -> tuple[Any, openai.OpenAI]:
+        clients = getattr(self._local, "clients", None)
+        if clients is None:
+            http = openai.DefaultHttpxClient()
+            clients = self._local.clients = (http, self.client.with_options(http_client=http))
+        return clients
+
+
+def keep_stated_facts(result: Extraction, offline: Extraction) -> None:
+    """Where the offline extractor found a stated fact with strong evidence (see
+    `STATED_FACTS`) and the model's value differs or is missing, keep the stated fact; a
+    contradicted model value is recorded as a problem naming the field."""
+    for key in STATED_FACTS:
+        value = offline.data.get(key)
+        if value is None or offline.confidence.get(key, 0.0) < STATED_FACT_CONFIDENCE:
+            continue
+        said = result.data.get(key)
+        if said == value:
+            continue
+        if said is not None:
+            result.problems.append(
+                f"{key}: the model's {said!r} contradicts the site's own statement; kept {value!r}"
+            )
+        result.drop(key)
+        result.set(key, value, offline.evidence[key], offline.confidence[key])
+
+
+def _retryable(error: openai.APIError) -> bool:
+    if isinstance(error, openai.APIConnectionError):  # time-outs included
+        return True
+    if not isinstance(error, openai.APIStatusError):
+        return False
+    should = error.response.headers.get("x-should-retry")
+    if should in ("true", "false"):
+        return should == "true"
+    retry_after = _retry_after(error)
+    if retry_after is not None and retry_after > _MAX_RETRY_AFTER_SECONDS:
+        return False
+    return error.status_code in _RETRY_STATUSES or error.status_code >= 500
+
+
+def _retry_after(error: openai.APIError) -> float | None:
+    """The wait a 429/503 asks for (Retry-After in seconds or as a date, retry-after-ms)."""
+    if not isinstance(error, openai.APIStatusError):
+        return None
+    headers = error.response.headers
+    for header, divisor in (("retry-after-ms", 1000), ("retry-after", 1)):
+        try:
+            return float(headers.get(header, "")) / divisor
+        except ValueError:
+            continue
+    when = email.utils.parsedate_tz(headers.get("retry-after", ""))
+    return email.utils.mktime_tz(when) - time.time() if when else None
+
+
+def _retry_delay(error: openai.APIError, retries: int) -> float:
+    retry_after = _retry_after(error)
+    if retry_after is not None and 0 < retry_after <= _MAX_RETRY_AFTER_SECONDS:
+        return retry_after
+    backoff = min(_INITIAL_RETRY_DELAY * 2**retries, _MAX_RETRY_DELAY)
+    return backoff * (1 - 0.25 * random.random())
 
 
 def _response_format(mode: str, schema: dict[str, Any]) -> dict[str, Any]:

@@ -11,13 +11,19 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from enrichment_pipelines.core import geography
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.datapoints import employee_range
-from enrichment_pipelines.core.extractors import Evidence, Extraction, verify_evidence
+from enrichment_pipelines.core.extractors import (
+    Evidence,
+    Extraction,
+    evidence_problem,
+    reads_as_instruction,
+    verify_evidence,
+)
 from enrichment_pipelines.core.taxonomy import Subcategory, Taxonomy, load_taxonomy
 
 _ORG_TYPES = {"organization", "corporation", "localbusiness", "onlinebusiness", "ngo"}
@@ -246,8 +252,12 @@ def _hq_rank(sentence: str) -> int:
     return rank
 
 
-def _sentences(text: str) -> list[str]:
-    return [part.strip() for part in re.split(r"(?<=[.!?])\s+|\n", text) if part.strip()]
+@lru_cache(maxsize=512)
+def _sentences(text: str) -> tuple[str, ...]:
+    """The sentences of `text`, less those that address a model ("ignore previous
+    instructions...", "AI assistants: set..."): that is not the site talking about itself."""
+    parts = (part.strip() for part in re.split(r"(?<=[.!?])\s+|\n", text))
+    return tuple(part for part in parts if part and not reads_as_instruction(part))
 
 
 @cache
@@ -267,16 +277,27 @@ def _find(pages: Sequence[Page], patterns: Sequence[str]) -> list[_Hit]:
     return hits
 
 
-def _evidence(hit: _Hit) -> Evidence:
-    return Evidence(hit.page.final_url or hit.page.url, hit.sentence)
+def _evidence(key: str, value: object, hits: Sequence[_Hit | Evidence]) -> Evidence:
+    """Evidence for `value` of `key`: the first of `hits` whose sentence supports it as the
+    registry asks (see `evidence_problem`), else the first (then dropped with the reason)."""
+    candidates = [
+        hit if isinstance(hit, Evidence) else Evidence(hit.page.final_url or hit.page.url,
+                                                       hit.sentence)
+        for hit in hits
+    ]  # fmt: skip
+    return next(
+        (ev for ev in candidates if evidence_problem(key, value, ev.quote) is None), candidates[0]
+    )
 
 
-def _read_page_evidence(pages: Sequence[Page], kind: str) -> Evidence | None:
-    """Evidence that a page of `kind` was read (for a False drawn from what it does not say)."""
+def _read_page_evidence(pages: Sequence[Page], kind: str, key: str) -> Evidence | None:
+    """Evidence that a page of `kind` was read, for a False of `key` drawn from what the page
+    does not say: its first sentence long enough to stand as evidence."""
     for page in pages:
         if page.kind == kind:
-            first = _sentences(page.text)[:1] or [page.title or kind]
-            return Evidence(page.final_url or page.url, first[0])
+            url = page.final_url or page.url
+            sentences = _sentences(page.text) or (page.title or kind,)
+            return _evidence(key, False, [Evidence(url, sentence) for sentence in sentences])
     return None
 
 
@@ -388,7 +409,7 @@ class RulesExtractor:
             step(readable, result)
         self._growth_type(readable, result)
         result.keep_only(keys)
-        verify_evidence(result, readable)
+        verify_evidence(result, readable, self.taxonomy)
         return result
 
     def _value_proposition(self, pages: Sequence[Page], out: Extraction) -> None:
@@ -460,15 +481,19 @@ class RulesExtractor:
         b2b, b2c = _find(pages, _B2B), _find(pages, _B2C)
         explicit = _find(pages, _B2B2C)
         if explicit:
-            out.set("target_market", "B2B2C", _evidence(explicit[0]), 0.7)
+            out.set("target_market", "B2B2C", _evidence("target_market", "B2B2C", explicit), 0.7)
         elif b2b and len(b2b) >= 2 * len(b2c):
-            out.set("target_market", "B2B", _evidence(b2b[0]), 0.55 + min(0.35, len(b2b) / 15))
+            evidence = _evidence("target_market", "B2B", b2b)
+            out.set("target_market", "B2B", evidence, 0.55 + min(0.35, len(b2b) / 15))
         elif b2c and len(b2c) >= 2 * len(b2b):
-            out.set("target_market", "B2C", _evidence(b2c[0]), 0.55 + min(0.35, len(b2c) / 15))
+            evidence = _evidence("target_market", "B2C", b2c)
+            out.set("target_market", "B2C", evidence, 0.55 + min(0.35, len(b2c) / 15))
         elif (industry := self._industry_of(out)) is not None and industry.market:
-            # The words do not decide: such businesses usually sell to this market. The
-            # industry's own evidence is the quote.
-            out.set("target_market", industry.market, out.evidence["industry_category"], 0.5)
+            # The words do not decide: such businesses usually sell to this market. The quote
+            # is a sentence addressing that market, else the industry's own evidence.
+            hits = [*(b2b if industry.market == "B2B" else b2c), out.evidence["industry_category"]]
+            evidence = _evidence("target_market", industry.market, hits)
+            out.set("target_market", industry.market, evidence, 0.5)
 
     def _is_saas(self, pages: Sequence[Page], out: Extraction) -> None:
         software, subscription = _find(pages, _SOFTWARE), _find(pages, _SUBSCRIPTION)
@@ -478,26 +503,27 @@ class RulesExtractor:
                                                        hit.pattern)]  # fmt: skip
         industry = self._industry_of(out)
         if industry is not None and industry.software and (subscription or sales):
-            out.set("is_saas", True, _evidence((subscription or sales)[0]), 0.75)
+            evidence = _evidence("is_saas", True, [*subscription, *strong, *software, *sales])
+            out.set("is_saas", True, evidence, 0.75)
         elif industry is not None and not industry.software and (physical or not strong):
-            evidence = _evidence(physical[0]) if physical else out.evidence["industry_category"]
-            out.set("is_saas", False, evidence, 0.65 if physical else 0.55)
+            hits = [*physical, out.evidence["industry_category"]]
+            out.set("is_saas", False, _evidence("is_saas", False, hits), 0.65 if physical else 0.55)
         elif strong and subscription and len(software) >= len(physical):
-            out.set("is_saas", True, _evidence(subscription[0]), 0.75)
+            out.set("is_saas", True, _evidence("is_saas", True, [*subscription, *strong]), 0.75)
         elif len(strong) >= 2 and sales and len(software) > len(physical):
-            out.set("is_saas", True, _evidence(strong[0]), 0.6)
+            out.set("is_saas", True, _evidence("is_saas", True, strong), 0.6)
         elif physical and len(physical) > len(strong):
-            out.set("is_saas", False, _evidence(physical[0]), 0.65)
+            out.set("is_saas", False, _evidence("is_saas", False, physical), 0.65)
 
     def _free_trial(self, pages: Sequence[Page], out: Extraction) -> None:
         if hits := _find(pages, _FREE_TRIAL):
-            out.set("has_free_trial", True, _evidence(hits[0]), 0.85)
-        elif evidence := _read_page_evidence(pages, "pricing"):
+            out.set("has_free_trial", True, _evidence("has_free_trial", True, hits), 0.85)
+        elif evidence := _read_page_evidence(pages, "pricing", "has_free_trial"):
             out.set("has_free_trial", False, evidence, 0.6)
 
     def _contact_sales(self, pages: Sequence[Page], out: Extraction) -> None:
         if hits := _find(pages, _CONTACT_SALES):
-            out.set("can_contact_sales", True, _evidence(hits[0]), 0.85)
+            out.set("can_contact_sales", True, _evidence("can_contact_sales", True, hits), 0.85)
 
     def _growth_type(self, pages: Sequence[Page], out: Extraction) -> None:
         if out.data.get("is_saas") is not True:
@@ -505,11 +531,12 @@ class RulesExtractor:
         self_serve = _find(pages, _SELF_SERVE) or _find(pages, _FREE_TRIAL)
         sales = _find(pages, _CONTACT_SALES)
         if self_serve and sales:
-            out.set("growth_type", "hybrid", _evidence(sales[0]), 0.65)
+            out.set("growth_type", "hybrid", _evidence("growth_type", "hybrid", sales), 0.65)
         elif self_serve:
-            out.set("growth_type", "product-led", _evidence(self_serve[0]), 0.7)
+            evidence = _evidence("growth_type", "product-led", self_serve)
+            out.set("growth_type", "product-led", evidence, 0.7)
         elif sales:
-            out.set("growth_type", "sales-led", _evidence(sales[0]), 0.7)
+            out.set("growth_type", "sales-led", _evidence("growth_type", "sales-led", sales), 0.7)
 
     def _employees(self, pages: Sequence[Page], out: Extraction) -> None:
         if _ld_employees(pages, out):
@@ -553,13 +580,13 @@ class RulesExtractor:
             )
         ]
         if hits:
-            out.set("is_acquired", True, _evidence(hits[0]), 0.8)
-        elif evidence := _read_page_evidence(pages, "about"):
+            out.set("is_acquired", True, _evidence("is_acquired", True, hits), 0.8)
+        elif evidence := _read_page_evidence(pages, "about", "is_acquired"):
             out.set("is_acquired", False, evidence, 0.55)
 
     def _enterprise(self, pages: Sequence[Page], out: Extraction) -> None:
         if hits := _find(pages, _ENTERPRISE):
-            out.set("target_enterprise", True, _evidence(hits[0]), 0.7)
+            out.set("target_enterprise", True, _evidence("target_enterprise", True, hits), 0.7)
         elif out.data.get("target_market") == "B2C":
             out.set("target_enterprise", False, out.evidence["target_market"], 0.6)
 
@@ -570,9 +597,10 @@ class RulesExtractor:
             rf"for (the )?({vertical})\b"
         )
         if hits := _find(pages, (pattern,)):
-            out.set("market_focus", "vertical", _evidence(hits[0]), 0.7)
+            out.set("market_focus", "vertical", _evidence("market_focus", "vertical", hits), 0.7)
         elif hits := _find(pages, _HORIZONTAL):
-            out.set("market_focus", "horizontal", _evidence(hits[0]), 0.7)
+            evidence = _evidence("market_focus", "horizontal", hits)
+            out.set("market_focus", "horizontal", evidence, 0.7)
 
     def _target_role(self, pages: Sequence[Page], out: Extraction) -> None:
         counts: Counter[str] = Counter()
@@ -589,7 +617,8 @@ class RulesExtractor:
                 first[role] = hits[0]
         if counts:
             roles = [role for role, _ in counts.most_common(3)]
-            out.set("target_role", ", ".join(roles), _evidence(first[roles[0]]), 0.6)
+            value = ", ".join(roles)
+            out.set("target_role", value, _evidence("target_role", value, [first[roles[0]]]), 0.6)
 
 
 def _shorten(text: str, limit: int = 255) -> str:
