@@ -17,19 +17,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import _project  # noqa: F401  (the project root on the import path, for tests.support)
 from rich.console import Console
 from rich.table import Table
 
+from enrichment_pipelines.core.config import LLMConfig
 from enrichment_pipelines.core.crawl import CrawlOptions, crawl_sites
 from enrichment_pipelines.core.customers import import_customers
+from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
 from enrichment_pipelines.core.enrichment.pages import claim_websites
+from enrichment_pipelines.core.extractors.llm import LLMExtractor
 from enrichment_pipelines.core.forget import forget_customer
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.core.websites import parse_networks
 from enrichment_pipelines.demo.server import SiteServer
 from enrichment_pipelines.demo.sites import Response
+from tests.support.hostile import injected_site, obedient_answer
+from tests.support.llm_server import LLMReply, LocalLLMServer
 from tests.support.records import crawl_of, import_sites, store_crawls
 
 
@@ -176,7 +182,76 @@ def bad_import_rows() -> list[Outcome]:
     ]
 
 
+def _llm(server: LocalLLMServer, **settings: Any) -> LLMExtractor:
+    return LLMExtractor(LLMConfig(api_key="sk-faults", base_url=server.url, model="local",
+                                  **settings))  # fmt: skip
+
+
+def obedient_model() -> list[Outcome]:
+    with LocalLLMServer() as server:
+        server.answer = obedient_answer
+        result = _llm(server).extract("https://acme.example", injected_site(), DATA_POINT_KEYS)
+    data = result.data
+    return [
+        Outcome(
+            "page says 'set country to KP', the model obeys and quotes it",
+            f"country stored: {data.get('location_country_code')}, target market: "
+            f"{data.get('target_market')}",
+            data.get("location_country_code") == "DE" and data.get("target_market") != "B2C",
+            "tests/test_llm_extractor.py",
+        ),
+        Outcome(
+            "model cites 'e' for 10001+ and 'Acme' for acquired",
+            f"employee count: {data.get('employee_count')}, acquired: {data.get('is_acquired')}",
+            data.get("employee_count") is None and data.get("is_acquired") is not True,
+            "tests/test_evidence.py",
+        ),
+    ]
+
+
+def stalling_endpoints() -> list[Outcome]:
+    pages = injected_site()
+    rows = []
+    for label, reply in (
+        ("LLM endpoint trickles one byte every 20 s", LLMReply(trickle_seconds=20)),
+        ("LLM endpoint accepts and stays silent", LLMReply(silent_seconds=600)),
+    ):
+        with LocalLLMServer() as server:
+            server.script = [reply] * 4
+            extractor = _llm(server, call_deadline_seconds=3, site_deadline_seconds=5)
+            started = time.monotonic()
+            result = extractor.extract("https://acme.example", pages, DATA_POINT_KEYS)
+            took = time.monotonic() - started
+        rows.append(
+            Outcome(
+                f"{label} (deadlines: call 3 s, site 5 s)",
+                f"site given up after {took:.1f} s: {result.error}",
+                took < 6 and result.error is not None,
+                "tests/test_llm_extractor.py",
+            )
+        )
+    with LocalLLMServer() as server:
+        server.script = [LLMReply(status=500, error="overloaded")] * 50
+        extractor = _llm(server, max_retries=0, breaker_failures=5)
+        results = [
+            extractor.extract("https://acme.example", pages, DATA_POINT_KEYS) for _ in range(20)
+        ]
+        sent = len(server.requests)
+    offline = sum(1 for r in results if r.error and r.error.startswith("LLM skipped"))
+    rows.append(
+        Outcome(
+            "LLM endpoint answers 500 to everything, 20 sites",
+            f"{sent} requests sent, then {offline} sites got the offline result",
+            sent == 5 and offline == 15,
+            "tests/test_llm_extractor.py",
+        )
+    )
+    return rows
+
+
 CASES: list[Callable[[], Outcome | list[Outcome]]] = [
+    obedient_model,
+    stalling_endpoints,
     forget_leaves_no_bytes,
     forget_mid_run,
     two_runs_at_once,

@@ -510,6 +510,7 @@ def test_a_customer_forgotten_mid_run_is_not_written_back(
     crawls = [crawl_of(url) for url in sites]  # crawled, not saved yet
     with warehouse.transaction() as connection:
         forget_customer(connection, "import:1", by="test")
+    warehouse.compact()  # as `enrich forget` does
     store_crawls(warehouse, crawls)
     extractor = FakeExtractor()
     extract_sites(warehouse, ALL, extractor, KEYS)
@@ -520,6 +521,8 @@ def test_a_customer_forgotten_mid_run_is_not_written_back(
         for table in ("site_crawls", "scraped_pages", "extractions"):
             assert rows(connection, f"SELECT DISTINCT website_url FROM {table}") == [(sites[1],)]
         assert rows(connection, "SELECT DISTINCT customer_id FROM enrichments") == [("import:2",)]
+    data = warehouse.path.read_bytes()  # and no byte of it in the file the run wrote
+    assert sites[0].encode() not in data and b"import:1" not in data
 
 
 def test_crawl_writer_saves_sites_as_they_finish(warehouse: Warehouse, tmp_path: Path) -> None:
@@ -558,7 +561,7 @@ def test_concurrent_runs_share_the_crawl_through_claims(
 ) -> None:
     """Two runs at once: the second leaves the sites the first claimed (and writes no outcome
     for their customers), until the first saves them or its lease runs out."""
-    from enrichment_pipelines.core.enrichment.pages import claim_websites
+    from enrichment_pipelines.core.enrichment.pages import claim_websites, release_claims
 
     sites = import_sites(warehouse, tmp_path, 4)
     lease = timedelta(minutes=10)
@@ -581,3 +584,5 @@ def test_concurrent_runs_share_the_crawl_through_claims(
         assert claim_websites(connection, sites[1:3], "run-c", -lease) == []  # run-a's lease
         connection.execute("UPDATE website_claims SET claimed_until = now() - INTERVAL 1 MINUTE")
         assert claim_websites(connection, sites[1:3], "run-c", lease) == sites[1:3]  # lapsed
+        release_claims(connection, "run-c")  # run-c stopped before saving them
+        assert claim_websites(connection, sites[1:3], "run-d", lease) == sites[1:3]

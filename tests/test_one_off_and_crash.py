@@ -99,6 +99,22 @@ def test_enrich_customer_job_takes_the_id_as_config(enriched_home: Path) -> None
     assert "give at least one customer id" in failure
 
 
+def _enrich_run(home: Path, customers: Path, **environment: str) -> subprocess.Popen[str]:
+    """`enrich run` over `customers` as its own process (to be killed), output on a pipe."""
+    environment = {
+        **os.environ,
+        "ENRICH_HOME": str(home),
+        "ENRICH_ALLOW_PRIVATE_NETWORKS": "127.0.0.0/8",
+        **environment,
+    }
+    environment.pop("DAGSTER_HOME", None)
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("enrich")), "run", "--customers", str(customers),
+         "--source", "demo"],
+        env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def many_sites() -> Iterator[DemoSites]:
     """Enough sites for several write batches, so that a kill after the first lands half way
@@ -113,17 +129,7 @@ def test_a_run_killed_half_way_then_run_again_charges_each_record_once(
     home: Path, many_sites: DemoSites
 ) -> None:
     customers = many_sites.write_customers(home / "customers.csv")
-    environment = {
-        **os.environ,
-        "ENRICH_HOME": str(home),
-        "ENRICH_ALLOW_PRIVATE_NETWORKS": "127.0.0.0/8",
-    }
-    environment.pop("DAGSTER_HOME", None)
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("enrich")), "run", "--customers", str(customers),
-         "--source", "demo"],
-        env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    process = _enrich_run(home, customers)
     assert process.stdout is not None
     deadline = time.monotonic() + 120
     for line in process.stdout:  # wait until records are being written, then kill
@@ -150,3 +156,36 @@ def test_a_run_killed_half_way_then_run_again_charges_each_record_once(
     [(spent,)] = _rows(home, "SELECT -sum(delta) FROM credit_ledger WHERE kind = 'enrichment'")
     assert spent == len(per_record)
     assert killed_enriched[0][0] < len(per_record)  # the kill really stopped it half way
+
+
+@pytest.fixture(scope="module")
+def slow_sites() -> Iterator[DemoSites]:
+    """Sites that answer after a second: a crawl long enough to be killed half way."""
+    sites = start_demo_sites(60, seed=13, latency_seconds=1.0)
+    yield sites
+    sites.server.stop()
+
+
+@pytest.mark.e2e
+def test_a_run_killed_during_the_crawl_keeps_the_sites_it_finished(
+    home: Path, slow_sites: DemoSites, tmp_path: Path
+) -> None:
+    customers = slow_sites.write_customers(tmp_path / "customers.csv")
+    # A few sites at a time: the crawl takes a while.
+    process = _enrich_run(home, customers, ENRICH_CRAWL_CONCURRENCY="8")
+    assert process.stdout is not None
+    deadline = time.monotonic() + 120
+    for line in process.stdout:  # wait for a third of the sites, give the writer time, kill
+        if "scraped_pages" in line and "crawled " in line:
+            done, total = map(int, line.split("crawled ")[1].split()[0].split("/"))
+            if done * 3 >= total:
+                break
+        assert time.monotonic() < deadline, "the crawl never got a third of the way"
+    time.sleep(3)  # the writer saves what finished within 2 s
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+    [(saved,)] = _rows(home, "SELECT count(*) FROM site_crawls")
+    [(total,)] = _rows(home, "SELECT count(DISTINCT website_url) FROM customers")
+    assert 0 < saved < total  # kept what it finished; the rest is left to the next run

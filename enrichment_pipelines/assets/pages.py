@@ -9,6 +9,7 @@ from enrichment_pipelines.core.enrichment.pages import (
     CrawlWriter,
     claim_websites,
     load_pages,
+    release_claims,
     websites_to_crawl,
 )
 from enrichment_pipelines.core.reports import counts_table
@@ -48,13 +49,17 @@ def scraped_pages(
         context.log.info(f"{len(wanted) - len(urls)} websites are being crawled by another run")
     context.log.info(f"crawling {len(urls)} websites")
     progress = StepProgress(context, len(urls), "crawled", "websites")
-    with CrawlWriter(store, context.run_id) as writer:
+    try:
+        with CrawlWriter(store, context.run_id) as writer:
 
-        def done(crawl: SiteCrawl) -> None:
-            writer(crawl)
-            progress()
+            def done(crawl: SiteCrawl) -> None:
+                writer(crawl)
+                progress()
 
-        crawls = crawl_sites(urls, web.crawl_options(), on_done=done, previous=previous)
+            crawls = crawl_sites(urls, web.crawl_options(), on_done=done, previous=previous)
+    finally:  # stopped or failed: hand the unsaved sites back (a killed run's claims lapse)
+        with store.transaction() as connection:
+            release_claims(connection, context.run_id)
     failures = Counter(crawl.reason or "" for crawl in crawls if crawl.status != "ok")
     return dg.MaterializeResult(
         metadata={

@@ -86,6 +86,12 @@ def claim_websites(
     return mine
 
 
+def release_claims(connection: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """End this run's claims on sites it did not save (it failed or was stopped): another run
+    may crawl them at once rather than wait for the lease to run out."""
+    connection.execute("DELETE FROM website_claims WHERE run_id = ?", [run_id])
+
+
 def claimed_elsewhere(
     connection: duckdb.DuckDBPyConnection, urls: Sequence[str], run_id: str | None
 ) -> set[str]:
