@@ -25,11 +25,12 @@ test: install
 	$(BIN)/python -m pytest -m "not daemon" -n 2
 	$(BIN)/python -m pytest -m daemon
 
-# The quick loop while working: lint and every test but the end-to-end and daemon ones.
+# The quick loop while working: lint and every test but the end-to-end and daemon ones
+# (three workers on two cores: many of these tests wait on sockets and subprocesses).
 test-fast: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -m "not e2e and not daemon" -n 2 -q
+	$(BIN)/python -m pytest -m "not e2e and not daemon" -n 3 -q
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
