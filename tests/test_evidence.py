@@ -11,9 +11,8 @@ import pytest
 from enrichment_pipelines.core import datapoints
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS, DataPoint, EvidenceRule
-from enrichment_pipelines.core.extractors import (
-    Evidence,
-    Extraction,
+from enrichment_pipelines.core.extractors import Evidence, Extraction
+from enrichment_pipelines.core.extractors.evidence import (
     evidence_problem,
     reads_as_instruction,
     verify_evidence,

@@ -8,7 +8,8 @@ import pytest
 
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
-from enrichment_pipelines.core.extractors import Evidence, Extraction, verify_evidence
+from enrichment_pipelines.core.extractors import Evidence, Extraction
+from enrichment_pipelines.core.extractors.evidence import verify_evidence
 from enrichment_pipelines.core.extractors.rules import RulesExtractor
 from enrichment_pipelines.core.html_text import parse_html
 

@@ -42,12 +42,8 @@ import openai
 from enrichment_pipelines.core.config import LLMConfig
 from enrichment_pipelines.core.crawl import FACT_PAGE_KINDS, Page
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
-from enrichment_pipelines.core.extractors import (
-    Evidence,
-    Extraction,
-    Usage,
-    verify_evidence,
-)
+from enrichment_pipelines.core.extractors import Evidence, Extraction, Usage
+from enrichment_pipelines.core.extractors.evidence import verify_evidence
 from enrichment_pipelines.core.extractors.rules import RulesExtractor, structured_facts
 from enrichment_pipelines.core.taxonomy import Taxonomy, load_taxonomy
 

@@ -17,9 +17,8 @@ from typing import Any
 from enrichment_pipelines.core import geography
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.datapoints import employee_range
-from enrichment_pipelines.core.extractors import (
-    Evidence,
-    Extraction,
+from enrichment_pipelines.core.extractors import Evidence, Extraction
+from enrichment_pipelines.core.extractors.evidence import (
     evidence_problem,
     reads_as_instruction,
     verify_evidence,
