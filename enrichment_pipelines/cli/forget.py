@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from enrichment_pipelines.cli.common import open_warehouse, pass_config, who
+from enrichment_pipelines.cli.quality import write_quality_report
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.forget import forget_customer
-from enrichment_pipelines.core.settings import EnrichmentSettings, load_settings
 
 
 @click.command()
@@ -30,14 +30,5 @@ def forget(config: EnrichConfig, customer_id: str, yes: bool) -> None:
     warehouse.compact()
     warehouse.publish_snapshot(config.analytics_path)
     if config.quality_report_path.exists():
-        _rebuild_quality_report(config)
+        write_quality_report(config)
     click.echo(f"forgot {customer_id}: {removed} rows deleted; the ledger keeps anonymous entries")
-
-
-def _rebuild_quality_report(config: EnrichConfig) -> None:
-    from enrichment_pipelines.data_quality.report import build_report, write_html
-
-    with open_warehouse(config).connect(read_only=True) as connection:
-        settings = load_settings(connection) or EnrichmentSettings.defaults()
-        report = build_report(connection, settings.enabled_keys, config.quality)
-    write_html(report, config.quality_report_path)
