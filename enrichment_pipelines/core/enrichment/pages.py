@@ -65,21 +65,13 @@ def claim_websites(
     """Claim `urls` for this run (call inside a transaction); the ones it may crawl. A site
     another run claimed and whose lease has not run out is left to that run: two runs at once
     share the work instead of both crawling everything."""
-    now = datetime.now(UTC)
-    taken = {
-        url
-        for (url,) in connection.execute(
-            "SELECT website_url FROM website_claims WHERE list_contains($urls, website_url) "
-            "AND run_id <> $run AND claimed_until > $now",
-            {"urls": list(urls), "run": run_id, "now": now},
-        ).fetchall()
-    }
+    taken = claimed_elsewhere(connection, urls, run_id)
     mine = [url for url in urls if url not in taken]
     insert_rows(
         connection,
         "website_claims",
         ("website_url", "run_id", "claimed_until"),
-        [[url, run_id, now + lease] for url in mine],
+        [[url, run_id, datetime.now(UTC) + lease] for url in mine],
         conflict="ON CONFLICT (website_url) DO UPDATE SET run_id = excluded.run_id, "
         "claimed_until = excluded.claimed_until",
     )
