@@ -26,6 +26,16 @@ from enrichment_pipelines.core.warehouse.views import quote_identifier, refresh_
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
+# The storage format of the analytics copy, which other tools open: the DuckDB CLI of the stable
+# 1.5 line that `make install` puts into .venv/bin, Python's duckdb, and tools that embed an
+# older DuckDB (DBeaver's driver, notebooks). duckdb 2.x writes format 69 by default, which no
+# 1.x reader opens. v1.1.0 (format 64) is the oldest duckdb 2.x writes faithfully: every type the
+# copy holds (JSON, TIMESTAMPTZ; lists in customer_360), its views and its primary-key and UNIQUE
+# constraints; DuckDB 1.1 and later read it. Older names (v0.10.x, v1.0.0) give the same bytes,
+# whose key constraints DuckDB 1.0 cannot read, so naming them would promise what is not kept.
+# Newer formats only add compression (without it the copy is a few per cent larger).
+ANALYTICS_STORAGE_VERSION = "v1.1.0"
+
 
 class WarehouseError(EnrichError, RuntimeError):
     """A warehouse problem a person must act on (lock held too long, schema too new...)."""
@@ -180,18 +190,22 @@ class Warehouse:
 
         The copy is rebuilt from the live rows (not a copy of the file, whose free blocks may
         still hold deleted rows) while this process holds the warehouse, and swapped in
-        atomically: readers of the old copy keep their view.
+        atomically: readers of the old copy keep their view. It is written in the older
+        storage format `ANALYTICS_STORAGE_VERSION`, so that the DuckDB CLI and other tools
+        embedding an older DuckDB open it.
         """
         partial = target.with_name(target.name + ".partial")
         with self.connect() as connection:
-            _copy_database(connection, partial)
+            _copy_database(connection, partial, storage_version=ANALYTICS_STORAGE_VERSION)
         os.replace(partial, target)
         return target
 
     def compact(self) -> None:
         """Rewrite the file from its live rows, so that deleted rows leave no bytes behind (the
         right to deletion): copied into a fresh file and swapped in while this process still
-        holds the old one, so no other process can write in between."""
+        holds the old one, so no other process can write in between. The live file keeps the
+        installed library's own storage format: other tools are pointed at the analytics copy,
+        so the live file need not give up what newer formats bring."""
         fresh = self.path.with_name(self.path.name + ".compacting")
         with self.connect() as connection:
             connection.execute("CHECKPOINT")
@@ -258,13 +272,21 @@ class Warehouse:
         return applied
 
 
-def _copy_database(connection: duckdb.DuckDBPyConnection, target: Path) -> None:
-    """Copy every table, view and sequence of the connection's database into a new file."""
+def _copy_database(
+    connection: duckdb.DuckDBPyConnection, target: Path, *, storage_version: str | None = None
+) -> None:
+    """Copy every table, view and sequence of the connection's database into a new file,
+    written in `storage_version` (a DuckDB release such as "v1.1.0") or, by default, in the
+    installed library's own format."""
     target.unlink(missing_ok=True)
     source = connection.execute("SELECT current_database()").fetchone()
     assert source is not None
     literal = "'" + str(target).replace("'", "''") + "'"
-    connection.execute(f"ATTACH {literal} AS copy_target")
+    options = ""
+    if storage_version is not None:
+        # ATTACH options take no bound parameters; the version comes from code, not users.
+        options = " (STORAGE_VERSION '" + storage_version.replace("'", "''") + "')"
+    connection.execute(f"ATTACH {literal} AS copy_target{options}")
     try:
         connection.execute(f"COPY FROM DATABASE {quote_identifier(source[0])} TO copy_target")
     finally:
