@@ -65,8 +65,10 @@ def test_extract_refuses_loopback_by_default(
     url = demo_sites.website(demo_sites.companies[0])
     result = CliRunner().invoke(main, ["extract", url])
     [line] = [json.loads(text) for text in result.stdout.splitlines()]
-    assert line["status"] == "skipped"
-    assert "private" in line["reason"]
+    assert line["status"] == "failed"
+    assert line["reason"].endswith(
+        "is a private address; set ENRICH_ALLOW_PRIVATE_NETWORKS to allow it"
+    )
 
 
 def test_extract_with_llm_uses_the_configured_endpoint(
@@ -169,4 +171,37 @@ def test_enrich_run_prints_outcomes_and_fails_when_every_record_failed(
     assert result.exit_code == 1, result.output
     [outcome] = json.loads(result.stdout.strip().splitlines()[-1])
     assert (outcome["outcome"], outcome["records"], outcome["credits"]) == ("failed", 2, 0)
+    assert outcome["reason"] == "unreachable"
+    assert outcome["example"] == "home page: connection refused"  # not the library's words
     assert "every record this run tried failed" in result.stderr
+
+
+@pytest.mark.e2e
+def test_the_private_network_allow_list_is_read_when_sites_are_fetched(
+    home: Path, tmp_path: Path, demo_sites: DemoSites, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Customers imported before the allow-list is set are enriched once it is set; without
+    it, their sites fail with a reason that names the variable."""
+    monkeypatch.delenv("ENRICH_ALLOW_PRIVATE_NETWORKS", raising=False)
+    healthy = [c for c in demo_sites.companies if c.fault is None][:3]
+    customers = tmp_path / "c.csv"
+    customers.write_text(
+        "id,website\n" + "".join(f"{c.slug},{demo_sites.website(c)}\n" for c in healthy)
+    )
+    imported = CliRunner().invoke(main, ["import", "customers", str(customers)])
+    assert imported.exit_code == 0, imported.output
+    assert "set ENRICH_ALLOW_PRIVATE_NETWORKS to allow it" in imported.output  # a warning
+
+    refused = CliRunner().invoke(main, ["run", "--json"])
+    [outcome] = json.loads(refused.stdout.strip().splitlines()[-1])
+    assert (outcome["outcome"], outcome["reason"], outcome["records"]) == (
+        "failed", "private address", 3
+    )  # fmt: skip
+    assert outcome["example"].endswith("set ENRICH_ALLOW_PRIVATE_NETWORKS to allow it")
+
+    allowed = CliRunner().invoke(
+        main, ["run", "--json"], env={"ENRICH_ALLOW_PRIVATE_NETWORKS": "127.0.0.0/8"}
+    )
+    assert allowed.exit_code == 0, allowed.output
+    [outcome] = json.loads(allowed.stdout.strip().splitlines()[-1])
+    assert (outcome["outcome"], outcome["records"], outcome["credits"]) == ("enriched", 3, 3)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from enrichment_pipelines.core.crawl import CrawlOptions, SiteCrawl, crawl_sites
+from enrichment_pipelines.core.enrichment.reasons import OTHER, reason_group
 from enrichment_pipelines.core.websites import ALL_NETWORKS, parse_networks
 from enrichment_pipelines.demo.server import Request, SiteServer
 from enrichment_pipelines.demo.sites import Response
@@ -230,15 +231,18 @@ def crawled(server: tuple[SiteServer, dict[str, Any]]) -> dict[str, SiteCrawl]:
         ("binary", "home page: binary content, not HTML"),
         ("pdf", "home page: not an HTML page (application/pdf)"),
         ("redirect_loop", "home page: redirect loop"),
-        ("redirect_private", "home page: refused: 127.0.0.1 resolves to non-public address"),
-        ("redirect_metadata", "home page: refused: 169.254.169.254 resolves to non-public"),
+        (
+            "redirect_private",
+            "home page: refused: 127.0.0.1 is a private address; set ENRICH_ALLOW_PRIVATE_NETWORKS",
+        ),
+        ("redirect_metadata", "home page: refused: 169.254.169.254 is a private address"),
         ("rate_limited_long", "home page: HTTP 429, Retry-After 3600s is longer than 5s"),
         ("server_error", "home page: HTTP 500"),
         ("not_found", "home page: HTTP 404"),
         ("parked", "parked or for-sale domain"),
         ("other_company", "redirects to another site (127.0.1.1)"),
-        ("reset", "home page: connection failed"),
-        ("refused", "home page: connection failed"),
+        ("reset", "home page: connection reset by the server"),
+        ("refused", "home page: connection refused"),
         ("dns", "home page: refused: DNS lookup failed for no-such-company.invalid"),
     ],
 )
@@ -316,7 +320,22 @@ def test_private_addresses_refused_unless_allowed(
     url = server[0].url(SITES["healthy"])
     [refused] = crawl_sites([url], replace(OPTIONS, allowed_networks=()))
     assert (
-        refused.reason == "home page: refused: 127.0.1.1 resolves to non-public address 127.0.1.1"
+        refused.reason == "home page: refused: 127.0.1.1 is a private address; "
+        "set ENRICH_ALLOW_PRIVATE_NETWORKS to allow it"
     )
     [allowed] = crawl_sites([url], replace(OPTIONS, allowed_networks=ALL_NETWORKS))
     assert allowed.status == "ok"
+
+
+def test_every_failure_reason_falls_in_a_group(crawled: dict[str, SiteCrawl]) -> None:
+    """Outcome tables count reasons by group: no reason the crawler writes is left as
+    "other" (a new reason needs its group in `core/enrichment/reasons.py`)."""
+    ungrouped = {
+        name: crawl.reason
+        for name, crawl in crawled.items()
+        if crawl.status == "failed" and reason_group(crawl.reason) == OTHER
+    }
+    assert ungrouped == {}
+    assert reason_group(crawled["refused"].reason) == "unreachable"
+    assert reason_group(crawled["redirect_private"].reason) == "private address"
+    assert reason_group(crawled["robots_unavailable"].reason) == "robots.txt"

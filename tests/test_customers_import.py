@@ -194,12 +194,19 @@ def test_unusable_website_forms_are_imported_with_the_reason(
     report = import_customers(warehouse, path)
     assert report.inserted == 5 and report.rejected == 0
     assert [p.rejected for p in report.problems] == [False] * 5  # warnings
+    # A shorthand address is written out; being private, it is imported with a warning that
+    # names the setting, and checked again when it is fetched (under that run's settings).
+    assert [p.reason for p in report.problems if p.reason.startswith("customer ip")] == [
+        f"customer ip{n}: 127.0.0.1 is a private, loopback or link-local address; "
+        "set ENRICH_ALLOW_PRIVATE_NETWORKS to allow it"
+        for n in range(4)
+    ]
     assert _rows(
         warehouse, "SELECT external_id, website_url, website_error FROM customers ORDER BY 1"
     ) == [
-        ("ip0", None, "127.0.0.1 is a private, loopback or link-local address"),
-        ("ip1", None, "127.0.0.1 is a private, loopback or link-local address"),
-        ("ip2", None, "127.0.0.1 is a private, loopback or link-local address"),
-        ("ip3", None, "127.0.0.1 is a private, loopback or link-local address"),
+        ("ip0", "http://127.0.0.1", None),
+        ("ip1", "http://127.0.0.1", None),
+        ("ip2", "http://127.0.0.1", None),
+        ("ip3", "http://127.0.0.1", None),
         ("long", None, "website URL is too long: 5020 characters, at most 2048"),
     ]

@@ -363,16 +363,16 @@ def test_apply_leaves_alone_a_record_enriched_meanwhile(
 def test_apply_skips_a_record_without_a_usable_website(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:
-    import_csv(warehouse, tmp_path, [("1", ""), ("2", "localhost")])
+    import_csv(warehouse, tmp_path, [("1", ""), ("2", "ftp://files.example.com")])
     outcomes = Outcomes()
 
     summary = apply_enrichments(warehouse, ALL, SETTINGS, "fake-1", "run-1", outcomes)
 
     assert outcomes.seen == [
         ("import:1", "skipped", "no website"),
-        ("import:2", "skipped", "localhost is a private host name"),
+        ("import:2", "skipped", "unsupported URL scheme 'ftp' (only http and https)"),
     ]
-    assert summary.skipped == {"no website": 1, "localhost is a private host name": 1}
+    assert summary.skipped == {"no website": 1, "unusable website address": 1}
     assert summary.credits_spent == 0
     with warehouse.connect() as connection:
         outcomes_stored = rows(connection, "SELECT status, credits_charged FROM enrichments")
@@ -391,7 +391,7 @@ def test_apply_fails_a_record_whose_crawl_failed(warehouse: Warehouse, tmp_path:
         ("import:1", "failed", reason),
         ("import:2", "failed", "website not crawled yet"),
     ]
-    assert summary.failed == {"home page: HTTP 503": 1, "website not crawled yet": 1}
+    assert summary.failed == {"HTTP error": 1, "waiting for an earlier step": 1}
     assert summary.enriched == summary.credits_spent == 0
 
 

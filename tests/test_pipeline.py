@@ -130,7 +130,7 @@ def test_whole_graph_enriches_local_sites(
             reason = reasons[f"cus_{company.index:04d}"]
             expected = {
                 "http_error": "HTTP 503",
-                "unreachable": "connection failed",
+                "unreachable": "connection refused",
                 "empty": "no data points found",
                 "parked": "parked or for-sale domain",
             }[company.fault or ""]

@@ -10,7 +10,7 @@ from enrichment_pipelines.core.websites import (
     checked_addresses,
     normalise_website,
     parse_networks,
-    refuse_private_resolution,
+    private_host_problem,
 )
 
 
@@ -40,25 +40,9 @@ def test_normalises_websites(raw: str, url: str) -> None:
         ("javascript:alert(1)", "unsupported URL scheme 'javascript'"),
         ("ftp://files.example.com", "unsupported URL scheme 'ftp'"),
         ("mailto:sales@example.com", "unsupported URL scheme 'mailto'"),
-        ("http://10.0.0.5", "private"),
-        ("http://192.168.1.1/admin", "private"),
-        ("http://127.0.0.1:8080", "private"),
-        ("http://169.254.169.254/latest/meta-data", "private"),
-        ("http://[::1]/", "private"),
-        ("localhost:3000", "private host name"),
-        ("metadata.google.internal", "private host name"),
-        ("intranet", "not a public domain name"),
         ("https://user:secret@example.com", "credentials"),
         ("exa mple.com", "contains spaces"),
         ("https://exa_mple-.com", "invalid host name"),
-        # Shorthand IPv4 forms the resolver reads as addresses (all are 127.0.0.1).
-        ("http://127.1/", "127.0.0.1 is a private"),
-        ("http://2130706433/", "127.0.0.1 is a private"),
-        ("http://0x7f.1/", "127.0.0.1 is a private"),
-        ("http://0177.0.0.1/", "127.0.0.1 is a private"),
-        ("http://0x7F000001/", "127.0.0.1 is a private"),
-        ("http://127.0.0.1./", "127.0.0.1 is a private"),
-        ("http://0xa9.254.169.254/latest", "169.254.169.254 is a private"),
         # A numeric last label that is not an address is no host name either.
         ("http://1.2.3.4.5/", "invalid host name"),
         ("http://example.123/", "invalid host name"),
@@ -74,6 +58,39 @@ def test_refuses_websites_with_a_reason(raw: str | None, reason: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ("http://10.0.0.5", "10.0.0.5 is a private"),
+        ("http://192.168.1.1/admin", "192.168.1.1 is a private"),
+        ("http://127.0.0.1:8080", "127.0.0.1 is a private"),
+        ("http://169.254.169.254/latest/meta-data", "169.254.169.254 is a private"),
+        ("http://[::1]/", "::1 is a private"),
+        ("localhost:3000", "localhost is a private host name"),
+        ("metadata.google.internal", "metadata.google.internal is a private host name"),
+        ("intranet", "intranet is not a public domain name"),
+        # Shorthand IPv4 forms the resolver reads as addresses (all are 127.0.0.1).
+        ("http://127.1/", "127.0.0.1 is a private"),
+        ("http://2130706433/", "127.0.0.1 is a private"),
+        ("http://0x7f.1/", "127.0.0.1 is a private"),
+        ("http://0177.0.0.1/", "127.0.0.1 is a private"),
+        ("http://0x7F000001/", "127.0.0.1 is a private"),
+        ("http://127.0.0.1./", "127.0.0.1 is a private"),
+        ("http://0xa9.254.169.254/latest", "169.254.169.254 is a private"),
+    ],
+)
+def test_private_hosts_are_usable_addresses_named_with_the_setting_that_allows_them(
+    raw: str, problem: str
+) -> None:
+    """A private address is a usable web address (the import keeps it); whether it may be
+    fetched is the allow-list's say at fetch time, and the warning names that setting."""
+    host = normalise_website(raw).host
+    found = private_host_problem(host, ())
+    assert found is not None and found.startswith(problem)
+    assert found.endswith("set ENRICH_ALLOW_PRIVATE_NETWORKS to allow it")
+    assert private_host_problem(host, ALL_NETWORKS) is None
+
+
+@pytest.mark.parametrize(
     ("raw", "url"),
     [
         ("http://0x7f.1:8080/", "http://127.0.0.1:8080"),
@@ -83,7 +100,7 @@ def test_refuses_websites_with_a_reason(raw: str | None, reason: str) -> None:
     ],
 )
 def test_shorthand_addresses_are_written_out(raw: str, url: str) -> None:
-    assert normalise_website(raw, allowed_networks=ALL_NETWORKS).url == url
+    assert normalise_website(raw).url == url
 
 
 def test_urls_up_to_2048_characters_are_accepted() -> None:
@@ -91,17 +108,10 @@ def test_urls_up_to_2048_characters_are_accepted() -> None:
     assert normalise_website(raw).url == raw
 
 
-def test_private_addresses_allowed_when_asked() -> None:
-    assert (
-        normalise_website("127.0.1.5:8080", allowed_networks=ALL_NETWORKS).url
-        == "https://127.0.1.5:8080"
-    )
-
-
-def test_dns_resolution_to_loopback_is_refused() -> None:
-    with pytest.raises(WebsiteError, match="non-public address"):
-        refuse_private_resolution("localhost", 80, allowed_networks=())
-    refuse_private_resolution("localhost", 80, allowed_networks=ALL_NETWORKS)
+def test_dns_resolution_to_loopback_is_refused_unless_allowed() -> None:
+    with pytest.raises(WebsiteError, match="localhost resolves to private address"):
+        checked_addresses("localhost", 80, allowed_networks=())
+    assert checked_addresses("localhost", 80, allowed_networks=ALL_NETWORKS)
 
 
 def test_checked_addresses_resolves_once_and_checks_every_address() -> None:
@@ -114,7 +124,9 @@ def test_checked_addresses_resolves_once_and_checks_every_address() -> None:
     allowed = parse_networks("127.0.1.0/24")
     addresses = checked_addresses("one.test", 80, allowed_networks=allowed, resolve=resolve)
     assert addresses == [ipaddress.ip_address("127.0.1.5")]
-    with pytest.raises(WebsiteError, match=r"two\.test resolves to non-public address 10\.0\.0\.1"):
+    with pytest.raises(
+        WebsiteError, match=r"two\.test resolves to private address 10\.0\.0\.1; set ENRICH_ALLOW"
+    ):
         checked_addresses("two.test", 80, allowed_networks=allowed, resolve=resolve)
     assert checked_addresses("127.0.1.9", 80, allowed_networks=allowed, resolve=resolve) == [
         ipaddress.ip_address("127.0.1.9")

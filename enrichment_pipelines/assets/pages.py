@@ -12,6 +12,7 @@ from enrichment_pipelines.core.enrichment.pages import (
     release_claims,
     websites_to_crawl,
 )
+from enrichment_pipelines.core.enrichment.reasons import reason_group
 from enrichment_pipelines.core.reports import counts_table
 from enrichment_pipelines.core.segments.compiler import SegmentError
 from enrichment_pipelines.partitions import shard_asset
@@ -60,7 +61,7 @@ def scraped_pages(
     finally:  # stopped or failed: hand the unsaved sites back (a killed run's claims lapse)
         with store.transaction() as connection:
             release_claims(connection, context.run_id)
-    failures = Counter(crawl.reason or "" for crawl in crawls if crawl.status != "ok")
+    failures = Counter(reason_group(crawl.reason) for crawl in crawls if crawl.status != "ok")
     return dg.MaterializeResult(
         metadata={
             "websites_crawled": len(crawls),

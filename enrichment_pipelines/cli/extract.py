@@ -13,7 +13,7 @@ from enrichment_pipelines.core.crawl import CrawlOptions, crawl_sites
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
 from enrichment_pipelines.core.enrichment.extract import extract_one
 from enrichment_pipelines.core.extractors import Extraction, build_extractor
-from enrichment_pipelines.core.websites import WebsiteError, normalise_website, parse_networks
+from enrichment_pipelines.core.websites import WebsiteError, normalise_website
 
 
 @click.command()
@@ -29,12 +29,11 @@ def extract(config: EnrichConfig, urls: tuple[str, ...], use_llm: bool) -> None:
             "--llm needs OPENAI_API_KEY (and OPENAI_BASE_URL for a server other than OpenAI)"
         )
     extractor = build_extractor(config.llm if use_llm else LLMConfig(), config.taxonomy_path)
-    allowed = parse_networks(config.crawl.allowed_private_networks)
     normalised: dict[str, str] = {}
     results: dict[str, dict[str, Any]] = {}
     for url in urls:
         try:
-            normalised[url] = normalise_website(url, allowed_networks=allowed).url
+            normalised[url] = normalise_website(url).url
         except WebsiteError as error:
             results[url] = _result(url, "skipped", str(error))
     show_progress = len(normalised) > 1

@@ -25,6 +25,7 @@ from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.shards import SHARD_COUNT
 
 if TYPE_CHECKING:
+    from enrichment_pipelines.core.status import OutcomeCount
     from enrichment_pipelines.runs import BatchPolicy, DagsterGraphQL
 
 POLL_SECONDS = 2.0
@@ -51,7 +52,7 @@ def run(
         config, customers_path=customers_path, source=source, reenrich_before=reenrich_before
     )
     outcomes = _print_outcomes(config, [result.run_id], "Outcome by record", as_json)
-    all_failed = bool(outcomes) and all(state == "failed" for state, *_ in outcomes)
+    all_failed = bool(outcomes) and all(count.outcome == "failed" for count in outcomes)
     if all_failed:
         err.print("every record this run tried failed: see the reasons above")
     sys.exit(0 if result.success and not all_failed else 1)
@@ -59,13 +60,18 @@ def run(
 
 def _print_outcomes(
     config: EnrichConfig, run_ids: list[str], title: str, as_json: bool
-) -> list[tuple[str, str | None, int, int]]:
-    """The runs' records by outcome and reason, printed; returned for the exit status."""
+) -> list[OutcomeCount]:
+    """The runs' records by outcome and reason group, printed; returned for the exit status."""
     from enrichment_pipelines.core.status import batch_outcomes
 
     with read_warehouse(config) as connection:
         outcomes = batch_outcomes(connection, run_ids)
-    print_table(title, ("outcome", "reason", "records", "credits"), outcomes, as_json=as_json)
+    print_table(
+        title,
+        ("outcome", "reason", "records", "credits", "example"),
+        [(o.outcome, o.reason, o.records, o.credits, o.example) for o in outcomes],
+        as_json=as_json,
+    )
     return outcomes
 
 

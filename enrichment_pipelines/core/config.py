@@ -350,6 +350,12 @@ def _plain(value: object) -> object:
     return str(value) if isinstance(value, Path) else value
 
 
+def env_var(section: type, name: str) -> str:
+    """The environment variable that sets field `name` of `section`: messages name what to
+    set without repeating the variable's spelling."""
+    return next(spec.metadata["env"] for spec in dataclasses.fields(section) if spec.name == name)
+
+
 def variables() -> Iterator[tuple[str, str, object, str]]:
     """(environment variable, settings-file key, default, description) of every value."""
     defaults = EnrichConfig()

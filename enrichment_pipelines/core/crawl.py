@@ -38,6 +38,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from enrichment_pipelines.core.config import CrawlConfig
 from enrichment_pipelines.core.html_text import parse_html
+from enrichment_pipelines.core.network_errors import transport_failure
 from enrichment_pipelines.core.websites import (
     Address,
     Network,
@@ -392,8 +393,10 @@ class Crawler:
                         f"timed out after {self.options.request_timeout_seconds:g}s"
                     ) from error
                 except httpx.TransportError as error:
-                    detail = str(error) or type(error).__name__
-                    raise _Transient(f"connection failed: {detail}") from error
+                    failure = transport_failure(error, parts.hostname)
+                    if not failure.transient:
+                        raise FetchError(failure.reason) from error
+                    raise _Transient(failure.reason) from error
                 finally:
                     self.gate.done(host)
             if response.status_code in _REDIRECT_STATUSES:

@@ -2,9 +2,10 @@
 
 Each row is checked on its own: a bad row (invalid UTF-8 included) is reported with its line
 number and reason and left out, the good rows are written together in one transaction (all or
-nothing), upserted by (source, external_id). A website that cannot be enriched (too long, a
-private or shorthand address, ...) does not stop the import: the customer is imported with the
-reason in `website_error` and is skipped at enrichment time.
+nothing), upserted by (source, external_id). A website that is not a usable web address (too
+long, not http(s), an invalid host, ...) does not stop the import: the customer is imported
+with the reason in `website_error` and is skipped at enrichment time. A private address is
+imported with a warning and checked when it is fetched, under that run's allow-list.
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ import pycountry
 
 from enrichment_pipelines.core.errors import EnrichError
 from enrichment_pipelines.core.warehouse import Warehouse, insert_rows
-from enrichment_pipelines.core.websites import Network, WebsiteError, normalise_website
+from enrichment_pipelines.core.websites import (
+    Network,
+    WebsiteError,
+    normalise_website,
+    private_host_problem,
+)
 
 # Accepted header names for each field, first match wins (case-insensitive).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -274,8 +280,15 @@ def parse_customers(
         website_raw = _text(_pick(record, "website"))
         website_url = website_domain = website_error = None
         try:
-            website = normalise_website(website_raw, allowed_networks=allowed_networks)
+            website = normalise_website(website_raw)
             website_url, website_domain = website.url, website.domain
+            # Imported all the same: the address is checked again when it is fetched, under
+            # the settings of that run.
+            private = private_host_problem(website.host, allowed_networks)
+            if private:
+                problems.append(
+                    RowProblem(line, f"customer {external_id}: {private}", rejected=False)
+                )
         except WebsiteError as error:
             website_error = str(error)
             if website_raw is not None:

@@ -9,6 +9,7 @@ from typing import Any
 import duckdb
 
 from enrichment_pipelines.core.credits import balance
+from enrichment_pipelines.core.enrichment.reasons import reason_group
 from enrichment_pipelines.core.settings import load_live_settings
 
 
@@ -76,16 +77,36 @@ def last_outcome(
     ).fetchone()
 
 
-def batch_outcomes(
-    connection: duckdb.DuckDBPyConnection, run_ids: list[str]
-) -> list[tuple[str, str | None, int, int]]:
-    """(outcome, reason kind, records, credits) of the records the given runs wrote."""
-    return connection.execute(
+@dataclass(frozen=True)
+class OutcomeCount:
+    """Records of one outcome and reason group, with one of their reasons in full."""
+
+    outcome: str
+    reason: str | None
+    records: int
+    credits: int
+    example: str | None
+
+
+def batch_outcomes(connection: duckdb.DuckDBPyConnection, run_ids: list[str]) -> list[OutcomeCount]:
+    """The records the given runs wrote, by outcome and reason group, most records first."""
+    groups: dict[tuple[str, str | None], list[Any]] = {}
+    for status, reason, records, credits in connection.execute(
         """
-        SELECT status, CASE WHEN status <> 'enriched' THEN split_part(reason, ' (', 1) END,
-               count(*), sum(credits_charged)
+        SELECT status, reason, count(*), sum(credits_charged)
         FROM enrichments WHERE list_contains($runs, run_id)
-        GROUP BY ALL ORDER BY 3 DESC
+        GROUP BY ALL ORDER BY 3 DESC, 2
         """,
         {"runs": run_ids},
-    ).fetchall()
+    ).fetchall():
+        group = None if status == "enriched" else reason_group(reason)
+        counts = groups.setdefault((status, group), [0, 0, reason])
+        counts[0] += records
+        counts[1] += int(credits or 0)
+    return sorted(
+        (
+            OutcomeCount(status, group, records, credits, None if status == "enriched" else reason)
+            for (status, group), (records, credits, reason) in groups.items()
+        ),
+        key=lambda count: -count.records,
+    )

@@ -5,6 +5,10 @@ public internet is refused with a reason a person can act on. Private, loopback,
 metadata addresses are refused unless private networks are explicitly allowed (local sites,
 tests: `ENRICH_ALLOW_PRIVATE_NETWORKS=1`, or a list of CIDR ranges to allow only those).
 
+Whether an address is allowed depends on configuration at the time of the fetch, not at the
+import: `normalise_website` only reads the address, `private_host_problem` tells the import
+what to warn about, and `checked_addresses` is what refuses, when the crawler connects.
+
 Hosts are read the way the system resolver reads them, so that what the import accepts is what
 the crawler would connect to: shorthand IPv4 forms (`127.1`, `2130706433`, `0x7f.1`,
 `0177.0.0.1`) are written out as the address they stand for and checked as such.
@@ -21,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from enrichment_pipelines.core.config import CrawlConfig, env_var
 from enrichment_pipelines.core.errors import EnrichError
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -38,6 +43,8 @@ _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9\-_]{1,63}(?<!-)$")
 _PRIVATE_SUFFIXES = (".localhost", ".local", ".internal", ".intranet", ".lan", ".home.arpa")
 # An IPv4 part as inet_aton and browsers read it: decimal, octal (leading 0) or hex (0x).
 _NUMERIC_LABEL = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)$")
+# Every refusal of a private address says what would allow it.
+_ALLOW_HINT = f"set {env_var(CrawlConfig, 'allowed_private_networks')} to allow it"
 
 
 class WebsiteError(EnrichError, ValueError):
@@ -88,8 +95,10 @@ def is_allowed_address(address: Address, allowed: Sequence[Network]) -> bool:
     )
 
 
-def normalise_website(raw: str | None, *, allowed_networks: Sequence[Network] = ()) -> Website:
-    """Return the canonical URL of a customer's website or raise `WebsiteError` with the reason."""
+def normalise_website(raw: str | None) -> Website:
+    """Return the canonical URL of a customer's website or raise `WebsiteError` with the reason
+    it is not a usable web address. A private address is usable here: whether it may be
+    fetched is decided at fetch time (`checked_addresses`)."""
     text = (raw or "").strip()
     if not text:
         raise WebsiteError("no website")
@@ -119,7 +128,6 @@ def normalise_website(raw: str | None, *, allowed_networks: Sequence[Network] = 
     if not host:
         raise WebsiteError(f"website {raw!r} has no host name")
     host = _canonical_host(host, raw or "")
-    _refuse_private_host(host, allowed_networks)
     netloc = host if ":" not in host else f"[{host}]"
     if port is not None and (parts.scheme, port) not in (("http", 80), ("https", 443)):
         netloc = f"{netloc}:{port}"
@@ -181,19 +189,22 @@ def _shorthand_ipv4(host: str) -> ipaddress.IPv4Address | None:
     return ipaddress.IPv4Address(value)
 
 
-def _refuse_private_host(host: str, allowed: Sequence[Network]) -> None:
+def private_host_problem(host: str, allowed: Sequence[Network]) -> str | None:
+    """Why fetching `host` would be refused, read from the name alone (no DNS look-up), or
+    None. The import warns with it; the crawler refuses at fetch time, after resolving."""
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
         if allowed:
-            return  # a private name may resolve into an allowed network: checked at fetch time
+            return None  # a private name may resolve into an allowed network
         if host == "localhost" or host.endswith(_PRIVATE_SUFFIXES):
-            raise WebsiteError(f"{host} is a private host name") from None
+            return f"{host} is a private host name; {_ALLOW_HINT}"
         if "." not in host:
-            raise WebsiteError(f"{host} is not a public domain name") from None
-        return
-    if not is_allowed_address(address, allowed):
-        raise WebsiteError(f"{host} is a private, loopback or link-local address")
+            return f"{host} is not a public domain name; {_ALLOW_HINT}"
+        return None
+    if is_allowed_address(address, allowed):
+        return None
+    return f"{host} is a private, loopback or link-local address; {_ALLOW_HINT}"
 
 
 def resolve_host(host: str, port: int) -> list[str]:
@@ -229,10 +240,7 @@ def checked_addresses(
         raise WebsiteError(f"DNS lookup failed for {host}")
     for address in addresses:
         if not is_allowed_address(address, allowed_networks):
-            raise WebsiteError(f"{host} resolves to non-public address {address}")
+            if str(address) == host:
+                raise WebsiteError(f"{host} is a private address; {_ALLOW_HINT}")
+            raise WebsiteError(f"{host} resolves to private address {address}; {_ALLOW_HINT}")
     return addresses
-
-
-def refuse_private_resolution(host: str, port: int, *, allowed_networks: Sequence[Network]) -> None:
-    """Resolve `host` and refuse it when any address it resolves to is not public."""
-    checked_addresses(host, port, allowed_networks=allowed_networks)

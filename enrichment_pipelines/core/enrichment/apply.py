@@ -28,6 +28,7 @@ from enrichment_pipelines.core.enrichment.policy import (
     select_customers,
     still_due,
 )
+from enrichment_pipelines.core.enrichment.reasons import reason_group
 from enrichment_pipelines.core.extractors import Extraction
 from enrichment_pipelines.core.settings import EnrichmentSettings
 from enrichment_pipelines.core.warehouse import Warehouse, insert_rows
@@ -84,17 +85,12 @@ def apply_enrichments(
                 summary.enriched += 1
                 summary.credits_spent += 1
             elif status == "skipped":
-                summary.skipped[reason or ""] += 1
+                summary.skipped[reason_group(reason)] += 1
             elif status == "failed":
-                summary.failed[_reason_kind(reason)] += 1
+                summary.failed[reason_group(reason)] += 1
             if on_done is not None and status != "done":
                 on_done(customer.customer_id, status, reason)
     return summary
-
-
-def _reason_kind(reason: str | None) -> str:
-    """Group failure reasons for counting ("home page: HTTP 500" and "... 503" differ)."""
-    return (reason or "unknown").split(" (")[0]
 
 
 @dataclass
