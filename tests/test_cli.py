@@ -143,7 +143,10 @@ def test_import_json_names_each_rejected_line(home: Path, tmp_path: Path) -> Non
         (["segments", "show", "nope"], "error: no segment named 'nope'"),
         (["settings", "set", "no_such_point", "--enable"], "error: no_such_point: not a known"),
         (["credits", "top-up", "0"], "error: "),
-        (["forget", "import:nobody", "--yes"], "error: "),
+        (["forget", "import:nobody", "--yes"], "error: no customer with id 'import:nobody'"),
+        # Checked before asking for confirmation (no --yes, nothing typed at the prompt).
+        (["forget", "nobody"], "error: no customer with id 'nobody'"),
+        (["customer", "nobody"], "error: no customer with id 'nobody'"),
     ],
 )
 def test_user_errors_print_one_line_and_exit_2(
@@ -205,3 +208,29 @@ def test_the_private_network_allow_list_is_read_when_sites_are_fetched(
     assert allowed.exit_code == 0, allowed.output
     [outcome] = json.loads(allowed.stdout.strip().splitlines()[-1])
     assert (outcome["outcome"], outcome["records"], outcome["credits"]) == ("enriched", 3, 3)
+
+
+def test_ids_can_be_typed_without_their_source_when_unambiguous(home: Path, tmp_path: Path) -> None:
+    """`c1` means `crm:c1` while only one source has a c1; with two, the candidates are
+    listed and nothing is done."""
+    path = tmp_path / "c.csv"
+    path.write_text("id,website\nc1,\nc2,\n")
+    for source in ("crm", "billing"):
+        imported = CliRunner().invoke(main, ["import", "customers", str(path), "--source", source])
+        assert imported.exit_code == 0, imported.output
+    forgotten = CliRunner().invoke(main, ["forget", "billing:c2", "--yes"])
+    assert forgotten.exit_code == 0, forgotten.output
+
+    ambiguous = CliRunner().invoke(main, ["forget", "c1", "--yes"])
+    assert ambiguous.exit_code == 2
+    assert ambiguous.stderr.strip() == (
+        "error: 'c1' is the id of 2 customers, one per source: billing:c1, crm:c1; "
+        "type one of those"
+    )
+    one_off = CliRunner().invoke(main, ["customer", "c1"])
+    assert one_off.exit_code == 2 and "billing:c1, crm:c1" in one_off.stderr
+
+    resolved = CliRunner().invoke(main, ["forget", "c2"], input="y\n")
+    assert resolved.exit_code == 0, resolved.output
+    assert "of crm:c2?" in resolved.output  # the prompt names the full id
+    assert "forgot crm:c2" in resolved.stdout

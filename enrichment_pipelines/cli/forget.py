@@ -7,6 +7,7 @@ import click
 from enrichment_pipelines.cli.common import open_warehouse, pass_config, who
 from enrichment_pipelines.cli.quality import write_quality_report
 from enrichment_pipelines.core.config import EnrichConfig
+from enrichment_pipelines.core.customers import resolve_customer_id
 from enrichment_pipelines.core.forget import forget_customer
 
 
@@ -18,12 +19,14 @@ def forget(config: EnrichConfig, customer_id: str, yes: bool) -> None:
     """Delete everything held about CUSTOMER_ID (right to deletion): its rows, and every copy
     the project wrote (the warehouse file is rewritten, the analysts' copy and the quality
     report are rebuilt from what is left)."""
+    warehouse = open_warehouse(config)
+    with warehouse.connect(read_only=True) as connection:
+        customer_id = resolve_customer_id(connection, customer_id)  # before asking
     if not yes:
         click.confirm(
             f"Delete every record, page, enrichment, attribute and note of {customer_id}?",
             abort=True,
         )
-    warehouse = open_warehouse(config)
     with warehouse.transaction() as connection:
         removed = forget_customer(connection, customer_id, by=who("forget"))
     # Deleted rows can stay as bytes in free blocks: rewrite the file from the live rows.

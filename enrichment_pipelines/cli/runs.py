@@ -13,7 +13,6 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from enrichment_pipelines.cli.common import (
-    CliError,
     err,
     open_warehouse,
     print_json,
@@ -81,17 +80,18 @@ def _print_outcomes(
 def customer(config: EnrichConfig, customer_id: str, as_json: bool) -> None:
     """Enrich one customer now (one-off): shows its last enrichment and the settings in force,
     then enriches it whatever its last enrichment, for one credit."""
+    from enrichment_pipelines.core.customers import resolve_customer_id
     from enrichment_pipelines.core.settings import ensure_settings
     from enrichment_pipelines.core.status import customer_website, last_outcome
     from enrichment_pipelines.runs import run_pipeline
 
     warehouse = open_warehouse(config)
     with warehouse.transaction() as connection:
+        customer_id = resolve_customer_id(connection, customer_id)
         known = customer_website(connection, customer_id)
         settings, created = ensure_settings(connection)
         last = last_outcome(connection, customer_id)
-    if known is None:
-        raise CliError(f"no customer with id {customer_id!r}")
+    assert known is not None  # resolved just now, in the same transaction
     if created:
         err.print("no enrichment settings were saved: saved the defaults (all data points on)")
     err.print(f"{customer_id}: website {known[0] or '(none: ' + str(known[1]) + ')'}")

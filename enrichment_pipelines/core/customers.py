@@ -331,6 +331,34 @@ def customer_id_for(source: str, external_id: str) -> str:
     return f"{source}:{external_id}"
 
 
+class UnknownCustomerError(EnrichError, LookupError):
+    """An id that names no customer, or several: the message lists what the user can type."""
+
+
+def resolve_customer_id(connection: duckdb.DuckDBPyConnection, typed: str) -> str:
+    """The customer a user means by `typed`: the full id (`crm:42`), or the id in its source
+    (`42`) when exactly one source has it. Several sources with it: the error lists them."""
+    exact = connection.execute(
+        "SELECT customer_id FROM customers WHERE customer_id = ?", [typed]
+    ).fetchone()
+    if exact is not None:
+        return str(exact[0])
+    candidates = [
+        str(customer_id)
+        for (customer_id,) in connection.execute(
+            "SELECT customer_id FROM customers WHERE external_id = ? ORDER BY 1", [typed]
+        ).fetchall()
+    ]
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        raise UnknownCustomerError(
+            f"{typed!r} is the id of {len(candidates)} customers, one per source: "
+            f"{', '.join(candidates)}; type one of those"
+        )
+    raise UnknownCustomerError(f"no customer with id {typed!r}")
+
+
 def upsert_customers(
     connection: duckdb.DuckDBPyConnection, rows: list[CustomerRow], source: str
 ) -> tuple[int, int]:
