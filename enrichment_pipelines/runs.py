@@ -216,7 +216,9 @@ class DagsterGraphQL:
             self._call(TERMINATE_RUNS, {"runIds": unfinished})
 
     def backfill_url(self, backfill_id: str) -> str:
-        return f"{self.url}/runs/b/{backfill_id}?tab=partitions"
+        """The backfill's own page in the UI (its `getBackfillPath`; the page has no
+        "partitions" tab, and a link to one opens blank)."""
+        return f"{self.url}/runs/b/{backfill_id}"
 
 
 def _asset_keys() -> list[dg.AssetKey]:
@@ -238,9 +240,14 @@ def _materialize(
     resources: dict[str, Any],
     instance: dg.DagsterInstance,
     tags: dict[str, str],
-    **options: Any,
+    *,
+    log_level: str = "INFO",
+    run_config: dict[str, Any] | None = None,
+    partition_key: str | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """One run in this process of `selection` out of the whole graph (checks included)."""
+    """One run in this process of `selection` out of the whole graph (checks included),
+    logging to the terminal from `log_level` up (Dagster's default, DEBUG, floods it)."""
+    loggers = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     return dg.materialize(
         [*ASSETS, *ASSET_CHECKS],
         selection=selection,
@@ -248,7 +255,8 @@ def _materialize(
         instance=instance,
         tags=tags,
         raise_on_error=False,
-        **options,
+        run_config={**(run_config or {}), **loggers},
+        partition_key=partition_key,
     )
 
 
@@ -272,12 +280,12 @@ def run_pipeline(
     customers_config: dict[str, Any] = {"source": source}
     if customers_path is not None:
         customers_config["path"] = str(customers_path)
-    run_config = {
-        "ops": {"customers": {"config": customers_config}},
-        "loggers": {"console": {"config": {"log_level": "INFO"}}},
-    }
     return _materialize(
-        EVERYTHING, resources, instance_for(config), all_shards_tags(), run_config=run_config
+        EVERYTHING,
+        resources,
+        instance_for(config),
+        all_shards_tags(),
+        run_config={"ops": {"customers": {"config": customers_config}}},
     )
 
 
@@ -292,12 +300,16 @@ def run_batch_in_process(
     instance = instance_for(config)
     tags = {**policy.tags(), "enrich/launched_by": "enrich batch (in process)"}
     run_ids, ok = [], True
+    # The caller shows progress by shard: the terminal gets warnings and errors only.
+    quiet = "WARNING"
     for key in shard_keys():
-        result = _materialize(SHARD_STEPS, resources, instance, tags, partition_key=key)
+        result = _materialize(
+            SHARD_STEPS, resources, instance, tags, partition_key=key, log_level=quiet
+        )
         run_ids.append(result.run_id)
         ok = ok and result.success
         if on_shard_done is not None:
             on_shard_done(key, result.success)
-    result = _materialize(BATCH - SHARD_STEPS, resources, instance, tags)
+    result = _materialize(BATCH - SHARD_STEPS, resources, instance, tags, log_level=quiet)
     run_ids.append(result.run_id)
     return run_ids, ok and result.success

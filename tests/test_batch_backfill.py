@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -243,6 +244,11 @@ def test_backfills_reenrich_by_cutoff_and_resume_after_cancel_charging_once(
     )
     assert relaunch.exit_code == 0, relaunch.output
     assert "launched on" in relaunch.output and "Batch outcome by record" in relaunch.output
+    # The link is the backfill's own page (the UI's route /runs/b/<id>, no tab that it lacks).
+    link = re.search(r"follow it in the UI: (\S+)", relaunch.output)
+    assert link is not None and re.fullmatch(
+        re.escape(instance.client.url) + r"/runs/b/[a-z0-9]+", link.group(1)
+    ), relaunch.output
     finished_a = _wait(instance, batch_a)
 
     # A: exactly the records enriched before the cutoff and the new ones, one credit each, in
@@ -363,6 +369,9 @@ def test_enrich_batch_runs_in_process_without_an_instance(
         result.output.split()
     )
     assert "Batch outcome by record" in result.output
+    # Progress in whole lines (stderr is not a terminal here), and no DEBUG flood.
+    assert f"shards {SHARD_COUNT}/{SHARD_COUNT}" in result.stderr and "\r" not in result.stderr
+    assert " - DEBUG - " not in result.stderr and " - INFO - " not in result.stderr
     rows = _query(warehouse, "SELECT status, count(*) FROM enrichments GROUP BY ALL ORDER BY 1")
     enriched = dict(rows)["enriched"]
     assert enriched > 20

@@ -94,7 +94,9 @@ def test_extract_with_llm_uses_the_configured_endpoint(
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["status"] for line in lines] == ["enriched"] * 3
     assert {request["model"] for request in llm.requests} == {"local-model"}
-    assert "extracted 3/3" in result.stderr  # progress for many URLs goes to stderr
+    # Progress for many URLs goes to stderr, in whole lines when stderr is not a terminal.
+    assert "crawled 3/3\n" in result.stderr and "extracted 3/3\n" in result.stderr
+    assert "\r" not in result.stderr
     assert json.loads(offline.stdout)["data"] == lines[0]["data"]
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from enrichment_pipelines.cli.common import err, pass_config, print_json
+from enrichment_pipelines.cli.common import pass_config, print_json
+from enrichment_pipelines.cli.progress import CliProgress
 from enrichment_pipelines.core.config import EnrichConfig, LLMConfig
 from enrichment_pipelines.core.crawl import CrawlOptions, crawl_sites
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
@@ -36,31 +37,28 @@ def extract(config: EnrichConfig, urls: tuple[str, ...], use_llm: bool) -> None:
             normalised[url] = normalise_website(url).url
         except WebsiteError as error:
             results[url] = _result(url, "skipped", str(error))
-    show_progress = len(normalised) > 1
-    done = 0
-
-    def progress(_crawl: object) -> None:
-        nonlocal done
-        done += 1
-        if show_progress:
-            err.print(f"crawled {done}/{len(normalised)}", end="\r")
-
+    show_progress = len(normalised) > 1  # one site: its JSON line is the progress
     options = CrawlOptions.from_config(config.crawl)
-    crawls = {
-        crawl.website_url: crawl
-        for crawl in crawl_sites(list(normalised.values()), options, progress)
-    }
+    with CliProgress("crawled", len(normalised), shown=show_progress) as crawling:
+        crawls = {
+            crawl.website_url: crawl
+            for crawl in crawl_sites(
+                list(normalised.values()), options, lambda _crawl: crawling.advance()
+            )
+        }
     readable = sorted({site for site, crawl in crawls.items() if crawl.status == "ok"})
     extractions: dict[str, Extraction] = {}
-    with ThreadPoolExecutor(max_workers=max(1, extractor.concurrency)) as pool:
+    with (
+        ThreadPoolExecutor(max_workers=max(1, extractor.concurrency)) as pool,
+        CliProgress("extracted", len(readable), shown=show_progress) as extracting,
+    ):
         pending = pool.map(
             lambda site: extract_one(extractor, site, crawls[site].pages, DATA_POINT_KEYS),
             readable,
         )
-        for count, (site, extraction) in enumerate(zip(readable, pending, strict=True), 1):
+        for site, extraction in zip(readable, pending, strict=True):
             extractions[site] = extraction
-            if show_progress:
-                err.print(f"extracted {count}/{len(readable)}", end="\r")
+            extracting.advance()
     for url, website_url in normalised.items():
         crawl = crawls[website_url]
         if crawl.status != "ok":

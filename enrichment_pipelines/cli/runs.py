@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from enrichment_pipelines.cli.common import (
     err,
@@ -20,6 +19,7 @@ from enrichment_pipelines.cli.common import (
     read_warehouse,
     reporting,
 )
+from enrichment_pipelines.cli.progress import CliProgress
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.shards import SHARD_COUNT
 
@@ -115,17 +115,6 @@ def customer(config: EnrichConfig, customer_id: str, as_json: bool) -> None:
     sys.exit(0 if state == "enriched" else 1)
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[detail]}"),
-        TimeElapsedColumn(),
-        console=err,
-    )
-
-
 @click.command(name="batch")
 @click.option("--segment", default=None, help="Enrich this saved segment's members only.")
 @click.option(
@@ -196,14 +185,12 @@ def _on_instance(
         return [], True
     progress = None
     try:
-        with _progress() as bar:
-            task = bar.add_task("shards", total=SHARD_COUNT, detail="")
+        with CliProgress("shards", SHARD_COUNT) as bar:
             while True:
                 progress = client.progress(backfill_id)
                 bar.update(
-                    task,
+                    progress.shards_done + progress.shards_failed,
                     total=progress.shards_total,
-                    completed=progress.shards_done + progress.shards_failed,
                     detail=f"{progress.shards_running} running, {progress.shards_failed} failed "
                     f"({progress.status.lower()})",
                 )
@@ -227,18 +214,16 @@ def _in_process(config: EnrichConfig, policy: BatchPolicy) -> tuple[list[str], b
     from enrichment_pipelines.runs import run_batch_in_process
 
     failed = 0
-    with _progress() as bar:
-        task = bar.add_task("shards", total=SHARD_COUNT, detail="")
+    with CliProgress("shards", SHARD_COUNT) as bar:
 
         def shard_done(key: str, success: bool) -> None:
             nonlocal failed
             failed += not success
-            bar.update(task, advance=1, detail=f"shard {key} done, {failed} failed")
+            bar.advance(detail=f"shard {key} done, {failed} failed")
 
         try:
             return run_batch_in_process(config, policy, shard_done)
         except KeyboardInterrupt:
-            bar.stop()
             err.print("stopped: records not reached were not charged; run the same command again "
                       "to continue")  # fmt: skip
             sys.exit(130)
