@@ -123,3 +123,62 @@ def test_part_of_a_mission_is_not_an_acquisition() -> None:
         "<title>About</title><p>Sustainability is part of everything we do.</p>", kind="about"
     )
     assert _extract(_page("<title>Acme</title><p>Anvils.</p>"), about).data["is_acquired"] is False
+
+
+@pytest.mark.parametrize(
+    "price",
+    [
+        "Starter: 29 € per user per month, billed annually.",
+        "Team: $8/seat/mo.",
+        "From £12 per month per editor.",
+        "Essential: €15 per agent, per month.",
+    ],
+)
+def test_a_plan_priced_per_user_is_software_whatever_the_industry(price: str) -> None:
+    # Recruiting sells no software as a rule: the price of a per-user licence says it does.
+    home = _page(
+        "<title>Hireloop | Recruiting</title><h1>Hireloop helps recruiters hire faster.</h1>"
+        "<p>Source candidates, run interviews and hire the best talent.</p>"
+    )
+    pricing = _page(f"<h1>Pricing</h1><p>{price}</p>", "pricing", "https://acme.example/pricing")
+    result = _extract(home, pricing)
+    assert result.data.get("is_saas") is True
+    assert result.evidence["is_saas"].quote == price
+    # Other prices per head or per period are no licence: the agency stays what it is.
+    agency = _page(
+        "<title>Hireloop | Recruiting</title><h1>Hireloop is a recruitment agency.</h1>"
+        "<p>Our recruiters find your next hire.</p><p>Workshops: €400 per person.</p>"
+        "<p>Office desks from £140 per month.</p>"
+    )
+    assert _extract(agency).data.get("is_saas") is False
+
+
+def test_a_site_with_no_text_is_not_called_non_software_from_its_description() -> None:
+    # A script-rendered app: the description names the industry, no page text was read.
+    shell = _page(
+        "<html><head><title>Ledgerly Ltd</title><meta name='description' content='Ledgerly is"
+        " online accounting software for bookkeeping, VAT and expenses.'></head><body>"
+        "<div id='root'></div><script src='/static/app.js'></script></body></html>"
+    )
+    assert _extract(shell).data.get("is_saas") is None
+
+
+def test_a_link_to_the_imprint_is_no_sign_of_a_print_business() -> None:
+    # Old-style sites repeat their menu as text on every page, the legal notice ("Imprint") in it.
+    menu = (
+        "<table><tr><td><a href='/about'>ABOUT</a> | <a href='/pricing'>PRICING</a> | "
+        "<a href='/impressum'>IMPRINT</a></td></tr></table>"
+    )
+    pages = [
+        _page(
+            f"<title>Swiftscope | Corporate Training</title>{menu}<h1>Swiftscope runs corporate"
+            " training programs for modern workforces.</h1><p>Learning paths on one platform,"
+            " with certification built in.</p>"
+        ),
+        _page(f"{menu}<p>Plans from €40 a month.</p>", "pricing", "https://acme.example/pricing"),
+        _page(f"{menu}<p>Founded in Munich in 2019.</p>", "about", "https://acme.example/about"),
+        _page(f"{menu}<p>Swiftscope GmbH, München.</p>", "legal", "https://acme.example/impressum"),
+    ]
+    result = _extract(*pages)
+    assert result.data.get("is_saas") is True
+    assert "IMPRINT" not in result.evidence["is_saas"].quote

@@ -75,8 +75,12 @@ def _save(config: EnrichConfig, name: str, file: Path | None, match: str | None,
             create=create,
         )  # fmt: skip
         warnings = segment_warnings(connection, segment)
-    click.echo(f"{'created' if create else 'saved'} segment {name}: {members} customers match now")
+    click.echo(f"{'created' if create else 'saved'} segment {name}: {_match_now(members)}")
     _warn(warnings)
+
+
+def _match_now(count: int) -> str:
+    return f"{count} customer{' matches' if count == 1 else 's match'} now"
 
 
 def _warn(warnings: list[str]) -> None:
@@ -119,19 +123,20 @@ def segments_edit(config: EnrichConfig, name: str, file: Path | None, match: str
 @segments_group.command(name="list")
 @reporting
 def segments_list(config: EnrichConfig, as_json: bool) -> None:
-    """Saved segments with their members at the last membership refresh."""
+    """Saved segments with how many customers match each now."""
     with read_warehouse(config) as connection:
-        rows = list_segments(connection)
-    if not rows and not as_json:
+        listings = list_segments(connection)
+    if not listings and not as_json:
         click.echo(f"no segments saved yet; create one with `enrich segments create NAME FILE`:\n"
                    f"{EXAMPLE}")  # fmt: skip
         return
     print_table(
         "Segments",
-        ("segment", "description", "members (last refresh)", "updated"),
-        rows,
+        ("segment", "description", "matching now", "updated"),
+        [(s.name, s.description, s.matching_now, s.updated_at) for s in listings],
         as_json=as_json,
     )
+    _warn([listing.problem for listing in listings if listing.problem])
 
 
 @segments_group.command(name="show")
@@ -162,8 +167,9 @@ def segments_show(config: EnrichConfig, name: str, as_json: bool) -> None:
     out.print(f"[bold]{name}[/bold]: {segment.description}")
     click.echo(yaml.safe_dump({"match": segment.match}, sort_keys=False).rstrip())
     click.echo(
-        f"matching now: {matching}; recorded members: {summary.members}; entered in the last "
-        f"30 days: {summary.entered_30_days}; left in the last 30 days: {summary.left_30_days}"
+        f"matching now: {matching}; members at the last refresh: {summary.members}; entered in "
+        f"the last 30 days: {summary.entered_30_days}; left in the last 30 days: "
+        f"{summary.left_30_days}"
     )
     if sample:
         print_table("Some members", ("customer", "name", "website"), sample)

@@ -65,12 +65,23 @@ _NOT_SOFTWARE = (
     r"manufactur(es|er|ing)", r"book a table", r"our menu", r"book (an appointment|your stay)",
     r"\b(agency|consultancy|consultants|lawyers|recruiters|contractor)\b", r"marketplace",
     r"\bdonat(e|ion)", r"charity|non-profit|nonprofit|volunteer", r"university|students",
-    r"journalism|magazine|print", r"tickets", r"\bhotel\b", r"insurance", r"mortgage|lender",
+    r"journalism|magazine|\bprint", r"tickets", r"\bhotel\b", r"insurance", r"mortgage|lender",
     r"etf|portfolio|invest", r"utility|drinking water", r"game studio|games? for",
     r"biotech|clinical", r"government agency|public services", r"installs?\b|installation",
     r"freight|shipment", r"bakery|bread|coffee|food", r"walk in", r"open source",
     r"outsourcing", r"workshops", r"festival", r"bespoke",
 )  # fmt: skip
+# A plan priced per user (seat, agent, ...) per month or year: the price of a software licence,
+# whatever industry the software serves ("29 € per user per month", "$8/seat/mo"). Matched
+# against lower-cased sentences.
+_PRICE = r"(?:[$€£¥]\s?\d[\d.,]*|\d[\d.,]*\s?(?:[$€£¥]|eur|usd|gbp|chf)(?![a-z]))"
+_PER = r"\s*(?:/|per|a|an|each)\s*"
+_SEAT = r"(?:user|seat|agent|editor)s?\b"
+_PERIOD = r"(?:month|mo|year|yr|annum)\b"
+_SEAT_PRICE = (
+    rf"{_PRICE}(?:{_PER}{_SEAT},?{_PER}{_PERIOD}|{_PER}{_PERIOD},?{_PER}{_SEAT}|"
+    rf"{_PER}{_SEAT},?\s*(?:monthly|annually|yearly)\b)"
+)
 _B2B = (
     r"for (teams|businesses|companies|enterprises|organizations|organisations|agencies|brands|"
     r"retailers|employers|landlords|manufacturers|startups|founders|hospitals|clinics|fleets|"
@@ -501,10 +512,21 @@ class RulesExtractor:
         strong = [hit for hit in software if re.search(r"software|saas|platform|\bapps?\b|api",
                                                        hit.pattern)]  # fmt: skip
         industry = self._industry_of(out)
-        if industry is not None and industry.software and (subscription or sales):
+        # Without any page text, an industry read from a title or description is no reason for
+        # False: no page that would show software was read (often a script-rendered app).
+        text_read = any(page.text.strip() for page in pages)
+        if seat_priced := _find(pages, (_SEAT_PRICE,)):
+            # Stated before the industry's prior: vertical software is filed under the industry
+            # it serves (restaurants, recruiting, logistics), which mostly sells no software.
+            out.set("is_saas", True, _evidence("is_saas", True, seat_priced), 0.8)
+        elif industry is not None and industry.software and (subscription or sales):
             evidence = _evidence("is_saas", True, [*subscription, *strong, *software, *sales])
             out.set("is_saas", True, evidence, 0.75)
-        elif industry is not None and not industry.software and (physical or not strong):
+        elif (
+            industry is not None
+            and not industry.software
+            and (physical or (not strong and text_read))
+        ):
             hits = [*physical, out.evidence["industry_category"]]
             out.set("is_saas", False, _evidence("is_saas", False, hits), 0.65 if physical else 0.55)
         elif strong and subscription and len(software) >= len(physical):

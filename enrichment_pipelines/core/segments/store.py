@@ -36,19 +36,29 @@ def segment_names(connection: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
-def list_segments(
-    connection: duckdb.DuckDBPyConnection,
-) -> list[tuple[str, str, int, datetime]]:
-    """(name, description, current members, updated_at) of every saved segment."""
-    return connection.execute(
-        """
-        SELECT s.name, coalesce(s.definition->>'description', ''),
-               count(m.customer_id), s.updated_at
-        FROM segments AS s
-        LEFT JOIN segment_memberships AS m ON m.segment = s.name AND m.left_at IS NULL
-        GROUP BY ALL ORDER BY s.name
-        """
-    ).fetchall()
+@dataclass(frozen=True)
+class SegmentListing:
+    name: str
+    description: str
+    matching_now: int | None  # None: the definition no longer evaluates (see `problem`)
+    updated_at: datetime
+    problem: str | None = None
+
+
+def list_segments(connection: duckdb.DuckDBPyConnection) -> list[SegmentListing]:
+    """Every saved segment with how many customers match it now: the count `save_segment`
+    reports, by the same function. (The membership history lags until its next refresh.)"""
+    listings = []
+    for name, updated_at in connection.execute(
+        "SELECT name, updated_at FROM segments ORDER BY name"
+    ).fetchall():
+        segment = load_segment(connection, name)
+        try:
+            matching, problem = validate_segment(connection, segment), None
+        except SegmentError as error:  # e.g. an attribute it filters on was removed
+            matching, problem = None, str(error)
+        listings.append(SegmentListing(name, segment.description, matching, updated_at, problem))
+    return listings
 
 
 def save_segment(
