@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import duckdb
@@ -18,6 +18,9 @@ from rich.table import Table
 
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from enrichment_pipelines.core.status import OutcomeCount
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -124,6 +127,23 @@ def print_table(
     for row in rows:
         table.add_row(*(_shown(value) for value in row))
     out.print(table)
+
+
+def print_outcomes(
+    config: EnrichConfig, run_ids: list[str], title: str, *, as_json: bool = False
+) -> list[OutcomeCount]:
+    """The runs' records by outcome and reason group, printed; returned for exit statuses."""
+    from enrichment_pipelines.core.status import batch_outcomes
+
+    with read_warehouse(config) as connection:
+        outcomes = batch_outcomes(connection, run_ids)
+    print_table(
+        title,
+        ("outcome", "reason", "records", "credits", "example"),
+        [(o.outcome, o.reason, o.records, o.credits, o.example) for o in outcomes],
+        as_json=as_json,
+    )
+    return outcomes
 
 
 def print_record(title: str, fields: dict[str, object], *, as_json: bool = False) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import sys
 import time
@@ -10,15 +11,18 @@ from pathlib import Path
 
 import click
 
-from enrichment_pipelines.cli.common import err, open_warehouse, pass_config, print_table
+from enrichment_pipelines.cli.common import (
+    err,
+    open_warehouse,
+    pass_config,
+    print_outcomes,
+    print_table,
+)
 from enrichment_pipelines.cli.workspace import status
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.warehouse import Warehouse
 
 LOOPBACK = "127.0.0.0/8"  # the demo sites, and nothing else private
-
-OUTCOMES_QUERY = """SELECT last_outcome, coalesce(last_outcome_reason, ''), count(*)
-FROM customer_360 GROUP BY ALL ORDER BY 3 DESC"""
 
 # The demo's own Dagster instance: without a dagster.yaml, Dagster warns (when DAGSTER_HOME is
 # set) and greets a new instance with its telemetry banner, in the middle of the demo's output.
@@ -65,11 +69,13 @@ def demo(config: EnrichConfig, context: click.Context, sites: int, home: Path | 
         result = run_pipeline(config, customers_path=customers_csv, source="demo")
     finally:
         demo_sites.server.stop()
+    print_outcomes(config, [result.run_id], "Outcomes by record")
     _print_summary(warehouse)
     context.invoke(status)
+    duckdb_cli = Path(os.path.relpath(Path(sys.executable).with_name("duckdb")))
     click.echo(
         f"demo finished in {time.monotonic() - started:.1f}s\n"
-        f"  query it:        duckdb -readonly {config.analytics_path}\n"
+        f"  query it:        {duckdb_cli} -readonly {os.path.relpath(config.analytics_path)}\n"
         f"  browse the run:  DAGSTER_HOME={home / 'dagster'} ENRICH_HOME={home} make dev"
     )
     sys.exit(0 if result.success else 1)
@@ -80,12 +86,10 @@ def _print_summary(warehouse: Warehouse) -> None:
     from enrichment_pipelines.demo import EXAMPLE_QUERY
 
     with warehouse.connect(read_only=True) as connection:
-        outcomes = connection.execute(OUTCOMES_QUERY).fetchall()
         sample = customer_360_preview(connection, 8)
         query = connection.execute(EXAMPLE_QUERY)
         query_columns = [column[0] for column in query.description]
         query_rows = query.fetchall()
-    print_table("Outcomes by record", ("outcome", "reason", "records"), outcomes)
     if sample:
         print_table(
             "Sample of enriched customers (customer_360)",

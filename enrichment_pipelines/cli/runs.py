@@ -15,8 +15,7 @@ from enrichment_pipelines.cli.common import (
     err,
     open_warehouse,
     print_json,
-    print_table,
-    read_warehouse,
+    print_outcomes,
     reporting,
 )
 from enrichment_pipelines.cli.progress import CliProgress
@@ -24,7 +23,6 @@ from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.shards import SHARD_COUNT
 
 if TYPE_CHECKING:
-    from enrichment_pipelines.core.status import OutcomeCount
     from enrichment_pipelines.runs import BatchPolicy, DagsterGraphQL
 
 POLL_SECONDS = 2.0
@@ -50,28 +48,11 @@ def run(
     result = run_pipeline(
         config, customers_path=customers_path, source=source, reenrich_before=reenrich_before
     )
-    outcomes = _print_outcomes(config, [result.run_id], "Outcome by record", as_json)
+    outcomes = print_outcomes(config, [result.run_id], "Outcome by record", as_json)
     all_failed = bool(outcomes) and all(count.outcome == "failed" for count in outcomes)
     if all_failed:
         err.print("every record this run tried failed: see the reasons above")
     sys.exit(0 if result.success and not all_failed else 1)
-
-
-def _print_outcomes(
-    config: EnrichConfig, run_ids: list[str], title: str, as_json: bool
-) -> list[OutcomeCount]:
-    """The runs' records by outcome and reason group, printed; returned for the exit status."""
-    from enrichment_pipelines.core.status import batch_outcomes
-
-    with read_warehouse(config) as connection:
-        outcomes = batch_outcomes(connection, run_ids)
-    print_table(
-        title,
-        ("outcome", "reason", "records", "credits", "example"),
-        [(o.outcome, o.reason, o.records, o.credits, o.example) for o in outcomes],
-        as_json=as_json,
-    )
-    return outcomes
 
 
 @click.command(name="customer")
@@ -171,7 +152,7 @@ def batch(config: EnrichConfig, segment: str | None, reenrich_before: str | None
         if not in_process:
             err.print(f"no Dagster webserver at {client.url}: running the batch in this process")
         run_ids, ok = _in_process(config, policy)
-    _print_outcomes(config, run_ids, "Batch outcome by record", as_json)
+    print_outcomes(config, run_ids, "Batch outcome by record", as_json)
     sys.exit(0 if ok else 1)
 
 

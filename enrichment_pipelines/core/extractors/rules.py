@@ -375,6 +375,11 @@ def _ld_location(pages: Sequence[Page], out: Extraction) -> bool:
     return bool(out.data.get("location_city") or code)
 
 
+# Stored extractions are keyed by the extractor's name: a change to the rules that changes
+# what they find must bump this, or sites whose pages did not change keep the old values.
+RULES_VERSION = "rules-v4"
+
+
 class RulesExtractor:
     """Offline, deterministic extraction from structured data and text cues."""
 
@@ -382,7 +387,7 @@ class RulesExtractor:
 
     def __init__(self, taxonomy: Taxonomy | None = None) -> None:
         self.taxonomy = taxonomy or load_taxonomy()
-        self.name = f"rules-v3{self.taxonomy.cache_suffix}"
+        self.name = f"{RULES_VERSION}{self.taxonomy.cache_suffix}"
         # Every taxonomy keyword in one pattern (longest first), and the subcategories each
         # belongs to: one scan per page instead of one per keyword.
         self._keyword_subcategories: dict[str, list[int]] = {}
