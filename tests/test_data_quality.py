@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 import pandas as pd
 import pytest
 
 from enrichment_pipelines.assets.reports import analytics_snapshot, customer_360
 from enrichment_pipelines.core.config import QualityTargets
-from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
+from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS, DATA_POINTS
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.data_quality import expectations as dq
 from enrichment_pipelines.data_quality.checks import enrichment_quality_checks
@@ -76,10 +77,63 @@ def test_completeness_below_and_above_the_target() -> None:
     rows = [{"customer_id": str(i), "industry_category": "Education" if i < 7 else None}
             for i in range(10)]  # fmt: skip
     outcome = dq.completeness(_frames(rows, keys=("industry_category",)), TARGETS)
-    assert not outcome.passed and outcome.observed == 0.7 and outcome.target == 0.85
+    assert not outcome.passed and outcome.observed == 0.7 and outcome.target == 0.9
     rows = [{"customer_id": str(i), "industry_category": "Education" if i < 9 else None}
             for i in range(10)]  # fmt: skip
     assert dq.completeness(_frames(rows, keys=("industry_category",)), TARGETS).passed
+
+
+def test_each_data_point_has_its_own_completeness_target_and_85_percent_is_overall() -> None:
+    targets = {point.key: point.completeness_target for point in DATA_POINTS}
+    assert all(0 < target <= 1 for target in targets.values())
+    # What every site states is held high; what few sites state, low.
+    assert targets["value_proposition"] >= 0.9 and targets["is_acquired"] <= 0.3
+    # Acquisition stated by 1 site in 4: on target for a sparse fact, no longer red.
+    rows = [{"customer_id": str(i), "value_proposition": "Invoicing for freelancers",
+             "is_acquired": "false" if i < 2 else None} for i in range(8)]  # fmt: skip
+    outcome = dq.completeness(_frames(rows, keys=("value_proposition", "is_acquired")), TARGETS)
+    by_column = {finding.column: finding for finding in outcome.findings}
+    assert by_column["is_acquired"].passed and by_column["is_acquired"].observed == 0.25
+    assert by_column["is_acquired"].target == targets["is_acquired"]
+    assert by_column["value_proposition"].passed
+    # Overall: 10 of the 16 values present, against the configured 85%.
+    overall = by_column[dq.OVERALL]
+    assert (overall.observed, overall.target, overall.passed) == (0.625, 0.85, False)
+    assert not outcome.passed and outcome.measured_on == dq.OVERALL
+    lenient = dq.completeness(
+        _frames(rows, keys=("value_proposition", "is_acquired")),
+        QualityTargets(completeness=0.6),
+    )
+    assert lenient.passed and lenient.observed == 0.625 and lenient.target == 0.6
+
+
+def test_a_check_shows_the_figures_its_verdict_is_drawn_from() -> None:
+    # Two customers share a domain and agree (100% against 95%); 5 of 6 enriched countries
+    # match the billing country (83.3% against 80%). The row used to show the worst figure
+    # (83.3%) beside the highest target (95%) and say "pass".
+    rows = [{"customer_id": str(i), "location_country_code": "DE"} for i in range(6)]
+    customers = [
+        {"customer_id": str(i), "website_domain": "shared.example" if i < 2 else f"{i}.example",
+         "billing_country_code": "DE" if i < 5 else "FR"}
+        for i in range(6)
+    ]  # fmt: skip
+    outcome = dq.consistency(_frames(rows, customers, ("location_country_code",)), TARGETS)
+    assert outcome.passed
+    assert (outcome.observed, outcome.target) == (pytest.approx(5 / 6), TARGETS.country_match)
+    assert outcome.measured_on == "country_matches"
+    # The other way round: the domains disagree (0% against 95%) while countries pass.
+    rows[1]["industry_category"] = "Gaming"
+    failing = dq.consistency(
+        _frames(rows, customers, ("location_country_code", "industry_category")), TARGETS
+    )
+    assert not failing.passed
+    assert (failing.observed, failing.target) == (0.0, TARGETS.domain_agreement)
+    assert failing.measured_on == "domain_agrees"
+    # One comparison decides every verdict, at the boundary too.
+    assert dq.meets(0.85, 0.85) and dq.meets(1 - 0.15, 0.85) and not dq.meets(0.8499, 0.85)
+    for check in (outcome, failing):
+        assert check.passed == dq.meets(check.observed, check.target)
+        assert all(f.passed == dq.meets(f.observed, f.target) for f in check.findings)
 
 
 def test_freshness_counts_stale_enrichments() -> None:
@@ -146,35 +200,46 @@ def test_a_failing_blocking_check_stops_downstream_assets(
     assert not result.asset_materializations_for_node("analytics_snapshot")  # blocked
 
 
+def _known_fixture(connection: duckdb.DuckDBPyConnection) -> None:
+    """Four customers: two enriched (2 and 45 days ago), one without a website, one whose
+    crawl failed."""
+    connection.execute(
+        "INSERT INTO customers (customer_id, source, external_id, website_url, "
+        "website_domain, website_error, billing_country_code, imported_at, updated_at) VALUES "
+        "('t:1', 't', '1', 'https://a.example', 'a.example', NULL, 'DE', now(), now()), "
+        "('t:2', 't', '2', 'https://b.example', 'b.example', NULL, 'FR', now(), now()), "
+        "('t:3', 't', '3', NULL, NULL, 'no website', NULL, now(), now()), "
+        "('t:4', 't', '4', 'https://d.example', 'd.example', NULL, NULL, now(), now())"
+    )
+    connection.execute(
+        "INSERT INTO enrichments (enrichment_id, customer_id, status, website_url, "
+        "credits_charged, created_at) VALUES "
+        "('e1', 't:1', 'enriched', 'https://a.example', 1, now() - INTERVAL 2 DAY), "
+        "('e2', 't:2', 'enriched', 'https://b.example', 1, now() - INTERVAL 45 DAY)"
+    )
+    connection.execute(
+        "INSERT INTO enrichment_values (enrichment_id, data_point, value) VALUES "
+        "('e1', 'location_country_code', 'DE'), ('e1', 'industry_category', 'Education'), "
+        "('e2', 'location_country_code', 'FR'), ('e2', 'industry_category', NULL)"
+    )
+    connection.execute(
+        "INSERT INTO site_crawls (website_url, crawled_at, status, reason, page_count) "
+        "VALUES ('https://d.example', now(), 'failed', 'home page: HTTP 503', 1)"
+    )
+
+
 def test_report_on_a_known_fixture(warehouse: Warehouse) -> None:
     with warehouse.transaction() as connection:
-        connection.execute(
-            "INSERT INTO customers (customer_id, source, external_id, website_url, "
-            "website_domain, website_error, billing_country_code, imported_at, updated_at) VALUES "
-            "('t:1', 't', '1', 'https://a.example', 'a.example', NULL, 'DE', now(), now()), "
-            "('t:2', 't', '2', 'https://b.example', 'b.example', NULL, 'FR', now(), now()), "
-            "('t:3', 't', '3', NULL, NULL, 'no website', NULL, now(), now()), "
-            "('t:4', 't', '4', 'https://d.example', 'd.example', NULL, NULL, now(), now())"
-        )
-        connection.execute(
-            "INSERT INTO enrichments (enrichment_id, customer_id, status, website_url, "
-            "credits_charged, created_at) VALUES "
-            "('e1', 't:1', 'enriched', 'https://a.example', 1, now() - INTERVAL 2 DAY), "
-            "('e2', 't:2', 'enriched', 'https://b.example', 1, now() - INTERVAL 45 DAY)"
-        )
-        connection.execute(
-            "INSERT INTO enrichment_values (enrichment_id, data_point, value) VALUES "
-            "('e1', 'location_country_code', 'DE'), ('e1', 'industry_category', 'Education'), "
-            "('e2', 'location_country_code', 'FR'), ('e2', 'industry_category', NULL)"
-        )
-        connection.execute(
-            "INSERT INTO site_crawls (website_url, crawled_at, status, reason, page_count) "
-            "VALUES ('https://d.example', now(), 'failed', 'home page: HTTP 503', 1)"
-        )
+        _known_fixture(connection)
         keys = ("location_country_code", "industry_category")
         report = build_report(connection, keys, TARGETS)
     assert (report.records, report.enriched) == (4, 2)
-    assert report.completeness == {"location_country_code": 1.0, "industry_category": 0.5}
+    completeness = {f.column: (f.observed, f.target, f.passed) for f in report.completeness}
+    assert completeness == {
+        "location_country_code": (1.0, 0.6, True),  # the registry's targets
+        "industry_category": (0.5, 0.9, False),
+        "overall": (0.75, 0.85, False),  # 3 of 4 values, against quality.completeness
+    }
     assert report.freshness == {"< 7 days": 1, "8-30 days": 0, "> 30 days (stale)": 1}
     assert report.issues["customers without a usable website"] == 1
     assert report.issues["failed crawl: home page: HTTP 503"] == 1
@@ -189,14 +254,50 @@ def test_report_on_a_known_fixture(warehouse: Warehouse) -> None:
     assert not raced.outcomes["uniqueness"].passed
     assert raced.outcomes["uniqueness"].observed == pytest.approx(1 / 3, abs=0.001)
     assert raced.issues["duplicates"] == 1
-    # completeness 0.5/0.85 and freshness 0.5/0.95 fall short; the other three pass
-    assert report.score == pytest.approx(100 * (3 + 0.5 / 0.85 + 0.5 / 0.95) / 5, abs=0.1)
+    # completeness (industry_category 0.5/0.9) and freshness 0.5/0.95 fall short
+    assert report.score == pytest.approx(100 * (3 + 0.5 / 0.9 + 0.5 / 0.95) / 5, abs=0.1)
     markdown = to_markdown(report)
     assert f"**Quality score: {report.score:.1f} / 100** — 2 of 4 records enriched" in markdown
-    assert "| industry_category | 50% | `██████████░░░░░░░░░░` |" in markdown
-    assert "| completeness | warn | 50.0% | 85% |" in markdown
+    assert "| industry_category | 50% | 90% | warn | `██████████░░░░░░░░░░` |" in markdown
+    assert "| location_country_code | 100% | 60% | pass |" in markdown
+    assert "| overall (all data points) | 75% | 85% | warn |" in markdown
+    assert "| completeness | warn | 50.0% | 90% | industry_category |" in markdown
+    assert "| consistency | pass | 100.0% | 80% | country_matches |" in markdown
+    figures = report.to_dict()
+    assert figures["completeness"]["overall"] == {"passed": False, "observed": 0.75,
+                                                  "target": 0.85}  # fmt: skip
+    assert figures["checks"]["completeness"]["measured_on"] == "industry_category"
     page = to_html(report)
     assert page.count("<svg") == 2 and "Data quality report" in page
+    assert "overall (all data points)" in page and "75% / 85%" in page
+
+
+def test_asset_checks_show_the_report_figures_and_overall_completeness(
+    home: Path, warehouse: Warehouse
+) -> None:
+    with warehouse.transaction() as connection:
+        _known_fixture(connection)
+    resources = default_resources() | {"warehouse": WarehouseResource(home=str(home))}
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [customer_360, enrichment_quality_checks], resources=resources, instance=instance
+        )
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    metadata = {name: {key: value.value for key, value in check.metadata.items()}
+                for name, check in checks.items()}  # fmt: skip
+    # All 15 data points are enabled (the defaults); 3 of the 30 values are present.
+    completeness = metadata["completeness"]
+    assert not checks["completeness"].passed
+    assert completeness["overall_completeness"] == pytest.approx(3 / 30)
+    assert completeness["overall_completeness_target"] == TARGETS.completeness
+    assert completeness["measured_on"] == "value_proposition"  # 0% against its 90%
+    assert (completeness["observed"], completeness["target"]) == (0.0, 0.9)
+    assert checks["consistency"].passed
+    assert (metadata["consistency"]["observed"], metadata["consistency"]["target"]) == (
+        1.0,
+        TARGETS.country_match,
+    )
+    assert "overall_completeness" not in metadata["consistency"]
 
 
 def test_enrich_quality_prints_the_report_and_writes_the_html(warehouse: Warehouse) -> None:

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from enrichment_pipelines.cli import main
+from enrichment_pipelines.core import warehouse as warehouse_module
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.demo import DemoSites
 from enrichment_pipelines.runs import run_pipeline
@@ -68,6 +69,96 @@ def test_mapping_onto_an_existing_attribute_and_clashes(home: Path) -> None:
     assert bad.exit_code == 2 and "must be lower case letters, digits and _" in bad.output
 
 
+def test_a_point_cannot_take_over_an_attribute_of_another_type_that_enrichment_created(
+    home: Path,
+) -> None:
+    moved = _enrich("settings", "set", "employee_count", "--attribute", "headcount_range")
+    assert moved.exit_code == 0, moved.output
+    # employee_count_enriched (String) stays in the warehouse with the values written to it.
+    clash = _enrich("settings", "set", "is_saas", "--attribute", "employee_count_enriched")
+    assert clash.exit_code == 2
+    assert clash.stderr == (
+        "error: is_saas: existing attribute 'employee_count_enriched' is String, but is_saas is "
+        "Boolean (employee_count_enriched was created by enrichment for employee_count)\n"
+    )
+    settings = json.loads(_enrich("settings", "show", "--json").output)["data_points"]
+    assert settings["is_saas"]["attribute_name"] == "is_saas_enriched"  # nothing saved
+    same_type = _enrich("settings", "set", "target_role", "--attribute", "employee_count_enriched")
+    assert same_type.exit_code == 0, same_type.output
+    # A disabled point is checked when it is mapped, not first when it is enabled.
+    assert _enrich("settings", "set", "has_free_trial", "--disable").exit_code == 0
+    later = _enrich("settings", "set", "has_free_trial", "--attribute", "headcount_range")
+    assert later.exit_code == 2
+    assert "existing attribute 'headcount_range' is String, but has_free_trial is Boolean" in (
+        later.stderr
+    )
+
+
+def test_two_points_on_one_attribute_name_the_point_that_moved(home: Path) -> None:
+    onto_later = _enrich("settings", "set", "is_saas", "--attribute", "has_free_trial")
+    assert onto_later.exit_code == 2
+    assert onto_later.stderr == (
+        "error: is_saas: attribute name 'has_free_trial' is already used by has_free_trial\n"
+    )
+    onto_earlier = _enrich("settings", "set", "has_free_trial", "--attribute", "is_saas_enriched")
+    assert onto_earlier.exit_code == 2
+    assert onto_earlier.stderr == (
+        "error: has_free_trial: attribute name 'is_saas_enriched' is already used by is_saas\n"
+    )
+
+
+def test_the_history_says_what_each_change_changed(home: Path) -> None:
+    for change, code in (
+        (("settings", "set", "employee_count", "--attribute", "headcount_range"), 0),
+        (("settings", "set", "is_saas", "--attribute", "employee_count_enriched"), 2),
+        (("settings", "set", "is_saas", "--disable", "--note"), 0),
+        (("live", "on"), 0),
+    ):
+        assert _enrich(*change).exit_code == code
+    history = json.loads(_enrich("settings", "history", "--json").output)  # newest first
+    live, disabled, moved, defaults = history  # the refused change left no trace
+    assert live["setting"] == "live"
+    assert live["change"].startswith("enabled: false -> true; since: none -> ")
+    assert disabled["change"] == "is_saas.enabled: true -> false; is_saas.note: false -> true"
+    assert moved["change"] == "employee_count.attribute: employee_count_enriched -> headcount_range"
+    assert defaults["change"] == "first saved"
+    assert defaults["by"].startswith("enrich (defaults saved on first use)")
+    shown = _enrich("settings", "history")
+    assert shown.exit_code == 0
+    assert (
+        "  enrichment  by enrich settings set (" in shown.output
+        and "\n    employee_count.attribute: employee_count_enriched -> headcount_range\n"
+        in shown.output
+    )
+
+
+def test_an_older_warehouse_keeps_its_history_and_records_changes_after_upgrading(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shipped = warehouse_module.load_migrations()
+    before_changes = [m for m in shipped if m.name != "settings_history_change"]
+    assert len(before_changes) == len(shipped) - 1
+    with monkeypatch.context() as patched:  # a warehouse as the previous version left it
+        patched.setattr(warehouse_module, "load_migrations", lambda: before_changes)
+        store = Warehouse(home / "warehouse.duckdb")
+        store.migrate()
+        with store.transaction() as connection:
+            connection.execute(
+                "INSERT INTO settings_history (key, value, changed_at, changed_by) "
+                "VALUES ('live', '{}', now(), 'enrich live on (old)')"
+            )
+    assert store.migrate() == [shipped[-1].version]
+    assert _enrich("settings", "set", "is_saas", "--disable").exit_code == 0
+    history = json.loads(_enrich("settings", "history", "--json").output)
+    assert [(entry["by"], entry["change"]) for entry in history][-1] == (
+        "enrich live on (old)",
+        None,  # not recorded then
+    )
+    assert history[0]["change"] == "is_saas.enabled: true -> false"
+    shown = _enrich("settings", "history").output
+    assert "live  by enrich live on (old)\n" in shown
+
+
 @pytest.mark.e2e
 def test_disabled_points_are_not_written_and_notes_hold_only_flagged_points(
     home: Path, demo_sites: DemoSites, monkeypatch: pytest.MonkeyPatch
@@ -105,3 +196,17 @@ def test_credits_show_and_top_up(home: Path) -> None:
         refused.output
     )
     assert json.loads(_enrich("status", "--json").output)["credit_balance"] == 125
+
+
+@pytest.mark.parametrize(
+    ("amount", "named"), [("-5", "-5"), ("0", "0"), ("ten", "'ten'"), ("1.5", "'1.5'")]
+)
+def test_a_top_up_that_is_not_a_positive_whole_number_is_refused_in_one_line(
+    home: Path, amount: str, named: str
+) -> None:
+    refused = _enrich("credits", "top-up", amount)
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("error: a top-up must be a positive")
+    assert refused.stderr.endswith(f"number of credits, not {named}\n")
+    assert "Usage" not in refused.output
+    assert json.loads(_enrich("status", "--json").output)["credit_balance"] == 100

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from enrichment_pipelines.cli.common import (
+    CliError,
     DefaultCommandGroup,
     pass_config,
     print_json,
@@ -47,12 +48,21 @@ def credits_show(config: EnrichConfig, as_json: bool) -> None:
     )
 
 
-@credits_group.command(name="top-up")
-@click.argument("credits", type=int)
+# CREDITS is read as text and checked here: click would take "-5" for an unknown option and
+# "ten" for a bad value, and answer either with a usage trace instead of one line saying what
+# a top-up must be.
+@credits_group.command(name="top-up", context_settings={"ignore_unknown_options": True})
+@click.argument("credits")
 @click.option("--note", default=None, help="Why (kept in the ledger).")
 @pass_config
-def credits_top_up(config: EnrichConfig, credits: int, note: str | None) -> None:
-    """Add CREDITS to the balance."""
+def credits_top_up(config: EnrichConfig, credits: str, note: str | None) -> None:
+    """Add CREDITS (a positive whole number) to the balance."""
+    try:
+        amount = int(credits)
+    except ValueError:
+        raise CliError(
+            f"a top-up must be a positive whole number of credits, not {credits!r}"
+        ) from None
     with write_warehouse(config) as connection:
-        new_balance = top_up(connection, credits, note=note)
-    click.echo(f"topped up {credits} credits; balance: {new_balance}")
+        new_balance = top_up(connection, amount, note=note)  # refuses 0 and negative amounts
+    click.echo(f"topped up {amount} credits; balance: {new_balance}")

@@ -93,17 +93,20 @@ def settings_set(config: EnrichConfig, data_point: str, enabled: bool | None,
 @settings_group.command(name="history")
 @reporting
 def settings_history_command(config: EnrichConfig, as_json: bool) -> None:
-    """Who or what changed the settings, and when."""
+    """Who or what changed the settings, when, and what changed (old -> new)."""
     with read_warehouse(config) as connection:
         changes = settings_history(connection)
     if as_json:
         print_json([
-            {"when": at, "setting": key, "value": value, "by": by}
-            for key, value, at, by in changes
+            {"when": at, "setting": key, "change": change, "value": value, "by": by}
+            for key, value, at, by, change in changes
         ])  # fmt: skip
         return
-    print_table(
-        "Settings changes (newest first)",
-        ("when", "setting", "by"),
-        [(at, key, by) for key, _value, at, by in changes],
-    )
+    # A log rather than a table: a change such as "employee_count.attribute:
+    # employee_count_enriched -> headcount_range" does not fit a table cell of an 80-column
+    # terminal, and a table cuts long words short.
+    click.echo("Settings changes (newest first)")
+    for key, _value, at, by, change in changes:
+        click.echo(f"{at:%Y-%m-%d %H:%M:%S}  {key}  by {by}")
+        if change:  # not recorded for segment changes, nor for changes made before version 008
+            click.echo(f"    {change}")

@@ -179,7 +179,8 @@ class QualityTargets:
     completeness: float = setting(
         0.85,
         "ENRICH_QUALITY_COMPLETENESS",
-        "Share of enriched records with a value, per data point.",
+        "Overall share of data point values present in enriched records (each data point also "
+        "has its own target, in the data point registry).",
     )
     freshness_days: int = setting(
         30,

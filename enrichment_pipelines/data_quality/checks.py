@@ -8,7 +8,12 @@ from collections.abc import Iterator
 import dagster as dg
 
 from enrichment_pipelines.core.settings import ensure_settings
-from enrichment_pipelines.data_quality.expectations import CheckOutcome, load_frames, run_all
+from enrichment_pipelines.data_quality.expectations import (
+    OVERALL,
+    CheckOutcome,
+    load_frames,
+    run_all,
+)
 from enrichment_pipelines.data_quality.report import BLOCKING
 from enrichment_pipelines.resources import DataQualityResource, WarehouseResource
 
@@ -17,7 +22,9 @@ _DESCRIPTIONS = {
     "employee ranges, value proposition <= 255 characters. Blocks downstream assets.",
     "uniqueness": "One current enrichment per customer, no duplicate customers. Blocks "
     "downstream assets.",
-    "completeness": "Each enabled data point has a value for most enriched records.",
+    "completeness": "Each enabled data point has a value for at least its own target share of "
+    "enriched records (sparse facts such as an acquisition have low targets), and all of them "
+    "together for at least the overall target (quality.completeness, 85% by default).",
     "freshness": "Current enrichments are recent.",
     "consistency": "Customers sharing a website domain agree; the enriched country matches "
     "the billing country.",
@@ -42,19 +49,27 @@ def _result(name: str, outcome: CheckOutcome) -> dg.AssetCheckResult:
         for finding in outcome.findings
         if not finding.passed
     ]
+    # `observed` and `target` are one finding's (the deciding one, named by `measured_on`),
+    # as in the report, so they agree with `passed`.
+    metadata: dict[str, dg.MetadataValue | int | str] = {
+        "observed": dg.MetadataValue.float(outcome.observed),
+        "target": dg.MetadataValue.float(outcome.target),
+        "measured_on": outcome.measured_on,
+        "expectations": len(outcome.findings),
+        # Which expectations fail and by how much; not the failing values, which name
+        # customers (`enrich quality` shows them).
+        "failing_expectations": dg.MetadataValue.json(findings),
+    }
+    for finding in outcome.findings:
+        if finding.column == OVERALL:  # completeness over all data points, as its own figure
+            metadata["overall_completeness"] = dg.MetadataValue.float(finding.observed)
+            metadata["overall_completeness_target"] = dg.MetadataValue.float(finding.target)
     return dg.AssetCheckResult(
         check_name=name,
         asset_key=CHECKED_ASSET,
         passed=outcome.passed,
         severity=dg.AssetCheckSeverity.ERROR if name in BLOCKING else dg.AssetCheckSeverity.WARN,
-        metadata={
-            "observed": dg.MetadataValue.float(outcome.observed),
-            "target": dg.MetadataValue.float(outcome.target),
-            "expectations": len(outcome.findings),
-            # Which expectations fail and by how much; not the failing values, which name
-            # customers (`enrich quality` shows them).
-            "failing_expectations": dg.MetadataValue.json(findings),
-        },
+        metadata=metadata,
     )
 
 

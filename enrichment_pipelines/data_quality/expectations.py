@@ -2,9 +2,10 @@
 
 Five dimensions, each one `CheckOutcome` with the observed value against its target and a
 few failing examples: validity and uniqueness (blocking: bad data must not flow on),
-completeness, freshness and consistency (warnings). GX and pandas are imported lazily: they
-take seconds to import, only the checks need them, and every run process imports this module.
-No Dagster here.
+completeness, freshness and consistency (warnings). Every verdict, of an expectation, a check
+or a report row, is `meets(observed, target)`, so a figure and its verdict cannot disagree.
+GX and pandas are imported lazily: they take seconds to import, only the checks need them, and
+every run process imports this module. No Dagster here.
 """
 
 from __future__ import annotations
@@ -16,10 +17,22 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from enrichment_pipelines.core.config import QualityTargets
-from enrichment_pipelines.core.datapoints import DATA_POINTS
+from enrichment_pipelines.core.datapoints import DATA_POINTS, DATA_POINTS_BY_KEY
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+OVERALL = "overall"  # the completeness finding over all enabled data points together
+
+# Shares are ratios of counts: 0.85 can come out as 0.8499999999999999, which must not fail a
+# target of 0.85.
+_TOLERANCE = 1e-9
+
+
+def meets(observed: float, target: float) -> bool:
+    """Whether an observed share reaches its target: the one comparison behind every verdict."""
+    return observed >= target - _TOLERANCE
 
 
 @dataclass
@@ -30,8 +43,11 @@ class Finding:
     column: str
     observed: float
     target: float
-    passed: bool
     examples: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return meets(self.observed, self.target)
 
 
 @dataclass
@@ -40,17 +56,34 @@ class CheckOutcome:
     findings: list[Finding]
 
     @property
+    def deciding(self) -> Finding | None:
+        """The finding furthest below its target, or closest above it when all pass. A check
+        shows this one finding's observed value and target together: the worst observed value
+        beside the highest target, when they came from two findings, read "83.3%, pass" against
+        a 95% target."""
+        return min(
+            self.findings, key=lambda finding: finding.observed - finding.target, default=None
+        )
+
+    @property
     def passed(self) -> bool:
-        return all(finding.passed for finding in self.findings)
+        # The deciding finding passes exactly when every finding does.
+        return meets(self.observed, self.target)
 
     @property
     def observed(self) -> float:
-        """The worst observed value across the findings (1.0 when nothing to check)."""
-        return min((finding.observed for finding in self.findings), default=1.0)
+        """The deciding finding's observed value (1.0 when there is nothing to check)."""
+        return self.deciding.observed if self.deciding else 1.0
 
     @property
     def target(self) -> float:
-        return max((finding.target for finding in self.findings), default=1.0)
+        """The deciding finding's target (1.0 when there is nothing to check)."""
+        return self.deciding.target if self.deciding else 1.0
+
+    @property
+    def measured_on(self) -> str:
+        """What the deciding finding looked at: a column, or `overall`."""
+        return self.deciding.column if self.deciding else ""
 
     def examples(self, limit: int = 5) -> list[str]:
         failing = [f"{f.column}: {ex}" for f in self.findings if not f.passed for ex in f.examples]
@@ -144,8 +177,12 @@ def _validate(frame: pd.DataFrame, expectations: list[tuple[Any, float]]) -> lis
     findings = []
     for (expectation, target), result in zip(expectations, results, strict=True):
         details = dict(result.result)
-        unexpected = details.get("unexpected_percent_total", details.get("unexpected_percent"))
-        observed = round(1 - float(unexpected or 0.0) / 100, 4)
+        # Out of all rows, not GX's `unexpected_percent` out of the non-missing ones: an
+        # unknown value is valid, and the share is unrounded so that the verdict (`meets`)
+        # sees what GX counted.
+        rows = int(details.get("element_count") or 0)
+        unexpected = int(details.get("unexpected_count") or 0)
+        observed = (rows - unexpected) / rows if rows else 1.0
         indices = details.get("partial_unexpected_index_list") or []
         values = [
             "missing" if pd.isna(v) else v for v in details.get("partial_unexpected_list") or []
@@ -160,7 +197,6 @@ def _validate(frame: pd.DataFrame, expectations: list[tuple[Any, float]]) -> lis
                 column=expectation.column,
                 observed=observed,
                 target=target,
-                passed=bool(result.success),
                 examples=examples,
             )
         )
@@ -214,21 +250,33 @@ def uniqueness(frames: QualityFrames, targets: QualityTargets) -> CheckOutcome:
 
 
 def completeness(frames: QualityFrames, targets: QualityTargets) -> CheckOutcome:
-    """Each enabled data point has a value for most enriched records (warning)."""
+    """Each enabled data point has a value for at least its own target share of enriched
+    records (the registry's `completeness_target`), and all of them together for at least
+    `targets.completeness`, the overall figure (warning)."""
     import great_expectations as gx
 
-    return CheckOutcome(
-        "completeness",
-        _validate(
-            frames.current,
-            [
-                (gx.expectations.ExpectColumnValuesToNotBeNull(column=key,
-                                                               mostly=targets.completeness),
-                 targets.completeness)
-                for key in frames.enabled_keys
-            ],
-        ),
+    points = [DATA_POINTS_BY_KEY[key] for key in frames.enabled_keys]
+    findings = _validate(
+        frames.current,
+        [(gx.expectations.ExpectColumnValuesToNotBeNull(column=point.key,
+                                                        mostly=point.completeness_target),
+          point.completeness_target) for point in points],
     )  # fmt: skip
+    if findings:
+        # Every column has one row per enriched record, so the mean of the points' shares is
+        # the share of all (record, data point) values that are present.
+        overall = sum(finding.observed for finding in findings) / len(findings)
+        least = sorted(findings, key=lambda finding: finding.observed)[:5]
+        findings.append(
+            Finding(
+                expectation="share of all enabled data point values present",
+                column=OVERALL,
+                observed=overall,
+                target=targets.completeness,
+                examples=[f"{finding.column} ({finding.observed:.0%})" for finding in least],
+            )
+        )
+    return CheckOutcome("completeness", findings)
 
 
 def freshness(frames: QualityFrames, targets: QualityTargets) -> CheckOutcome:

@@ -1,6 +1,6 @@
-"""The data quality report people read: an overall score, completeness per data point with
-bars, freshness buckets and the issues to fix, as Markdown (Dagster metadata) and as one
-self-contained HTML file with inline SVG charts."""
+"""The data quality report people read: an overall score, completeness per data point (each
+against its own target) and overall with bars, freshness buckets and the issues to fix, as
+Markdown (Dagster metadata) and as one self-contained HTML file with inline SVG charts."""
 
 from __future__ import annotations
 
@@ -13,7 +13,14 @@ import duckdb
 
 from enrichment_pipelines.core.config import QualityTargets
 from enrichment_pipelines.core.reports import without_particulars
-from enrichment_pipelines.data_quality.expectations import CheckOutcome, load_frames, run_all
+from enrichment_pipelines.data_quality.expectations import (
+    OVERALL,
+    CheckOutcome,
+    Finding,
+    load_frames,
+    meets,
+    run_all,
+)
 
 BLOCKING = ("validity", "uniqueness")  # these stop bad data; the others warn
 FRESHNESS_BUCKETS = ("< 7 days", "8-30 days", "> 30 days (stale)")
@@ -25,7 +32,6 @@ class QualityReport:
     records: int  # customers
     enriched: int  # customers with a current enrichment
     outcomes: dict[str, CheckOutcome]
-    completeness: dict[str, float]  # data point -> share of enriched records with a value
     freshness: dict[str, int]  # bucket -> current enrichments
     issues: dict[str, int]  # issue -> count
     targets: QualityTargets
@@ -39,6 +45,12 @@ class QualityReport:
         ]
         return round(100 * sum(parts) / len(parts), 1) if parts else 100.0
 
+    @property
+    def completeness(self) -> list[Finding]:
+        """One row per enabled data point (share of enriched records with a value, against
+        the point's own target), then the overall row (`column == OVERALL`)."""
+        return self.outcomes["completeness"].findings
+
     def to_dict(self) -> dict[str, object]:
         """Figures only (no customer rows): what `enrich quality --json` prints."""
         return {
@@ -47,14 +59,20 @@ class QualityReport:
             "records": self.records,
             "enriched": self.enriched,
             "checks": {
-                name: {"passed": o.passed, "observed": o.observed, "target": o.target}
+                name: _figures(o.passed, o.observed, o.target) | {"measured_on": o.measured_on}
                 for name, o in self.outcomes.items()
             },
-            "completeness": self.completeness,
+            "completeness": {
+                f.column: _figures(f.passed, f.observed, f.target) for f in self.completeness
+            },
             "freshness": self.freshness,
             "issues": self.issues,
             "targets": asdict(self.targets),
         }
+
+
+def _figures(passed: bool, observed: float, target: float) -> dict[str, object]:
+    return {"passed": passed, "observed": observed, "target": target}
 
 
 def build_report(
@@ -63,9 +81,6 @@ def build_report(
     frames = load_frames(connection, enabled_keys)
     outcomes = run_all(frames, targets)
     current = frames.current
-    completeness = {
-        key: float(current[key].notna().mean()) if len(current) else 0.0 for key in enabled_keys
-    }
     ages = current.age_days if len(current) else []
     freshness = dict.fromkeys(FRESHNESS_BUCKETS, 0)
     for age in ages:
@@ -89,7 +104,6 @@ def build_report(
         records=len(frames.customers),
         enriched=len(current),
         outcomes=outcomes,
-        completeness=completeness,
         freshness=freshness,
         issues=issues,
         targets=targets,
@@ -101,10 +115,15 @@ def _bar(share: float, width: int = 20) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def _status(name: str, outcome: CheckOutcome) -> str:
-    if outcome.passed:
+def _status(passed: bool, check: str) -> str:
+    """A verdict as the report shows it; `passed` always comes from `meets`."""
+    if passed:
         return "pass"
-    return "FAIL (blocks)" if name in BLOCKING else "warn"
+    return "FAIL (blocks)" if check in BLOCKING else "warn"
+
+
+def _label(finding: Finding) -> str:
+    return f"{OVERALL} (all data points)" if finding.column == OVERALL else finding.column
 
 
 def to_markdown(report: QualityReport, *, examples: bool = True) -> str:
@@ -114,18 +133,25 @@ def to_markdown(report: QualityReport, *, examples: bool = True) -> str:
         f"**Quality score: {report.score:.1f} / 100** — {report.enriched} of {report.records} "
         f"records enriched",
         "",
-        "| check | status | observed | target | examples |",
-        "|---|---|---|---|---|",
+        "| check | status | observed | target | measured on | examples |",
+        "|---|---|---|---|---|---|",
     ]
     for name, outcome in report.outcomes.items():
         shown = ", ".join(outcome.examples(3)).replace("|", "\\|") if examples else "…"
         lines.append(
-            f"| {name} | {_status(name, outcome)} | {outcome.observed:.1%} | "
-            f"{outcome.target:.0%} | {shown} |"
+            f"| {name} | {_status(outcome.passed, name)} | {outcome.observed:.1%} | "
+            f"{outcome.target:.0%} | {outcome.measured_on} | {shown} |"
         )
-    lines += ["", "| data point | completeness | |", "|---|---|---|"]
-    for key, share in report.completeness.items():
-        lines.append(f"| {key} | {share:.0%} | `{_bar(share)}` |")
+    lines += [
+        "",
+        "| data point | completeness | target | status | |",
+        "|---|---|---|---|---|",
+    ]
+    for finding in report.completeness:
+        lines.append(
+            f"| {_label(finding)} | {finding.observed:.0%} | {finding.target:.0%} | "
+            f"{_status(finding.passed, 'completeness')} | `{_bar(finding.observed)}` |"
+        )
     lines += ["", "| freshness | enrichments |", "|---|---|"]
     lines += [f"| {bucket} | {count} |" for bucket, count in report.freshness.items()]
     lines += ["", "| issue | count |", "|---|---|"]
@@ -136,17 +162,18 @@ def to_markdown(report: QualityReport, *, examples: bool = True) -> str:
     return "\n".join(lines)
 
 
-def _svg_bars(rows: list[tuple[str, float, str]], target: float | None = None) -> str:
-    """Horizontal bars: (label, share 0..1, text shown at the end)."""
+def _svg_bars(rows: list[tuple[str, float, str, float | None]]) -> str:
+    """Horizontal bars: (label, share 0..1, text shown at the end, target or None). A bar with
+    a target is green when it meets it, orange when not, with the target marked on it."""
     label_width, bar_width, row_height = 190, 320, 24
     height = row_height * len(rows) + 10
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_width + bar_width + 70}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_width + bar_width + 90}" '
         f'height="{height}" role="img">'
     ]
-    for index, (label, share, text) in enumerate(rows):
+    for index, (label, share, text, target) in enumerate(rows):
         y = 5 + index * row_height
-        colour = "#2e7d32" if target is None or share >= target else "#ef6c00"
+        colour = "#2e7d32" if target is None or meets(share, target) else "#ef6c00"
         filled = bar_width * max(0.0, min(1.0, share))
         parts.append(
             f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end" font-size="13">'
@@ -157,30 +184,33 @@ def _svg_bars(rows: list[tuple[str, float, str]], target: float | None = None) -
             f'<text x="{label_width + bar_width + 6}" y="{y + 15}" font-size="13">'
             f"{html.escape(text)}</text>"
         )
-    if target is not None:
-        x = label_width + bar_width * target
-        parts.append(
-            f'<line x1="{x:.0f}" x2="{x:.0f}" y1="0" y2="{height}" stroke="#37474f" '
-            'stroke-dasharray="4 3"/>'
-        )
+        if target is not None:
+            x = label_width + bar_width * target
+            parts.append(
+                f'<line x1="{x:.0f}" x2="{x:.0f}" y1="{y}" y2="{y + 22}" stroke="#37474f" '
+                'stroke-width="2"/>'
+            )
     parts.append("</svg>")
     return "".join(parts)
 
 
 def to_html(report: QualityReport) -> str:
     checks = "".join(
-        f"<tr><td>{name}</td><td class='{_status(name, o).split()[0].lower()}'>"
-        f"{_status(name, o)}</td><td>{o.observed:.1%}</td><td>{o.target:.0%}</td>"
+        f"<tr><td>{name}</td><td class='{_status(o.passed, name).split()[0].lower()}'>"
+        f"{_status(o.passed, name)}</td><td>{o.observed:.1%}</td><td>{o.target:.0%}</td>"
+        f"<td>{html.escape(o.measured_on)}</td>"
         f"<td>{html.escape(', '.join(o.examples(3)))}</td></tr>"
         for name, o in report.outcomes.items()
     )
     completeness = _svg_bars(
-        [(key, share, f"{share:.0%}") for key, share in report.completeness.items()],
-        target=report.targets.completeness,
+        [
+            (_label(f), f.observed, f"{f.observed:.0%} / {f.target:.0%}", f.target)
+            for f in report.completeness
+        ]
     )
     total = sum(report.freshness.values()) or 1
     freshness = _svg_bars(
-        [(bucket, count / total, str(count)) for bucket, count in report.freshness.items()]
+        [(bucket, count / total, str(count), None) for bucket, count in report.freshness.items()]
     )
     issues = "".join(
         f"<tr><td>{html.escape(issue)}</td><td>{count}</td></tr>"
@@ -202,11 +232,14 @@ td, th {{ border-bottom: 1px solid #cfd8dc; padding: 6px 8px; text-align: left; 
 {report.enriched} of {report.records} records enriched</p>
 <p class="score">{report.score:.1f}<span class="muted" style="font-size:1.2rem"> / 100</span></p>
 <h2>Checks</h2>
-<table><tr><th>check</th><th>status</th><th>observed</th><th>target</th><th>examples</th></tr>
+<table><tr><th>check</th><th>status</th><th>observed</th><th>target</th><th>measured on</th>
+<th>examples</th></tr>
 {checks}</table>
 <h2>Completeness by data point</h2>
-<p class="muted">Share of enriched records with a value; the dashed line is the target
-({report.targets.completeness:.0%}).</p>
+<p class="muted">Share of enriched records with a value, against each data point's own target
+(the mark on its bar; sparse facts such as an acquisition have low ones). The last bar is the
+overall figure: the share of all enabled data point values present, against
+{report.targets.completeness:.0%}.</p>
 {completeness}
 <h2>Freshness</h2>
 {freshness}
