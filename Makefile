@@ -24,6 +24,7 @@ test: install
 	$(BIN)/dagster definitions validate
 	$(BIN)/python -m pytest -m "not daemon" -n 2
 	$(BIN)/python -m pytest -m daemon
+	$(BIN)/python scripts/check_quickstart.py
 
 # The quick loop while working: lint and every test but the end-to-end and daemon ones
 # (three workers on two cores: many of these tests wait on sockets and subprocesses).

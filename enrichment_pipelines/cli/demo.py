@@ -72,7 +72,8 @@ def demo(config: EnrichConfig, context: click.Context, sites: int, home: Path | 
     print_outcomes(config, [result.run_id], "Outcomes by record")
     _print_summary(warehouse)
     context.invoke(status)
-    duckdb_cli = Path(os.path.relpath(Path(sys.executable).with_name("duckdb")))
+    # Beside the `enrich` the user typed (`.venv/bin/enrich`, or the full path from PATH).
+    duckdb_cli = Path(sys.argv[0]).with_name("duckdb")
     click.echo(
         f"demo finished in {time.monotonic() - started:.1f}s\n"
         f"  query it:        {duckdb_cli} -readonly {os.path.relpath(config.analytics_path)}\n"
