@@ -259,8 +259,11 @@ def test_segments_commands_and_live_target_protection(customers: Warehouse, tmp_
     assert _cli("segments", "delete", "eu", "--yes") == (0, "deleted segment eu\n")
     code, output = _cli("live", "on", "--target", "eu")
     assert code == 2 and "no segment named 'eu'" in output
-    code, output = _cli("settings", "history")
-    assert "segment:eu" in output and "live" in output
+    code, output = _cli("settings", "history", "--json")
+    changes = [row["change"] for row in json.loads(output)[::-1] if row["setting"] == "segment:eu"]
+    assert changes[0] == "created" and changes[-1] == "deleted"
+    assert any(" -> " in change for change in changes), changes
+    assert any(row["setting"] == "live" for row in json.loads(output))
 
 
 def test_a_column_no_customer_has_is_saved_with_a_warning_that_says_why(

@@ -85,6 +85,11 @@ def write_warehouse(config: EnrichConfig) -> Iterator[duckdb.DuckDBPyConnection]
         yield connection
 
 
+def counted(count: int, noun: str) -> str:
+    """ "1 customer", "2 customers": a count with its noun in the right number."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def who(command: str) -> str:
     """The audit trail's name for a change made with this command."""
     return f"enrich {command} ({getpass.getuser()})"

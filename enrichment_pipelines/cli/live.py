@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from enrichment_pipelines.cli.common import err, pass_config, who, write_warehouse
+from enrichment_pipelines.cli.common import counted, err, pass_config, who, write_warehouse
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.live import turn_live_off, turn_live_on
 
@@ -24,14 +24,17 @@ def live_on(config: EnrichConfig, target: str) -> None:
         turned = turn_live_on(connection, target, by=who("live on"))
     click.echo(f"live enrichment on, target: {target}")
     if turned.baseline is not None:
-        click.echo(f"{turned.baseline.members} customers are in {target} now; those who enter it "
-                   "from now on are picked up by the six-hourly check")  # fmt: skip
+        members = turned.baseline.members
+        click.echo(f"{counted(members, 'customer')} {'is' if members == 1 else 'are'} in "
+                   f"{target} now; those who enter it from now on are picked up by the "
+                   "six-hourly check")  # fmt: skip
     click.echo("new customers in the target are picked up within a minute of their import")
     if turned.not_enriched:
         batch = "enrich batch" + ("" if target == "all" else f" --segment {target}")
         err.print(
-            f"{turned.not_enriched} of the {turned.in_target} customers in the target now were "
-            f"never enriched: live leaves them alone; `{batch}` enriches them"
+            f"{turned.not_enriched} of the {counted(turned.in_target, 'customer')} in the target "
+            f"now {'was' if turned.not_enriched == 1 else 'were'} never enriched: live leaves "
+            f"them alone; `{batch}` enriches them"
         )
 
 

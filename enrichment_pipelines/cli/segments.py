@@ -10,6 +10,7 @@ import yaml
 
 from enrichment_pipelines.cli.common import (
     DefaultCommandGroup,
+    counted,
     out,
     pass_config,
     print_json,
@@ -80,7 +81,7 @@ def _save(config: EnrichConfig, name: str, file: Path | None, match: str | None,
 
 
 def _match_now(count: int) -> str:
-    return f"{count} customer{' matches' if count == 1 else 's match'} now"
+    return f"{counted(count, 'customer')} {'matches' if count == 1 else 'match'} now"
 
 
 def _warn(warnings: list[str]) -> None:

@@ -108,5 +108,5 @@ def settings_history_command(config: EnrichConfig, as_json: bool) -> None:
     click.echo("Settings changes (newest first)")
     for key, _value, at, by, change in changes:
         click.echo(f"{at:%Y-%m-%d %H:%M:%S}  {key}  by {by}")
-        if change:  # not recorded for segment changes, nor for changes made before version 008
+        if change:  # not recorded for changes made before schema version 8
             click.echo(f"    {change}")

@@ -251,8 +251,8 @@ def settings_history(
     connection: duckdb.DuckDBPyConnection, limit: int = 50
 ) -> list[tuple[str, str, object, str, str | None]]:
     """The latest changes: (key, value, changed_at, changed_by, change), newest first. `change`
-    says what changed (`is_saas.attribute: a -> b`); None where it was not recorded (changes
-    made before it was, and segment changes, whose value is the whole definition)."""
+    says what changed (`is_saas.attribute: a -> b`, a segment's `created`, `match: ... -> ...`,
+    `deleted`); None for changes made before schema version 8, which did not record it."""
     return connection.execute(
         "SELECT key, value, changed_at, changed_by, change FROM settings_history "
         "ORDER BY changed_at DESC LIMIT ?",

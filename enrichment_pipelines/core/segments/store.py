@@ -16,7 +16,7 @@ from enrichment_pipelines.core.segments.compiler import (
     compile_segment,
     validate_segment,
 )
-from enrichment_pipelines.core.settings import load_live_settings
+from enrichment_pipelines.core.settings import describe_change, load_live_settings
 
 # Storage ------------------------------------------------------------------------------------
 
@@ -67,12 +67,12 @@ def save_segment(
     """Validate and store (create or replace) a segment; returns its current match count.
 
     Call inside a transaction. Editing the target of live enrichment is refused."""
-    exists = connection.execute(
-        "SELECT count(*) FROM segments WHERE name = ?", [segment.name]
+    stored = connection.execute(
+        "SELECT definition FROM segments WHERE name = ?", [segment.name]
     ).fetchone()
-    if create and exists and exists[0]:
+    if create and stored is not None:
         raise SegmentError(f"segment {segment.name} exists already: use `enrich segments edit`")
-    if not create and not (exists and exists[0]):
+    if not create and stored is None:
         raise SegmentError(f"no segment named {segment.name!r}: use `enrich segments create`")
     if not create:
         refuse_if_live_target(connection, segment.name, "edited")
@@ -83,7 +83,9 @@ def save_segment(
         "SET definition = excluded.definition, updated_at = excluded.updated_at",
         [segment.name, segment.to_json()],
     )
-    _audit(connection, segment.name, segment.to_json(), by)
+    after = json.loads(segment.to_json())
+    change = "created" if stored is None else describe_change(json.loads(stored[0]), after)
+    _audit(connection, segment.name, segment.to_json(), by, change)
     return members
 
 
@@ -93,7 +95,7 @@ def delete_segment(connection: duckdb.DuckDBPyConnection, name: str, *, by: str)
     refuse_if_live_target(connection, name, "deleted")
     connection.execute("DELETE FROM segment_memberships WHERE segment = ?", [name])
     connection.execute("DELETE FROM segments WHERE name = ?", [name])
-    _audit(connection, name, json.dumps(None), by)
+    _audit(connection, name, json.dumps(None), by, "deleted")
 
 
 def refuse_if_live_target(connection: duckdb.DuckDBPyConnection, name: str, action: str) -> None:
@@ -105,11 +107,14 @@ def refuse_if_live_target(connection: duckdb.DuckDBPyConnection, name: str, acti
         )
 
 
-def _audit(connection: duckdb.DuckDBPyConnection, name: str, value: str, by: str) -> None:
+def _audit(
+    connection: duckdb.DuckDBPyConnection, name: str, value: str, by: str, change: str
+) -> None:
     """Append the change to the settings audit trail, where segment changes are kept too."""
     connection.execute(
-        "INSERT INTO settings_history (key, value, changed_at, changed_by) VALUES (?, ?, now(), ?)",
-        [f"segment:{name}", value, by],
+        "INSERT INTO settings_history (key, value, changed_at, changed_by, change) "
+        "VALUES (?, ?, now(), ?, ?)",
+        [f"segment:{name}", value, by, change],
     )
 
 
