@@ -48,7 +48,7 @@ def run(
     result = run_pipeline(
         config, customers_path=customers_path, source=source, reenrich_before=reenrich_before
     )
-    outcomes = print_outcomes(config, [result.run_id], "Outcome by record", as_json)
+    outcomes = print_outcomes(config, [result.run_id], "Outcome by record", as_json=as_json)
     all_failed = bool(outcomes) and all(count.outcome == "failed" for count in outcomes)
     if all_failed:
         err.print("every record this run tried failed: see the reasons above")
@@ -152,7 +152,7 @@ def batch(config: EnrichConfig, segment: str | None, reenrich_before: str | None
         if not in_process:
             err.print(f"no Dagster webserver at {client.url}: running the batch in this process")
         run_ids, ok = _in_process(config, policy)
-    print_outcomes(config, run_ids, "Batch outcome by record", as_json)
+    print_outcomes(config, run_ids, "Batch outcome by record", as_json=as_json)
     sys.exit(0 if ok else 1)
 
 
