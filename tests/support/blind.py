@@ -1,0 +1,155 @@
+"""The frozen blind evaluation sets under tests/fixtures/blind/ and how to read them.
+
+Each set lives in its own folder with its own labels and a MANIFEST.sha256 (one
+"<sha256>  <file name>" line per file). The sets were written once and are never edited
+to suit an extractor: `verify_manifest` fails as soon as any file differs from what was
+frozen. See tests/fixtures/blind/README.md for sources, licences and labelling rules.
+
+Sets and their functions:
+- pages (real contact / about pages as published): `load_blind_pages`, `verify_manifest`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+BLIND_DIR = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "blind"
+MANIFEST_NAME = "MANIFEST.sha256"
+
+
+class BlindSetError(ValueError):
+    """A blind set that cannot be used as frozen; the message names the file."""
+
+
+# --- shared ---------------------------------------------------------------------------
+
+
+def read_manifest(directory: Path) -> dict[str, str]:
+    """File name -> sha256 as listed in the folder's MANIFEST.sha256."""
+    path = directory / MANIFEST_NAME
+    if not path.is_file():
+        raise BlindSetError(f"{path}: missing")
+    listed: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        digest, sep, name = line.partition("  ")
+        if not sep or len(digest) != 64 or not name:
+            raise BlindSetError(f"{path}: line {number} is not '<sha256>  <file name>'")
+        if name in listed:
+            raise BlindSetError(f"{path}: {name!r} listed twice")
+        listed[name] = digest
+    return listed
+
+
+def verify_manifest(directory: Path | None = None) -> None:
+    """Raise BlindSetError unless every file in `directory` (default: the pages set) is
+    listed in its MANIFEST.sha256 with the same sha256, and every listed file exists."""
+    folder = PAGES_DIR if directory is None else directory
+    listed = read_manifest(folder)
+    present = {
+        path.name for path in folder.iterdir() if path.is_file() and path.name != MANIFEST_NAME
+    }
+    problems: list[str] = []
+    for name in sorted(present - listed.keys()):
+        problems.append(f"{name}: not in {MANIFEST_NAME}")
+    for name in sorted(listed.keys() - present):
+        problems.append(f"{name}: listed in {MANIFEST_NAME} but missing")
+    for name in sorted(present & listed.keys()):
+        digest = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        if digest != listed[name]:
+            problems.append(f"{name}: sha256 {digest} differs from the frozen {listed[name]}")
+    if problems:
+        shown = "; ".join(problems[:10])
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        raise BlindSetError(f"{folder}: the frozen set was changed: {shown}{more}")
+
+
+# --- pages set ------------------------------------------------------------------------
+
+PAGES_DIR = BLIND_DIR / "pages"
+PAGES_LABELS = "labels.yaml"
+PAGE_KINDS: tuple[str, ...] = ("contact", "about", "imprint", "other")
+PAGE_FIELDS: tuple[str, ...] = ("location_city", "location_country_code", "employee_count")
+
+
+@dataclass(frozen=True)
+class BlindPage:
+    """One page as published and what the source's annotations say it states."""
+
+    file: Path
+    page_kind: str
+    # Scored fields only: field -> expected value; None = the page states no such fact
+    # (the value must stay unknown). A field listed as `unscored` in labels.yaml is absent.
+    expected: Mapping[str, str | None]
+    # Other spellings of the same annotated value that also count as right.
+    also_accept: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    url: str | None = None
+    ambiguous: bool = False
+    note: str | None = None
+
+    def read_html(self) -> bytes:
+        """The page's bytes as stored (the source's raw HTML; decode per its own charset)."""
+        return self.file.read_bytes()
+
+
+def load_blind_pages(directory: Path | None = None) -> list[BlindPage]:
+    """Every page of the blind pages set, in labels.yaml order."""
+    folder = PAGES_DIR if directory is None else directory
+    path = folder / PAGES_LABELS
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(document, list):
+        raise BlindSetError(f"{path}: expected a list of pages")
+    pages: list[BlindPage] = []
+    seen: set[str] = set()
+    for number, entry in enumerate(document, start=1):
+        page = _parse_page(entry, folder, f"{path.name}: entry #{number}")
+        if page.file.name in seen:
+            raise BlindSetError(f"{path.name}: {page.file.name} labelled twice")
+        seen.add(page.file.name)
+        pages.append(page)
+    return pages
+
+
+def _parse_page(entry: object, folder: Path, where: str) -> BlindPage:
+    if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+        raise BlindSetError(f"{where}: needs a 'file'")
+    file = folder / entry["file"]
+    if not file.is_file():
+        raise BlindSetError(f"{where}: {entry['file']} does not exist")
+    kind = entry.get("page_kind")
+    if kind not in PAGE_KINDS:
+        raise BlindSetError(f"{where}: page_kind {kind!r} is not one of {PAGE_KINDS}")
+    unscored = entry.get("unscored", [])
+    if not isinstance(unscored, list) or any(name not in PAGE_FIELDS for name in unscored):
+        raise BlindSetError(f"{where}: unscored must list fields among {PAGE_FIELDS}")
+    expected: dict[str, str | None] = {}
+    for name in PAGE_FIELDS:
+        if name not in entry:
+            raise BlindSetError(f"{where}: {name} missing (use null for 'not stated')")
+        value = entry[name]
+        if value is not None and not (isinstance(value, str) and value.strip()):
+            raise BlindSetError(f"{where}: {name} must be a non-empty string or null")
+        if name not in unscored:
+            expected[name] = value
+    also: dict[str, tuple[str, ...]] = {}
+    for name, values in (entry.get("also_accept") or {}).items():
+        if name not in PAGE_FIELDS or not isinstance(values, list):
+            raise BlindSetError(f"{where}: also_accept.{name} is not a list for a known field")
+        also[name] = tuple(str(value) for value in values)
+    url = entry.get("url")
+    note = entry.get("note")
+    return BlindPage(
+        file=file,
+        page_kind=kind,
+        expected=expected,
+        also_accept=also,
+        url=url if isinstance(url, str) else None,
+        ambiguous=bool(entry.get("ambiguous", False)),
+        note=note if isinstance(note, str) else None,
+    )
