@@ -86,7 +86,13 @@ class CheckOutcome:
         return self.deciding.column if self.deciding else ""
 
     def examples(self, limit: int = 5) -> list[str]:
-        failing = [f"{f.column}: {ex}" for f in self.findings if not f.passed for ex in f.examples]
+        # The overall finding's examples are data points, which name themselves.
+        failing = [
+            example if f.column == OVERALL else f"{f.column}: {example}"
+            for f in self.findings
+            if not f.passed
+            for example in f.examples
+        ]
         return failing[:limit]
 
 
@@ -273,7 +279,10 @@ def completeness(frames: QualityFrames, targets: QualityTargets) -> CheckOutcome
                 column=OVERALL,
                 observed=overall,
                 target=targets.completeness,
-                examples=[f"{finding.column} ({finding.observed:.0%})" for finding in least],
+                examples=[
+                    f"least complete: {finding.column} ({finding.observed:.0%})"
+                    for finding in least
+                ],
             )
         )
     return CheckOutcome("completeness", findings)
