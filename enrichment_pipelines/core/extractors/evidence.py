@@ -7,7 +7,6 @@ cue words the registry's `EvidenceRule` asks for).
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from enrichment_pipelines.core import geography
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS, DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.extractors import Evidence, Extraction, Value
+from enrichment_pipelines.core.extractors.headcount import range_bounds, stated_counts
 
 if TYPE_CHECKING:
     from enrichment_pipelines.core.taxonomy import Taxonomy
@@ -293,91 +293,13 @@ def names_city(quote: str, city: str, country: str | None = None) -> bool:
     return any(geography.city(phrase.rstrip("."), known[1]) == known for phrase in _phrases(quote))
 
 
-# Words for the people a head count counts: after the number ("40 engineers", "a 95-person
-# company") or before it ("a team of 40", "employs 250", "Employees: 45").
-_PEOPLE = re.compile(
-    r"employ|people|person|staff|team|colleague|member|worker|workforce|head ?count|crew|"
-    r"engineer|developer|designer|expert|specialist|consultant|strong|hires|humans|\bfte|"
-    r"journalist|recruiter|artist|scientist|lawyer|architect|agronomist|installer|strategist|"
-    r"nurse|doctor|teacher|researcher|scholar|operator",
-    re.IGNORECASE,
-)
-# ...unless the number counts someone else's people: "trusted by 1,500 companies", "clean
-# water for 1.2 million people", "companies with 10 to 500 employees".
-_NOT_OURS_BEFORE = re.compile(
-    r"(\b(for|serv(e|es|ing)|help(s|ing|ed)?|(trusted|used|loved|chosen) by|their|whose|"
-    r"reach(es|ing)?)|customers'?|(companies|businesses|employers|organi[sz]ations|teams|firms) "
-    r"(with|of)( up to| between)?( [\d,.]+ (to|and|-))?)\s*$",
-    re.IGNORECASE,
-)
-_PEOPLE_BEFORE = re.compile(
-    r"(\b(team|staff|company|crew|workforce|newsroom|studio|firm|practice|family|group) of|"
-    r"\b(employs?|employing|headcount|head count|employees|staff|team size|team))\W*$",
-    re.IGNORECASE,
-)
-_NUMBER = re.compile(
-    r"(?<![\w.,$€£¥])(?P<qualifier>(?:over|more than|above|at least|upwards of|nearly|almost|"
-    r"under|fewer than|less than|up to)\s+)?(?P<number>\d{1,3}(?:[,.'\u00a0\u202f]\d{3})+|"
-    r"\d+(?:[.,]\d+)?)\s*(?P<scale>k\b|thousand\b|million\b)?(?P<plus>\+)?(?!\s*%|[\w.,]\d)",
-    re.IGNORECASE,
-)
-# Counts in words, each as the head counts it can mean; only before a word for people.
-_COUNT_WORDS = (
-    (r"hundreds of thousands", 200_000, math.inf),
-    (r"tens of thousands", 20_000, 999_999),
-    (r"thousands", 2_000, 99_999),
-    (r"hundreds", 200, 9_999),
-    (r"dozens", 24, 999),
-    (r"a dozen", 12, 12),
-    (r"a handful", 2, 10),
-)
-
-
-def _range(label: str) -> tuple[float, float] | None:
-    if match := re.fullmatch(r"(\d+)-(\d+)", label):
-        return float(match.group(1)), float(match.group(2))
-    if match := re.fullmatch(r"(\d+)\+", label):
-        return float(match.group(1)), math.inf
-    return None
-
-
 def states_count(quote: str, label: str, *, people: bool = True) -> bool:
-    """Whether `quote` states a head count inside the range `label` ("11-50", "10001+"): a
-    number (1,200 / 1.2k / "over 500": 500 to 1,000 / "nearly 50": 25 to 50) or a count in
-    words ("hundreds of employees"). With `people`, the count must stand next to a word for
-    people (employees, staff, team, -person...), so "1,500 customers" or "since 2015" do not
-    count; without it (the quote is the markup's numberOfEmployees) the bare number does."""
-    bounds = _range(label)
+    """Whether `quote` states a head count inside the range `label` ("11-50", "10001+"); see
+    `headcount.stated_counts` for what counts as a stated head count."""
+    bounds = range_bounds(label)
     if bounds is None:
         return False
     low, high = bounds
-    for match in _NUMBER.finditer(quote):
-        before, after = quote[: match.start()], " ".join(quote[match.end() :].split()[:4])
-        if people and (
-            not (_PEOPLE.search(after) or _PEOPLE_BEFORE.search(before))  # 3 adjectives, a noun
-            or _NOT_OURS_BEFORE.search(before)
-        ):
-            continue
-        raw = match.group("number")
-        if re.fullmatch(r"\d{1,3}(?:[,.'\u00a0\u202f]\d{3})+", raw):
-            number = float(re.sub(r"\D", "", raw))
-        else:
-            number = float(raw.replace(",", "."))
-        scale = (match.group("scale") or "").lower()
-        number *= {"k": 1e3, "thousand": 1e3, "million": 1e6}.get(scale, 1)
-        qualifier = (match.group("qualifier") or "").strip().lower()
-        if match.group("plus") or qualifier in ("over", "more than", "above", "at least",
-                                                "upwards of"):  # fmt: skip
-            stated = (number, number * 2)
-        elif qualifier:
-            stated = (number / 2, number)
-        else:
-            stated = (number, number)
-        if stated[0] <= high and stated[1] >= low:
-            return True
-    for words, most_low, most_high in _COUNT_WORDS:
-        for match in re.finditer(rf"\b{words}\b(?: of)?", quote, re.IGNORECASE):
-            nearby = " ".join(quote[match.end() :].split()[:3])
-            if (not people or _PEOPLE.search(nearby)) and most_low <= high and most_high >= low:
-                return True
-    return False
+    return any(
+        count.low <= high and count.high >= low for count in stated_counts(quote, people=people)
+    )

@@ -23,6 +23,7 @@ from enrichment_pipelines.core.extractors.evidence import (
     reads_as_instruction,
     verify_evidence,
 )
+from enrichment_pipelines.core.extractors.headcount import stated_counts
 from enrichment_pipelines.core.taxonomy import Subcategory, Taxonomy, load_taxonomy
 
 _ORG_TYPES = {"organization", "corporation", "localbusiness", "onlinebusiness", "ngo"}
@@ -160,30 +161,6 @@ _ROLES: dict[str, tuple[str, ...]] = {
     "it": ("it teams", "security teams", "it admins", "cisos"),
     "legal": ("legal teams", "lawyers", "counsel"),
 }  # fmt: skip
-_COUNT = r"(\d{1,3}(?:[,.]\d{3})+|\d+)"
-_ABOUT = r"(?:over |more than |about |around |some |nearly |almost )?"
-_HEADCOUNT = (
-    re.compile(rf"(?:team|company|newsroom|staff|studio|crew|workforce) of {_ABOUT}{_COUNT}", re.I),
-    re.compile(rf"{_COUNT}[- ]person (?:team|company|firm|business|startup|studio)", re.I),
-    re.compile(
-        rf"(?<![\d.,]){_COUNT}\s*\+?\s*(?:(?!million|billion|thousand)[a-z-]+\s+){{0,3}}?"
-        r"(?:employees|people|staff|team members|colleagues)\b",
-        re.I,
-    ),
-    re.compile(
-        rf"\b(?:we are|we're|our|has|have|employs) {_ABOUT}{_COUNT}\s*\+?\s*(?:engineers|"
-        r"developers|designers|architects|consultants|lawyers|recruiters|specialists|experts|"
-        r"journalists|artists|scientists|agronomists|installers|strategists)\b",
-        re.I,
-    ),
-)
-# Numbers that count someone else's people: customers' staff, users, people helped.
-_NOT_OUR_PEOPLE = re.compile(
-    r"(\b(their|whose|customers'?)|(companies|businesses|employers|organi[sz]ations|teams|"
-    r"firms) (with|of) (up to |over |more than |\d+ to |between \d+ and )?|"
-    r"(trusted|used|loved|chosen) by( over| more than)?|help(s|ing|ed)?( over| more than)?|"
-    r"serv(e|es|ing)( over| more than)?)\s*$"
-)
 _HQ_CUES = re.compile(
     r"headquarter|\bhq\b|head office|registered office|based in|legal home|founded in|"
     r"located in|our (office|studio|kitchen|factory)|©|\b(gmbh|ltd|llc|inc|sas|b\.v|s\.r\.o|ab|ag|"
@@ -569,14 +546,11 @@ class RulesExtractor:
             return
         for page in pages:
             for sentence in _sentences(page.text):
-                for pattern in _HEADCOUNT:
-                    for match in pattern.finditer(sentence):
-                        count = int(re.sub(r"[,.]", "", match.group(1)))
-                        before = sentence[: match.start(1)].lower()
-                        if 0 < count < 1_000_000 and not _NOT_OUR_PEOPLE.search(before):
-                            evidence = Evidence(page.final_url or page.url, sentence)
-                            out.set("employee_count", employee_range(count), evidence, 0.7)
-                            return
+                for count in stated_counts(sentence, strict=True):
+                    if count.estimate < 1_000_000:
+                        evidence = Evidence(page.final_url or page.url, sentence)
+                        out.set("employee_count", employee_range(count.estimate), evidence, 0.7)
+                        return
 
     def _location(self, pages: Sequence[Page], out: Extraction) -> None:
         if _ld_location(pages, out):

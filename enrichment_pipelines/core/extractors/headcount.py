@@ -1,0 +1,166 @@
+"""Head counts as sites state them: one grammar for finding them (the extractor) and for
+checking a quote supports a range (the evidence check), so the two cannot disagree.
+
+A stated count is a number ("1,200", "1.2k", "40+", "over 500", "nearly 50", "50-100") or a
+count in words ("hundreds of"), next to a word for people: after it ("40 engineers", "a
+95-person company", "Our 40+ person team", "we are 230 people") or before it ("a team of 40",
+"a crew of 12", "employs 250", "Employees: 45"). A count of someone else's people ("trusted
+by 1,500 companies", "companies with 10 to 500 employees") is not the company's.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+# Words for the people a head count counts, after the number ("staff" words: these alone say
+# the people are the company's; "role" words do only after "our", "we are", "team of"...).
+_STAFF = re.compile(
+    r"employ|people|person|staff|team|colleague|member|worker|workforce|head ?count|crew|"
+    r"strong|\bfte|professional|associate",
+    re.IGNORECASE,
+)
+_PEOPLE = re.compile(
+    r"employ|people|person|staff|team|colleague|member|worker|workforce|head ?count|crew|"
+    r"engineer|developer|designer|expert|specialist|consultant|professional|strong|hires|"
+    r"humans|\bfte|journalist|recruiter|artist|scientist|lawyer|attorney|architect|"
+    r"agronomist|installer|strategist|nurse|doctor|teacher|researcher|scholar|operator|"
+    r"associate",
+    re.IGNORECASE,
+)
+# ...or before it.
+_PEOPLE_BEFORE = re.compile(
+    r"(\b(team|staff|company|crew|workforce|newsroom|studio|firm|practice) of|"
+    r"\b(employs?|employing|employed|headcount|head count|employees|staff|team size|team))"
+    r"(\s+(about|around|approximately|roughly|some))?\W*$",
+    re.IGNORECASE,
+)
+# ...unless the number counts someone else's people: "trusted by 1,500 companies", "clean
+# water for 1.2 million people", "companies with 10 to 500 employees".
+_NOT_OURS_BEFORE = re.compile(
+    r"(\b(for|serv(e|es|ing)|help(s|ing|ed)?|(trusted|used|loved|chosen) by|their|whose|"
+    r"reach(es|ing)?)|customers'?|(companies|businesses|employers|organi[sz]ations|teams|firms) "
+    r"(with|of)( up to| between)?( [\d,.]+ (to|and|-))?)\s*$",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"(?<![\w.,$€£¥])(?P<qualifier>(?:over|more than|above|at least|upwards of|nearly|almost|"
+    r"approximately|about|around|roughly|some|under|fewer than|less than|up to)\s+)?"
+    r"(?P<number>\d{1,3}(?:[,.'\u00a0\u202f]\d{3})+|\d+(?:[.,]\d+)?)"
+    r"(?:\s*(?:-|–|to)\s*(?P<upper>\d{1,3}(?:[,.'\u00a0\u202f]\d{3})+|\d+))?"
+    r"\s*(?P<scale>k\b|thousand\b|million\b)?(?P<plus>\+)?(?!\s*%|[\w.,]\d)",
+    re.IGNORECASE,
+)
+# Our own: what makes a role word ("150 artists") count the company's people.
+_OURS_BEFORE = re.compile(r"\b(our|we are|we're|we have|has|have|employs?|of)\W*$", re.IGNORECASE)
+_WE_ARE = re.compile(r"\bwe(?: are|'re)(?: now)?\W*$", re.IGNORECASE)
+_NOT_PEOPLE_UNITS = re.compile(r"(years?|months?|days?|times|percent)\b", re.IGNORECASE)
+# Words that end the search for a noun after the number ("2019 by two designers", "20 sites
+# in 3 countries"), as does another number ("2018 and 75 employees").
+_STOP_WORDS = frozenset(
+    {"by", "in", "of", "for", "with", "from", "to", "across", "at", "per", "than", "on", "as",
+     "who", "which", "that", "has", "have", "is", "are", "was", "were"}
+)  # fmt: skip
+_AT_LEAST = ("over", "more than", "above", "at least", "upwards of")
+_AT_MOST = ("nearly", "almost", "under", "fewer than", "less than", "up to")
+# Counts in words, each as the head counts it can mean; only before a word for people.
+_COUNT_WORDS = (
+    (r"hundreds of thousands", 200_000, math.inf),
+    (r"tens of thousands", 20_000, 999_999),
+    (r"thousands", 2_000, 99_999),
+    (r"hundreds", 200, 9_999),
+    (r"dozens", 24, 999),
+    (r"a dozen", 12, 12),
+    (r"a handful", 2, 10),
+)
+
+
+@dataclass(frozen=True)
+class StatedCount:
+    """A head count a text states, as the range it allows, and where it stands."""
+
+    low: float
+    high: float
+    estimate: int  # one number for it: "40+" and "over 40" are 40 and 41, "50-100" is 75
+    start: int
+    end: int
+
+
+def _value(raw: str) -> float:
+    if re.fullmatch(r"\d{1,3}(?:[,.'\u00a0\u202f]\d{3})+", raw):
+        return float(re.sub(r"\D", "", raw))
+    return float(raw.replace(",", "."))
+
+
+def _names_people(before: str, after: str, *, strict: bool) -> bool:
+    """Whether a number with `before` and `after` around it counts people. Leniently (the
+    evidence check), a word for people among the next four words will do; strictly (finding
+    a head count), it must come before any word such as "and", "by" or "in", and a role word
+    ("artists") must follow "our", "we are", "team of"..."""
+    if _NOT_OURS_BEFORE.search(before):
+        return False
+    if _PEOPLE_BEFORE.search(before):
+        return True
+    words = after.split()[:4]
+    # "We are 22 coffee lovers": a number "we" are counts people, unless it is an age.
+    if _WE_ARE.search(before) and not (words and _NOT_PEOPLE_UNITS.match(words[0])):
+        return True
+    if not strict:
+        return bool(_PEOPLE.search(" ".join(words)))
+    for word in words:
+        bare = word.strip(".,;:!?()\"'").lower()
+        if _STAFF.search(bare) or (_PEOPLE.search(bare) and _OURS_BEFORE.search(before)):
+            return True
+        if bare in _STOP_WORDS or any(ch.isdigit() for ch in bare):
+            return False
+    return False
+
+
+def stated_counts(text: str, *, people: bool = True, strict: bool = False) -> list[StatedCount]:
+    """The head counts `text` states, in order. With `people` a number must stand next to a
+    word for people (see `_names_people`; `strict` when finding rather than checking);
+    without it (the value of markup's numberOfEmployees) a bare number does."""
+    counts: list[StatedCount] = []
+    for match in _NUMBER.finditer(text):
+        before, after = text[: match.start()], text[match.end() :]
+        if people and not _names_people(before, after, strict=strict):
+            continue
+        scale = {"k": 1e3, "thousand": 1e3, "million": 1e6}.get(
+            (match.group("scale") or "").lower(), 1
+        )
+        number = _value(match.group("number")) * scale
+        qualifier = " ".join((match.group("qualifier") or "").lower().split())
+        if match.group("upper"):
+            low, high = number, _value(match.group("upper")) * scale
+            estimate = (low + high) / 2
+        elif match.group("plus") or qualifier in _AT_LEAST:
+            low, high = number + (0 if match.group("plus") else 1), number * 2
+            estimate = low
+        elif qualifier in _AT_MOST:
+            low, high = number / 2, number
+            estimate = high
+        else:
+            low = high = estimate = number
+        if 0 < low <= high:
+            counts.append(StatedCount(low, high, round(estimate), match.start(), match.end()))
+    # A count in words is too vague to choose a range by ("hundreds": 201-500 or 5001-10000?):
+    # it supports a range, it does not find one.
+    for words, most_low, most_high in () if strict else _COUNT_WORDS:
+        for match in re.finditer(rf"\b{words}\b(?: of)?", text, re.IGNORECASE):
+            nearby = " ".join(text[match.end() :].split()[:3])
+            if not people or _PEOPLE.search(nearby):
+                counts.append(
+                    StatedCount(most_low, most_high, round(most_low), match.start(), match.end())
+                )
+    return sorted(counts, key=lambda count: count.start)
+
+
+def range_bounds(label: str) -> tuple[float, float] | None:
+    """The head counts an employee range label allows: "11-50" is (11, 50), "10001+" is
+    (10001, inf)."""
+    if match := re.fullmatch(r"(\d+)-(\d+)", label):
+        return float(match.group(1)), float(match.group(2))
+    if match := re.fullmatch(r"(\d+)\+", label):
+        return float(match.group(1)), math.inf
+    return None
