@@ -62,6 +62,7 @@ class SetScore:
     # (data point, confidence, right) of every value given
     given: list[tuple[str, float, bool]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    nulls: list[bool] = field(default_factory=list)  # per expected null: was it kept null?
 
     def accuracy(self, key: str) -> float | None:
         return self.right.get(key, 0) / self.total[key] if self.total.get(key) else None
@@ -109,6 +110,8 @@ def evaluate(cases: Sequence[Case], extract: Callable[..., Extraction]) -> SetSc
             )
             result.total[key] = result.total.get(key, 0) + 1
             result.right[key] = result.right.get(key, 0) + right
+            if expected is None:
+                result.nulls.append(found is None)
             if found is not None:
                 result.given.append((key, extraction.confidence.get(key, 0.0), right))
             if not right:
@@ -155,6 +158,13 @@ def main() -> None:
             worst = figures[0] - min(blind)
             gap = f"{worst * 100:+.0f} pts" + (" (fitted)" if worst > MAX_GAP else "")
         table.add_row(key, *(_percent(figure) for figure in figures), gap)
+    table.add_section()
+    table.add_row(
+        "unknown stays null",
+        *(f"{sum(score.nulls)}/{len(score.nulls)} ({_percent(sum(score.nulls) / len(score.nulls))})"
+          if score.nulls else "" for _, score in sets.values()),
+        "",
+    )  # fmt: skip
     console.print(table)
 
     reliability = Table(title="Reliability: values given, and the share right, by confidence")

@@ -94,6 +94,12 @@ def city(name: str | None, country: str | None = None) -> tuple[str, str] | None
     return canonical, code
 
 
+def city_population(name: str, country: str) -> int:
+    """Population of the most populous city of that name in `country`; 0 when none is known."""
+    found = _cities().get(name.strip().lower(), ())
+    return max((entry[2] for entry in found if entry[0] == country), default=0)
+
+
 def place_country(name: str | None) -> str | None:
     """Country of a country name or code, or of a US state, Canadian province or Australian
     state (by name, or a US state's postal code)."""

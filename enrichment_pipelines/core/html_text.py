@@ -2,7 +2,8 @@
 
 lxml's forgiving parser survives malformed markup and is fast enough to keep up with the
 crawler. Scripts, styles, navigation, cookie banners and hidden elements are dropped, so text a
-visitor cannot see never reaches extraction; block elements become line breaks and headings
+visitor cannot see never reaches extraction (nor a form's drop-down of every state or
+country, which is no statement about the company); block elements become line breaks and headings
 stay on their own lines. Footers are kept: they often carry the company's address.
 Structured data (JSON-LD and microdata) is returned as JSON-LD-shaped objects.
 """
@@ -20,7 +21,7 @@ from lxml import html as lxml_html
 
 _DROP = (
     "//script | //style | //noscript | //template | //svg"
-    " | //canvas | //iframe | //nav | //*[@hidden] | //*[@aria-hidden='true']"
+    " | //canvas | //iframe | //nav | //select | //*[@hidden] | //*[@aria-hidden='true']"
     " | //*[contains(translate(@style, ' ', ''), 'display:none')]"
     " | //*[contains(translate(@style, ' ', ''), 'visibility:hidden')]"
     " | //*[re:test(translate(@style, ' ', ''), 'font-size:(0|1px|0\\.)', 'i')]"

