@@ -28,6 +28,7 @@ import _project  # noqa: F401  (the project root on the import path, for tests.s
 from rich.console import Console
 from rich.table import Table
 
+from enrichment_pipelines.core import geography
 from enrichment_pipelines.core.config import EnrichConfig, LLMConfig
 from enrichment_pipelines.core.crawl import CrawlOptions, crawl_sites
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
@@ -63,6 +64,7 @@ class SetScore:
     given: list[tuple[str, float, bool]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     nulls: list[bool] = field(default_factory=list)  # per expected null: was it kept null?
+    extract_seconds: float = 0.0  # extraction alone (the crawl excluded)
 
     def accuracy(self, key: str) -> float | None:
         return self.right.get(key, 0) / self.total[key] if self.total.get(key) else None
@@ -102,7 +104,9 @@ def evaluate(cases: Sequence[Case], extract: Callable[..., Extraction]) -> SetSc
     result = SetScore()
     for case, url in zip(cases, urls, strict=True):
         crawl = crawls[url]
+        started = time.perf_counter()
         extraction = extract(crawl.website_url, crawl.pages, DATA_POINT_KEYS)
+        result.extract_seconds += time.perf_counter() - started
         for key, expected in case.expected.items():
             found = extraction.data.get(key)
             right = matches(key, expected, found) or any(
@@ -136,6 +140,7 @@ def main() -> None:
     def extract(url: str, pages: Sequence[object], keys: Sequence[str]) -> Extraction:
         return extract_one(extractor, url, pages, keys)  # type: ignore[arg-type]
 
+    geography.city("London")  # build the city index now: a one-off, not a per-site cost
     sets: dict[str, tuple[list[Case], SetScore]] = {}
     started = time.monotonic()
     for name, cases in (("development", development_cases()), ("blind pages", blind_page_cases())):
@@ -183,6 +188,9 @@ def main() -> None:
         overall = sum(development.right.values()) / sum(development.total.values())
         claimed = [key for key in DATA_POINT_KEYS if (development.accuracy(key) or 0) >= CLAIM]
         console.print(f"development overall {overall:.1%}; at least 90%: {len(claimed)} points")
+    for name, (cases, score) in sets.items():
+        per_site = score.extract_seconds / len(cases) * 1000
+        console.print(f"{name}: extraction {per_site:.1f} ms per site (crawl excluded)")
     if args.errors:
         for error in development.errors:
             console.print(error, markup=False, highlight=False)

@@ -41,8 +41,6 @@ _STREET_WORDS = frozenset(
      "sw", "#"}
 )  # fmt: skip
 _CITY_WORD = r"[A-ZÀ-ÖØ-Þ][\w'’.\-]*"
-# Up to five words before the region: the city is the tail of them.
-_BEFORE = r"(?P<before>(?:[\w'’.#/\-]+[ \t]+){0,5}?[\w'’.\-]+)"
 _POSTCODE_FIRST = re.compile(
     r"(?<![\w-])(?:(?P<prefix>[A-Z]{1,2})[-–]\s?)?(?P<post>\d{4} ?[A-Z]{2}(?!\w)|\d{4}-\d{3}|"
     r"\d{2}-\d{3}|\d{3} \d{2}(?!\d)|\d{4,5})\s+"
@@ -97,10 +95,9 @@ def _region_pattern(country: str) -> re.Pattern[str]:
         "CA": r"[A-Z]\d[A-Z] ?\d[A-Z]\d(?![\w])",
         "AU": r"\d{4}(?!\d)",
     }[country]
-    # The city before the region on the same line, or (nothing before) on the line above.
+    # Found by the region and postcode alone (cheap); the city is read from the words before.
     return re.compile(
-        rf"(?:{_BEFORE}\s*,?\s+|^)(?P<region>{alternatives})\.?,?\s*(?P<post>{postcode})?"
-        r"(?![\w'’])"
+        rf"(?<![\w'’.-])(?P<region>{alternatives})\.?,?\s*(?P<post>{postcode})?(?![\w'’])"
     )
 
 
@@ -149,8 +146,10 @@ def _country_line(line: str) -> str | None:
 
 
 def phone_countries(text: str) -> list[str]:
-    """Countries of the international phone numbers in `text` (+44 ..., 0044 ...)."""
-    found = []
+    """Countries of the international phone numbers in `text` ("+44 20 ...", "+1 415 ...")."""
+    found: list[str] = []
+    if "+" not in text:  # only international numbers name a country
+        return found
     for match in phonenumbers.PhoneNumberMatcher(text, None, leniency=phonenumbers.Leniency.VALID):
         region = phonenumbers.region_code_for_number(match.number)
         if region and region != "ZZ":
@@ -201,7 +200,9 @@ def _with_region(lines: Sequence[str], index: int) -> Address | None:
     for country in ("US", "CA", "AU"):
         for match in _region_pattern(country).finditer(line):
             postcode, region = match.group("post"), match.group("region")
-            before = match.group("before") or ""
+            # The city: among the last words before the region on the line, or (nothing
+            # before) on the line above.
+            before = " ".join(line[: match.start()].split()[-6:]).rstrip(" ,")
             if (
                 postcode is None
                 and (
