@@ -27,6 +27,8 @@ from enrichment_pipelines.core.extractors.addresses import (
         ("2100 Lake Shore Drive\nChicago Illinois 60614", "Chicago", "US", POSTCODE_AND_REGION),
         ("PO Box 77, Boulder, CO 80302-1234", "Boulder", "US", POSTCODE_AND_REGION),
         ("Offices: Tucson, AZ", "Tucson", "US", CITY_AND_REGION),
+        ("12 Elm Street\nGreenfield, MA\n01301", "Greenfield", "US", POSTCODE_AND_REGION),
+        ("Our studio\nPortland, Oregon", "Portland", "US", CITY_AND_REGION),
         ("1 Market St. St. Louis, MO 63101", "St. Louis", "US", POSTCODE_AND_REGION),
         # Canada and Australia: province / state code and their postcodes.
         ("Unit 9, 30 Queen St W\nToronto, ON M5H 2N2", "Toronto", "CA", POSTCODE_AND_REGION),
@@ -61,6 +63,7 @@ def test_an_address_is_read_by_its_structure(
     [
         "Google, as a third party vendor, uses cookies to serve ads.",
         "We ship to Georgia, Texas and Ohio.",
+        "Since 1990 we have served customers across Portland, Oregon and beyond.",
         "Orders, CA are processed daily.",  # not a known city: no address without a postcode
         "Founded in 1998 with 45 staff.",
         "Call us on 0800 123 4567",

@@ -86,15 +86,18 @@ def _regions() -> dict[str, dict[str, str]]:
     return regions
 
 
+_POSTCODES = {
+    "US": r"\d{5}(?:-\d{4})?(?!\d)",
+    "CA": r"[A-Z]\d[A-Z] ?\d[A-Z]\d(?![\w])",
+    "AU": r"\d{4}(?!\d)",
+}
+
+
 @cache
 def _region_pattern(country: str) -> re.Pattern[str]:
     names = sorted(_regions()[country], key=len, reverse=True)
     alternatives = "|".join(re.escape(name) for name in names)
-    postcode = {
-        "US": r"\d{5}(?:-\d{4})?(?!\d)",
-        "CA": r"[A-Z]\d[A-Z] ?\d[A-Z]\d(?![\w])",
-        "AU": r"\d{4}(?!\d)",
-    }[country]
+    postcode = _POSTCODES[country]
     # Found by the region and postcode alone (cheap); the city is read from the words before.
     return re.compile(
         rf"(?<![\w'’.-])(?P<region>{alternatives})\.?,?\s*(?P<post>{postcode})?(?![\w'’])"
@@ -200,16 +203,22 @@ def _with_region(lines: Sequence[str], index: int) -> Address | None:
     for country in ("US", "CA", "AU"):
         for match in _region_pattern(country).finditer(line):
             postcode, region = match.group("post"), match.group("region")
+            rest = line[match.end() :].strip(" ,.")
+            end = index
+            if postcode is None and not rest and index + 1 < len(lines):
+                # The postcode alone on the next line ("Springfield, IL" / "62701").
+                below = re.fullmatch(_POSTCODES[country], lines[index + 1])
+                postcode, end = (below.group(0), index + 1) if below else (None, index)
             # The city: among the last words before the region on the line, or (nothing
             # before) on the line above.
             before = " ".join(line[: match.start()].split()[-6:]).rstrip(" ,")
-            if (
-                postcode is None
-                and (
-                    len(region) != 2  # "... in Georgia" is prose; "Springfield, GA" an address
-                    or re.match(r"\s*\d", line[match.end() :])  # another country's postcode
-                    or "," not in line[: match.start("region")]
-                )
+            # Without a postcode: "Springfield, GA" and a line of its own "Springfield,
+            # Georgia" are addresses, "... offices in Georgia" and "GA 30301"-like numbers
+            # of another country are not.
+            if postcode is None and (
+                (len(region) != 2 and len(line.split()) > 5)
+                or re.match(r"\s*\d", line[match.end() :])
+                or "," not in line[: match.start("region")]
             ):
                 continue
             city = _words_of_city(before, country)
@@ -223,7 +232,7 @@ def _with_region(lines: Sequence[str], index: int) -> Address | None:
             if not city or (postcode is None and geography.city(city, country) is None):
                 continue
             strength = CITY_AND_REGION if postcode is None else POSTCODE_AND_REGION
-            found.append(Address(city, country, _quote(lines, start, index), strength, start))
+            found.append(Address(city, country, _quote(lines, start, end), strength, start))
     return max(found, key=lambda address: address.strength, default=None)
 
 
