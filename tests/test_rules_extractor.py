@@ -182,3 +182,60 @@ def test_a_link_to_the_imprint_is_no_sign_of_a_print_business() -> None:
     result = _extract(*pages)
     assert result.data.get("is_saas") is True
     assert "IMPRINT" not in result.evidence["is_saas"].quote
+
+
+def test_the_contact_page_s_postal_address_wins_over_prose_and_is_the_quote() -> None:
+    home = _page("<p>Our engineers are based in Austin, with friends all over Texas.</p>")
+    contact = _page(
+        "<h1>Contact</h1><address>Acme Tools Inc.<br>455 Orchard Court<br>"
+        "Fremont, CA 94538</address><p>Call +1 510 555 0134</p>",
+        kind="contact",
+        url="https://acme.example/contact",
+    )
+    result = _extract(home, contact)
+    assert (result.data["location_city"], result.data["location_country_code"]) == (
+        "Fremont",
+        "US",
+    )
+    evidence = result.evidence["location_city"]
+    assert evidence.url == "https://acme.example/contact"
+    assert evidence.quote == "Fremont, CA 94538"
+    assert result.confidence["location_city"] >= 0.8
+
+
+def test_a_list_of_job_locations_does_not_beat_the_footer_address() -> None:
+    careers = _page(
+        "<h2>Open roles</h2><ul><li>Engineer, Denver, CO</li><li>Designer, Tucson, AZ</li></ul>"
+        "<footer>Acme GmbH · Torstraße 140 · 10119 Berlin · Germany</footer>",
+        kind="careers",
+    )
+    result = _extract(careers)
+    assert (result.data["location_city"], result.data["location_country_code"]) == (
+        "Berlin",
+        "DE",
+    )
+
+
+def test_a_drop_down_of_states_is_no_address() -> None:
+    contact = _page(
+        "<form><label>State</label><select><option>Springfield, IL</option>"
+        "<option>Portland, OR</option></select></form><p>Write to us any time.</p>",
+        kind="contact",
+    )
+    result = _extract(contact)
+    assert result.data.get("location_city") is None
+    assert result.data.get("location_country_code") is None
+
+
+def test_markup_address_without_a_country_takes_it_from_the_region() -> None:
+    restaurant = _page(
+        '<script type="application/ld+json">{"@type": "Restaurant", "name": "Luigi\'s", '
+        '"address": {"@type": "PostalAddress", "streetAddress": "12 Elm St", '
+        '"addressLocality": "Springfield", "addressRegion": "IL", "postalCode": "62701"}}'
+        "</script><p>Fresh pasta since 1987.</p>"
+    )
+    result = _extract(restaurant)
+    assert (result.data["location_city"], result.data["location_country_code"]) == (
+        "Springfield",
+        "US",
+    )

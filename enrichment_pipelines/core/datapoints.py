@@ -317,7 +317,7 @@ DATA_POINTS: tuple[DataPoint, ...] = (
         "Country of the headquarters, ISO 3166-1 alpha-2.",
         completeness_target=0.6,
         in_notes_by_default=True,
-        evidence=EvidenceRule("country", structured=("addresscountry",)),
+        evidence=EvidenceRule("country", structured=("addresscountry", "addressregion")),
     ),
     DataPoint(
         "is_acquired",
