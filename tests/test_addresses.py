@@ -48,6 +48,15 @@ from enrichment_pipelines.core.extractors.addresses import (
         ("Rua das Flores 5, 4050-262 Porto, Portugal", "Porto", "PT", POSTCODE_AND_CITY),
         ("ul. Prosta 20, 00-850 Warszawa", "Warszawa", "PL", POSTCODE_AND_CITY),
         ("Mariahilfer Straße 1\n1060 Wien\nÖsterreich", "Wien", "AT", POSTCODE_AND_CITY),
+        ("Kaiserstraße 5, 60311 Frankfurt am Main", "Frankfurt am Main", "DE", POSTCODE_AND_CITY),
+        ("Calle Durango 20, 06700 Ciudad de México, CDMX", "Ciudad de México", "MX",
+         POSTCODE_AND_CITY),
+        # A city, then a six-digit postcode.
+        ("4th Floor, Tower B, Andheri East, Mumbai 400069", "Mumbai", "IN", POSTCODE_AND_CITY),
+        ("Fort, Pune - 411 001, India", "Pune", "IN", POSTCODE_AND_CITY),
+        # Separators between street and city; Quebec as it writes itself.
+        ("12 Elm St · Springfield, IL 62701", "Springfield", "US", POSTCODE_AND_REGION),
+        ("400 rue Notre-Dame, Montréal (Québec) H2Y 1C6", "Montréal", "CA", POSTCODE_AND_REGION),
     ],
 )  # fmt: skip
 def test_an_address_is_read_by_its_structure(

@@ -41,11 +41,23 @@ _STREET_WORDS = frozenset(
      "sw", "#"}
 )  # fmt: skip
 _CITY_WORD = r"[A-ZÀ-ÖØ-Þ][\w'’.\-]*"
+# A city's name may join capitalised words with small ones: "Ciudad de México",
+# "Frankfurt am Main", "Stratford upon Avon".
+_CITY_NAME = (
+    rf"{_CITY_WORD}(?:[ \-](?:(?:de|del|la|le|les|sur|am|an|upon|on|en|di|da|do|dos|das|"
+    rf"van|von|im|in)[ \-])?{_CITY_WORD}){{0,3}}"
+)
 _POSTCODE_FIRST = re.compile(
     r"(?<![\w-])(?:(?P<prefix>[A-Z]{1,2})[-–]\s?)?(?P<post>\d{4} ?[A-Z]{2}(?!\w)|\d{4}-\d{3}|"
     r"\d{2}-\d{3}|\d{3} \d{2}(?!\d)|\d{4,5})\s+"
-    rf"(?P<city>{_CITY_WORD}(?:[ \-]{_CITY_WORD}){{0,2}})"
+    rf"(?P<city>{_CITY_NAME})"
 )
+# A city, then a six-digit postcode: India ("Mumbai 400001", "Pune - 411 001"), Singapore,
+# China, Russia. Only a known city of one of those countries makes it an address.
+_CITY_THEN_SIX_DIGITS = re.compile(
+    rf"(?P<city>{_CITY_NAME})\s*[-–,]?\s*(?P<post>\d{{3}} ?\d{{3}})(?![\d\w])"
+)
+_SIX_DIGIT_COUNTRIES = ("IN", "SG", "CN", "RU", "KZ", "BY", "VN")
 _UK_POSTCODE = re.compile(r"(?<![\w])(?P<post>[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2})(?![\w])")
 # Postcode formats and the countries that write them after the city's region or before it.
 _POSTCODE_COUNTRIES = (
@@ -83,6 +95,7 @@ def _regions() -> dict[str, dict[str, str]]:
             names[subdivision.name] = code
         regions[country] = names
     regions["US"]["D.C."] = regions["US"]["DC"] = "DC"
+    regions["CA"]["Québec"] = "QC"  # as Quebec writes itself
     return regions
 
 
@@ -100,7 +113,7 @@ def _region_pattern(country: str) -> re.Pattern[str]:
     postcode = _POSTCODES[country]
     # Found by the region and postcode alone (cheap); the city is read from the words before.
     return re.compile(
-        rf"(?<![\w'’.-])(?P<region>{alternatives})\.?,?\s*(?P<post>{postcode})?(?![\w'’])"
+        rf"(?<![\w'’.-])(?P<region>{alternatives})\)?\.?,?\s*(?P<post>{postcode})?(?![\w'’])"
     )
 
 
@@ -119,7 +132,11 @@ def _words_of_city(before: str, country: str) -> str | None:
     kept: list[str] = []
     for word in tail:
         bare = word.strip(".,;:()").lower()
-        if any(ch.isdigit() for ch in word) or bare in _STREET_WORDS:
+        if (
+            any(ch.isdigit() for ch in word)
+            or bare in _STREET_WORDS
+            or not any(ch.isalpha() for ch in word)  # a separator: "·", "|", "–"
+        ):
             kept = []  # everything up to a number or street word is the street
         else:
             kept.append(word.strip(",;:()"))
@@ -184,6 +201,7 @@ def find_addresses(text: str, *, hints: Sequence[str] = ()) -> list[Address]:
             _with_region(lines, index)
             or _uk(lines, index)
             or _postcode_first(lines, index, window, hints)
+            or _city_then_six_digits(lines, index, hints)
         )
         if address is not None:
             found.append(address)
@@ -211,7 +229,7 @@ def _with_region(lines: Sequence[str], index: int) -> Address | None:
                 postcode, end = (below.group(0), index + 1) if below else (None, index)
             # The city: among the last words before the region on the line, or (nothing
             # before) on the line above.
-            before = " ".join(line[: match.start()].split()[-6:]).rstrip(" ,")
+            before = " ".join(line[: match.start()].split()[-6:]).rstrip(" ,(")
             # Without a postcode: "Springfield, GA" and a line of its own "Springfield,
             # Georgia" are addresses, "... offices in Georgia" and "GA 30301"-like numbers
             # of another country are not.
@@ -307,6 +325,19 @@ def _postcode_first(
             end = index + (1 if named else 0)
             return Address(city, best, _quote(lines, index, min(end, len(lines) - 1)),
                            POSTCODE_AND_CITY, index)  # fmt: skip
+    return None
+
+
+def _city_then_six_digits(lines: Sequence[str], index: int, hints: Sequence[str]) -> Address | None:
+    for match in _CITY_THEN_SIX_DIGITS.finditer(lines[index]):
+        words = match.group("city").split()
+        for size in range(min(3, len(words)), 0, -1):
+            city = " ".join(words[-size:])
+            candidates = [code for code in _SIX_DIGIT_COUNTRIES if geography.city(city, code)]
+            preferred = [code for code in candidates if code in hints] or candidates
+            if preferred:
+                best = max(preferred, key=lambda code: _population(city, code))
+                return Address(city, best, _quote(lines, index, index), POSTCODE_AND_CITY, index)
     return None
 
 
