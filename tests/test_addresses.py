@@ -27,6 +27,8 @@ from enrichment_pipelines.core.extractors.addresses import (
         ("2100 Lake Shore Drive\nChicago Illinois 60614", "Chicago", "US", POSTCODE_AND_REGION),
         ("PO Box 77, Boulder, CO 80302-1234", "Boulder", "US", POSTCODE_AND_REGION),
         ("Offices: Tucson, AZ", "Tucson", "US", CITY_AND_REGION),
+        ("Visit our shop in Springfield, Ill. 62701", "Springfield", "US", POSTCODE_AND_REGION),
+        ("Mailing address: Box 9, Ithaca, N.Y.", "Ithaca", "US", CITY_AND_REGION),
         ("12 Elm Street\nGreenfield, MA\n01301", "Greenfield", "US", POSTCODE_AND_REGION),
         ("Our studio\nPortland, Oregon", "Portland", "US", CITY_AND_REGION),
         ("1 Market St. St. Louis, MO 63101", "St. Louis", "US", POSTCODE_AND_REGION),

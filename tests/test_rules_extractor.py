@@ -239,3 +239,15 @@ def test_markup_address_without_a_country_takes_it_from_the_region() -> None:
         "Springfield",
         "US",
     )
+
+
+def test_a_town_named_only_in_the_title_is_read_there() -> None:
+    contact = _page(
+        "<title>Contact | Luigi's Trattoria | Ithaca, NY</title><p>Book a table any night.</p>",
+        kind="contact",
+    )
+    result = _extract(contact)
+    assert (result.data["location_city"], result.data["location_country_code"]) == (
+        "Ithaca",
+        "US",
+    )

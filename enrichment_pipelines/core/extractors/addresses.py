@@ -82,6 +82,19 @@ class Address:
     line: int  # index of its first line in the page's text
 
 
+# The Associated Press's state abbreviations, common in older US sites ("Springfield, Ill.").
+_AP_STATES = {
+    "Ala.": "AL", "Ariz.": "AZ", "Ark.": "AR", "Calif.": "CA", "Colo.": "CO", "Conn.": "CT",
+    "Del.": "DE", "Fla.": "FL", "Ga.": "GA", "Ill.": "IL", "Ind.": "IN", "Kan.": "KS",
+    "Ky.": "KY", "La.": "LA", "Md.": "MD", "Mass.": "MA", "Mich.": "MI", "Minn.": "MN",
+    "Miss.": "MS", "Mo.": "MO", "Mont.": "MT", "Neb.": "NE", "Nev.": "NV", "N.H.": "NH",
+    "N.J.": "NJ", "N.M.": "NM", "N.Y.": "NY", "N.C.": "NC", "N.D.": "ND", "Okla.": "OK",
+    "Ore.": "OR", "Pa.": "PA", "R.I.": "RI", "S.C.": "SC", "S.D.": "SD", "Tenn.": "TN",
+    "Tex.": "TX", "Vt.": "VT", "Va.": "VA", "Wash.": "WA", "W.Va.": "WV", "Wis.": "WI",
+    "Wyo.": "WY",
+}  # fmt: skip
+
+
 @cache
 def _regions() -> dict[str, dict[str, str]]:
     """Country -> region name or code as written -> the region's code: US states, Canadian
@@ -96,6 +109,7 @@ def _regions() -> dict[str, dict[str, str]]:
         regions[country] = names
     regions["US"]["D.C."] = regions["US"]["DC"] = "DC"
     regions["CA"]["Québec"] = "QC"  # as Quebec writes itself
+    regions["US"].update(_AP_STATES)
     return regions
 
 
@@ -234,7 +248,7 @@ def _with_region(lines: Sequence[str], index: int) -> Address | None:
             # Georgia" are addresses, "... offices in Georgia" and "GA 30301"-like numbers
             # of another country are not.
             if postcode is None and (
-                (len(region) != 2 and len(line.split()) > 5)
+                (len(region) != 2 and region not in _AP_STATES and len(line.split()) > 5)
                 or re.match(r"\s*\d", line[match.end() :])
                 or "," not in line[: match.start("region")]
             ):

@@ -604,8 +604,11 @@ class RulesExtractor:
         best: tuple[tuple[int, int, int, int], Address, Page] | None = None
         for page_order, page in enumerate(pages):
             hints = [*phone_countries(page.text), domain_country(website_url)]
-            lines = page.text.splitlines()
-            for address in find_addresses(page.text, hints=[h for h in hints if h]):
+            # The title and description last: small businesses often name their town there
+            # ("Joe's Pizza | Springfield, IL") and nowhere else.
+            text = "\n".join([page.text, page.title or "", page.meta.get("description", "")])
+            lines = text.splitlines()
+            for address in find_addresses(text, hints=[h for h in hints if h]):
                 context = " ".join(lines[max(0, address.line - 2) : address.line + 1])
                 rank = (
                     address.strength,
