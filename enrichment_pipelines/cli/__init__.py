@@ -23,7 +23,9 @@ from enrichment_pipelines.cli import (
     quality,
     runs,
     segments,
+    serve,
     settings,
+    users,
     workspace,
 )
 from enrichment_pipelines.cli.common import CliError
@@ -46,6 +48,8 @@ COMMANDS: list[click.Command] = [
     segments.segments_group,
     live.live_group,
     demo.demo,
+    users.users_group,
+    serve.serve,
 ]
 
 

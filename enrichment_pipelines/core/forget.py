@@ -54,6 +54,10 @@ def forget_customer(connection: duckdb.DuckDBPyConnection, customer_id: str, by:
             removed += _delete(
                 connection, f"DELETE FROM {table} WHERE website_url = ?", [website_url]
             )
+    # The audit trail keeps that something was done, not to whom.
+    connection.execute(
+        "UPDATE audit_log SET target = NULL, detail = NULL WHERE target = ?", [customer_id]
+    )
     connection.execute(
         "UPDATE credit_ledger SET customer_id = NULL, note = 'customer forgotten' "
         "WHERE customer_id = ?",
