@@ -26,7 +26,8 @@ from enrichment_pipelines.core.errors import EnrichError
 
 ROLES: tuple[str, ...] = ("staff", "admin", "owner")  # each may do what the ones before may
 TOKEN_PREFIX = "ep"
-_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
+# No "_" in names: it separates the name from the secret in a token.
+_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{0,62}")
 _TOKEN = re.compile(rf"{TOKEN_PREFIX}_(?P<name>{_NAME.pattern})_(?P<secret>[A-Za-z0-9_-]{{32,}})")
 
 
@@ -79,7 +80,7 @@ def add_user(connection: duckdb.DuckDBPyConnection, name: str, role: str, *, by:
     """Create a user (call inside a transaction); returns their API token, shown only now."""
     if not _NAME.fullmatch(name):
         raise UserError(
-            f"user name {name!r}: lower-case letters, digits, '.', '_' or '-', at most 63"
+            f"user name {name!r}: lower-case letters, digits, '.' or '-', at most 63"
         )
     if role not in ROLES:
         raise UserError(f"role {role!r} is not one of {', '.join(ROLES)}")
