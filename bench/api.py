@@ -1,0 +1,138 @@
+"""HTTP API latency under load while a batch writes.
+
+Usage: .venv/bin/python bench/api.py [--clients 50] [--seconds 30] [--customers 400]
+
+A fresh workspace gets `--customers` demo customers (sites on loopback, each response after
+200 ms) enriched once; then `enrich serve` runs in its own process, and while `enrich batch
+--in-process --reenrich-before now` re-enriches everyone in another process (so the warehouse
+is being written the whole time), `--clients` concurrent clients read `/api/status`,
+`/api/customers?query=...` and `/api/customers/{id}` for `--seconds`. Prints requests, p50 and
+p99 latency, and errors (any status but 200, or a failed request). Target: p99 < 200 ms, 0
+errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import _project  # noqa: F401  (the project root on the import path, for tests.support)
+import httpx
+
+from enrichment_pipelines.core.customers import import_customers
+from enrichment_pipelines.core.users import add_user
+from enrichment_pipelines.core.warehouse import Warehouse
+from enrichment_pipelines.core.websites import parse_networks
+from enrichment_pipelines.demo import start_demo_sites
+from tests.support.instance import free_port
+
+LOOPBACK = "127.0.0.0/8"
+
+
+async def _client(
+    client: httpx.AsyncClient, ids: list[str], until: float, latencies: list[float],
+    errors: list[str],
+) -> None:  # fmt: skip
+    while time.monotonic() < until:
+        path = random.choice(
+            ["/api/status", f"/api/customers?query={random.choice(ids)[-3:]}",
+             f"/api/customers/{random.choice(ids)}"]
+        )  # fmt: skip
+        started = time.perf_counter()
+        try:
+            response = await client.get(path)
+            if response.status_code != 200:
+                errors.append(f"{path}: HTTP {response.status_code}")
+        except httpx.HTTPError as error:
+            errors.append(f"{path}: {type(error).__name__}")
+        latencies.append(time.perf_counter() - started)
+
+
+async def _load(url: str, token: str, ids: list[str], clients: int, seconds: float) -> None:
+    latencies: list[float] = []
+    errors: list[str] = []
+    limits = httpx.Limits(max_connections=clients)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits,
+                                 timeout=30) as client:  # fmt: skip
+        until = time.monotonic() + seconds
+        await asyncio.gather(
+            *(_client(client, ids, until, latencies, errors) for _ in range(clients))
+        )
+    ordered = sorted(latencies)
+    p99 = ordered[int(len(ordered) * 0.99) - 1] if ordered else float("nan")
+    print(
+        f"{len(latencies)} requests from {clients} clients in {seconds:.0f} s "
+        f"({len(latencies) / seconds:.0f}/s) while a batch writes: "
+        f"p50 {statistics.median(ordered) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
+        f"errors {len(errors)}"
+    )
+    for error in sorted(set(errors))[:10]:
+        print(f"  {error}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--customers", type=int, default=400)
+    args = parser.parse_args()
+    enrich = str(Path(sys.executable).with_name("enrich"))
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as folder:
+        home = Path(folder)
+        environment = {**os.environ, "ENRICH_HOME": str(home), "DAGSTER_HOME": "",
+                       "ENRICH_ALLOW_PRIVATE_NETWORKS": LOOPBACK}  # fmt: skip
+        sites = start_demo_sites(args.customers, latency_seconds=0.2)
+        try:
+            customers = sites.write_customers(home / "customers.csv")
+            warehouse = Warehouse(home / "warehouse.duckdb")
+            warehouse.migrate()
+            import_customers(warehouse, customers, allowed_networks=parse_networks(LOOPBACK))
+            with warehouse.transaction() as connection:
+                token = add_user(connection, "bench", "staff", by="bench/api.py")
+                ids = [row[0] for row in connection.execute(
+                    "SELECT customer_id FROM customers").fetchall()]  # fmt: skip
+            print(f"enriching {len(ids)} customers once...", flush=True)
+            subprocess.run([enrich, "run"], env=environment, check=False,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+            port = free_port()
+            server = subprocess.Popen([enrich, "serve", "--port", str(port)], env=environment,
+                                      stderr=subprocess.DEVNULL)  # fmt: skip
+            batch = subprocess.Popen(
+                [enrich, "batch", "--in-process", "--reenrich-before",
+                 time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 60))],
+                env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            try:
+                url = f"http://127.0.0.1:{port}"
+                deadline = time.monotonic() + 30
+                while True:
+                    try:
+                        httpx.get(f"{url}/api/status", timeout=1)
+                        break
+                    except httpx.HTTPError:
+                        if time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.2)
+                time.sleep(3)  # let the batch get going
+                asyncio.run(_load(url, token, ids, args.clients, args.seconds))
+                print(f"the batch was {'still running' if batch.poll() is None else 'over'}")
+            finally:
+                batch.terminate()
+                server.terminate()
+                batch.wait()
+                server.wait()
+        finally:
+            sites.server.stop()
+
+
+if __name__ == "__main__":
+    main()
