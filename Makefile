@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint dev validate clean
+.PHONY: install browser demo test test-fast lint dev validate clean
 
 install: $(STAMP)
 
@@ -15,10 +15,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The staff page's browser test drives the system's Chromium (Debian's package), never a
+# downloaded one. CI installs it; elsewhere the test skips, saying so, when it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ -z "$$CI" ] || \
+		apt-get install -y -q chromium >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+
 demo: install
 	$(BIN)/enrich demo
 
-test: install
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/dagster definitions validate
