@@ -7,6 +7,8 @@ frozen. See tests/fixtures/blind/README.md for sources, licences and labelling r
 
 Sets and their functions:
 - pages (real contact / about pages as published): `load_blind_pages`, `verify_manifest`.
+- companies (companies' own business descriptions from SEC 10-K filings, Item 1):
+  `load_blind_companies`, `verify_manifest(COMPANIES_DIR)`.
 """
 
 from __future__ import annotations
@@ -151,5 +153,103 @@ def _parse_page(entry: object, folder: Path, where: str) -> BlindPage:
         also_accept=also,
         url=url if isinstance(url, str) else None,
         ambiguous=bool(entry.get("ambiguous", False)),
+        note=note if isinstance(note, str) else None,
+    )
+
+
+# --- companies set --------------------------------------------------------------------
+
+COMPANIES_DIR = BLIND_DIR / "companies"
+COMPANIES_LABELS = "companies.yaml"
+COMPANY_FIELDS: tuple[str, ...] = ("employee_count", "location_country_code", "location_city")
+_STATEMENT_OF = {
+    "employee_count": "employee_statement",
+    "location_country_code": "location_statement",
+    "location_city": "location_statement",
+}
+STATEMENT_GAP = " [...] "
+
+
+@dataclass(frozen=True)
+class BlindCompany:
+    """One company's own description (10-K Item 1 text) and what that text states."""
+
+    id: str
+    name: str
+    description: str
+    # Scored fields only: field -> expected value; None = the description states no such
+    # fact (the value must stay unknown). A field listed as `unscored` is absent.
+    expected: Mapping[str, str | None]
+    # Other spellings of the same value that also count as right ("New York City").
+    also_accept: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The verbatim sentence(s) each label came from, pieces joined by " [...] "; None
+    # when the field is null.
+    statements: Mapping[str, str | None] = field(default_factory=dict)
+    cik: str | None = None
+    source_url: str | None = None
+    note: str | None = None
+
+
+def load_blind_companies(directory: Path | None = None) -> list[BlindCompany]:
+    """Every company of the blind companies set, in companies.yaml order."""
+    folder = COMPANIES_DIR if directory is None else directory
+    path = folder / COMPANIES_LABELS
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(document, list):
+        raise BlindSetError(f"{path}: expected a list of companies")
+    companies: list[BlindCompany] = []
+    seen: set[str] = set()
+    for number, entry in enumerate(document, start=1):
+        company = _parse_company(entry, f"{path.name}: entry #{number}")
+        if company.id in seen:
+            raise BlindSetError(f"{path.name}: id {company.id!r} used twice")
+        seen.add(company.id)
+        companies.append(company)
+    return companies
+
+
+def _parse_company(entry: object, where: str) -> BlindCompany:
+    if not isinstance(entry, dict):
+        raise BlindSetError(f"{where}: expected a mapping")
+    for key in ("id", "name", "description"):
+        value = entry.get(key)
+        if not (isinstance(value, str) and value.strip()):
+            raise BlindSetError(f"{where}: {key} must be a non-empty string")
+    where = f"{where} ({entry['id']})"
+    unscored = entry.get("unscored", [])
+    if not isinstance(unscored, list) or any(name not in COMPANY_FIELDS for name in unscored):
+        raise BlindSetError(f"{where}: unscored must list fields among {COMPANY_FIELDS}")
+    expected: dict[str, str | None] = {}
+    for name in COMPANY_FIELDS:
+        if name not in entry:
+            raise BlindSetError(f"{where}: {name} missing (use null for 'not stated')")
+        value = entry[name]
+        if value is not None and not (isinstance(value, str) and value.strip()):
+            raise BlindSetError(f"{where}: {name} must be a non-empty string or null")
+        if name not in unscored:
+            expected[name] = value
+    statements: dict[str, str | None] = {}
+    for name, key in _STATEMENT_OF.items():
+        statement = entry.get(key)
+        if statement is not None and not (isinstance(statement, str) and statement.strip()):
+            raise BlindSetError(f"{where}: {key} must be a non-empty string or null")
+        statements[name] = statement
+    also: dict[str, tuple[str, ...]] = {}
+    for name, values in (entry.get("also_accept") or {}).items():
+        if name not in COMPANY_FIELDS or not isinstance(values, list):
+            raise BlindSetError(f"{where}: also_accept.{name} is not a list for a known field")
+        also[name] = tuple(str(value) for value in values)
+    cik = entry.get("cik")
+    source_url = entry.get("source_url")
+    note = entry.get("note")
+    return BlindCompany(
+        id=entry["id"],
+        name=entry["name"],
+        description=entry["description"],
+        expected=expected,
+        also_accept=also,
+        statements=statements,
+        cik=str(cik) if cik is not None else None,
+        source_url=source_url if isinstance(source_url, str) else None,
         note=note if isinstance(note, str) else None,
     )
