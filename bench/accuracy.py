@@ -19,6 +19,7 @@ then, per set, how often values given each confidence were right (the reliabilit
 from __future__ import annotations
 
 import argparse
+import html
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -37,7 +38,7 @@ from enrichment_pipelines.core.extractors import Extraction, build_extractor
 from enrichment_pipelines.core.websites import parse_networks
 from enrichment_pipelines.demo.server import SiteMap, SiteServer, site_address
 from enrichment_pipelines.demo.sites import Response
-from tests.support.blind import load_blind_pages
+from tests.support.blind import load_blind_companies, load_blind_pages
 from tests.support.labelled import load_labelled_sites, matches, site_map
 
 CLAIM = 0.90
@@ -88,6 +89,25 @@ def blind_page_cases() -> list[Case]:
         cases.append(
             Case(page.file.name, {"/": home, path: page.read_html()}, page.expected,
                  page.also_accept)
+        )  # fmt: skip
+    return cases
+
+
+def blind_company_cases() -> list[Case]:
+    """Each company's own description served as its site: a home page with its opening
+    paragraph and an about page with the whole text, as a small company site would be."""
+    cases = []
+    for company in load_blind_companies():
+        paragraphs = [part.strip() for part in company.description.split("\n") if part.strip()]
+        body = "".join(f"<p>{html.escape(part)}</p>" for part in paragraphs)
+        name = html.escape(company.name)
+        home = (f"<!doctype html><title>{name}</title><h1>{name}</h1>"
+                f"<p>{html.escape(paragraphs[0] if paragraphs else '')}</p>"
+                '<a href="/about">About us</a>')  # fmt: skip
+        about = f"<!doctype html><title>About {name}</title><h1>About {name}</h1>{body}"
+        cases.append(
+            Case(company.id, {"/": home.encode(), "/about": about.encode()}, company.expected,
+                 company.also_accept)
         )  # fmt: skip
     return cases
 
@@ -143,7 +163,11 @@ def main() -> None:
     geography.city("London")  # build the city index now: a one-off, not a per-site cost
     sets: dict[str, tuple[list[Case], SetScore]] = {}
     started = time.monotonic()
-    for name, cases in (("development", development_cases()), ("blind pages", blind_page_cases())):
+    for name, cases in (
+        ("development", development_cases()),
+        ("blind pages", blind_page_cases()),
+        ("blind companies", blind_company_cases()),
+    ):
         sets[name] = (cases, evaluate(cases, extract))
     elapsed = time.monotonic() - started
 
