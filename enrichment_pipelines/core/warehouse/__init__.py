@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -113,6 +114,52 @@ def _is_lock_conflict(error: duckdb.Error) -> bool:
     return "Could not set lock" in str(error) or "Conflicting lock" in str(error)
 
 
+class _ModeGate:
+    """Within one process DuckDB opens a file either read-only or read-write, never both at
+    once ("different configuration than existing connections"), and does not wait: threads of
+    one process (the API server's requests, a one-off enrichment) take turns here instead.
+    Connections of the same mode share the file; a writer waiting goes before new readers."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._mode: bool | None = None  # read_only of the connections open now
+        self._open = 0
+        self._writers_waiting = 0
+
+    @contextmanager
+    def enter(self, *, read_only: bool) -> Iterator[None]:
+        with self._changed:
+            self._writers_waiting += not read_only
+            try:
+                self._changed.wait_for(
+                    lambda: (
+                        self._open == 0
+                        or (
+                            self._mode == read_only and (not read_only or not self._writers_waiting)
+                        )
+                    )
+                )
+            finally:
+                self._writers_waiting -= not read_only
+            self._mode = read_only
+            self._open += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._open -= 1
+                self._changed.notify_all()
+
+
+_GATES: dict[Path, _ModeGate] = {}
+_GATES_LOCK = threading.Lock()
+
+
+def _gate(path: Path) -> _ModeGate:
+    with _GATES_LOCK:
+        return _GATES.setdefault(path.resolve(), _ModeGate())
+
+
 # Files whose schema this process has brought up to date (or found current): migrations run
 # once per process, at the first write, never on a read.
 _SCHEMA_CURRENT: set[Path] = set()
@@ -131,7 +178,13 @@ class Warehouse:
 
     @contextmanager
     def _open(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection, waiting (with backoff) while another process holds the file."""
+        """A connection, waiting for this process's other threads (see `_ModeGate`), and with
+        backoff while another process holds the file."""
+        with _gate(self.path).enter(read_only=read_only), self._open_file(read_only=read_only) as c:
+            yield c
+
+    @contextmanager
+    def _open_file(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         deadline = time.monotonic() + self.lock_timeout_seconds
         delay = 0.02
         while True:
