@@ -60,7 +60,7 @@ def token_of(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-def _user_for(warehouse: Warehouse, token: str | None) -> User | None:
+def user_for_token(warehouse: Warehouse, token: str | None) -> User | None:
     if not token or not warehouse.path.exists():
         return None
     with warehouse.connect(read_only=True) as connection:
@@ -69,7 +69,7 @@ def _user_for(warehouse: Warehouse, token: str | None) -> User | None:
 
 async def current_user(request: Request) -> User | None:
     """The active user the request's token belongs to, or None."""
-    return await run_in_threadpool(_user_for, warehouse_of(request), token_of(request))
+    return await run_in_threadpool(user_for_token, warehouse_of(request), token_of(request))
 
 
 def requires(role: str) -> Callable[[Endpoint], Callable[[Request], Awaitable[Response]]]:

@@ -31,24 +31,22 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
+from enrichment_pipelines.api.actions import enrich_customer_now
 from enrichment_pipelines.api.auth import (
     SESSION_COOKIE,
     ApiError,
     Endpoint,
-    _user_for,
     config_of,
     current_user,
     requires,
     token_of,
+    user_for_token,
     warehouse_of,
 )
-from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.credits import balance
 from enrichment_pipelines.core.customer_pages import (
     CustomerDetail,
-    Outcome,
     customer_detail,
-    run_outcome,
     search_customers,
 )
 from enrichment_pipelines.core.settings import (
@@ -57,7 +55,7 @@ from enrichment_pipelines.core.settings import (
     load_settings,
 )
 from enrichment_pipelines.core.status import customer_website, workspace_status
-from enrichment_pipelines.core.users import User, allows, record
+from enrichment_pipelines.core.users import User, allows
 from enrichment_pipelines.core.warehouse import Warehouse
 
 # Per process: nothing to store or leak, and a restart only makes an open page's forms stale
@@ -209,7 +207,7 @@ async def sign_in(request: Request) -> Response:
         return _refusal(request, ApiError(403, "this form was sent from another site"))
     form = await request.form()
     token = str(form.get("token") or "").strip()
-    user = await run_in_threadpool(_user_for, warehouse_of(request), token)
+    user = await run_in_threadpool(user_for_token, warehouse_of(request), token)
     if user is None:
         return _sign_in_form(request, error="token not recognised", status=401)
     response = RedirectResponse("/", status_code=303)
@@ -293,32 +291,6 @@ async def customer_page(request: Request, user: User) -> Response:
         "notice": _AFTER_ENRICH.get(request.query_params.get("enriched", "")),
     }
     return _render(request, "customer.html", context)
-
-
-def enrich_customer_now(
-    config: EnrichConfig, warehouse: Warehouse, customer_id: str, user: User
-) -> Outcome | None:
-    """Enrich one customer now, as `enrich customer` does (one credit when it is enriched),
-    and audit it; returns what the run did to it (None: the run failed before saying)."""
-    from enrichment_pipelines.runs import run_pipeline  # Dagster, loaded on first use only
-
-    result = run_pipeline(config, customer_ids=(customer_id,), enrich_now=True)
-    with warehouse.transaction() as connection:
-        outcome = run_outcome(connection, customer_id, result.run_id)
-        detail = {
-            "run_id": result.run_id,
-            "run_succeeded": result.success,
-            "status": outcome.status if outcome else None,
-            "reason": outcome.reason if outcome else None,
-        }
-        record(
-            connection,
-            actor=user.actor,
-            action="customer.enrich",
-            target=customer_id,
-            detail=detail,
-        )
-    return outcome
 
 
 def _known(warehouse: Warehouse, customer_id: str) -> bool:

@@ -35,8 +35,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from enrichment_pipelines.api.actions import enrich_customer_now
 from enrichment_pipelines.api.auth import ApiError, config_of, requires, warehouse_of
-from enrichment_pipelines.api.page import enrich_customer_now
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.credits import balance, top_up
 from enrichment_pipelines.core.customer_pages import (
