@@ -280,13 +280,16 @@ def run_pipeline(
     customers_config: dict[str, Any] = {"source": source}
     if customers_path is not None:
         customers_config["path"] = str(customers_path)
-    return _materialize(
-        EVERYTHING,
-        resources,
-        instance_for(config),
-        all_shards_tags(),
-        run_config={"ops": {"customers": {"config": customers_config}}},
-    )
+    # Disposed here, by the thread that made it: an ephemeral instance left to the garbage
+    # collector closes its database from another thread, with a traceback in the log.
+    with instance_for(config) as instance:
+        return _materialize(
+            EVERYTHING,
+            resources,
+            instance,
+            all_shards_tags(),
+            run_config={"ops": {"customers": {"config": customers_config}}},
+        )
 
 
 def run_batch_in_process(
@@ -297,19 +300,19 @@ def run_batch_in_process(
     """Run the batch here: one run per shard, then the whole-warehouse assets once.
     Returns the run ids and whether every run succeeded."""
     resources = default_resources(config)
-    instance = instance_for(config)
     tags = {**policy.tags(), "enrich/launched_by": "enrich batch (in process)"}
     run_ids, ok = [], True
     # The caller shows progress by shard: the terminal gets warnings and errors only.
     quiet = "WARNING"
-    for key in shard_keys():
-        result = _materialize(
-            SHARD_STEPS, resources, instance, tags, partition_key=key, log_level=quiet
-        )
-        run_ids.append(result.run_id)
-        ok = ok and result.success
-        if on_shard_done is not None:
-            on_shard_done(key, result.success)
-    result = _materialize(BATCH - SHARD_STEPS, resources, instance, tags, log_level=quiet)
+    with instance_for(config) as instance:
+        for key in shard_keys():
+            result = _materialize(
+                SHARD_STEPS, resources, instance, tags, partition_key=key, log_level=quiet
+            )
+            run_ids.append(result.run_id)
+            ok = ok and result.success
+            if on_shard_done is not None:
+                on_shard_done(key, result.success)
+        result = _materialize(BATCH - SHARD_STEPS, resources, instance, tags, log_level=quiet)
     run_ids.append(result.run_id)
     return run_ids, ok and result.success
