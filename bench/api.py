@@ -79,6 +79,12 @@ async def _load(url: str, token: str, ids: list[str], clients: int, seconds: flo
         print(f"  {error}")
 
 
+def _records_written(warehouse: Warehouse) -> int:
+    with warehouse.connect(read_only=True) as connection:
+        row = connection.execute("SELECT count(*) FROM enrichments").fetchone()
+    return int(row[0]) if row else 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=50)
@@ -123,8 +129,11 @@ def main() -> None:
                             raise
                         time.sleep(0.2)
                 time.sleep(3)  # let the batch get going
+                before = _records_written(warehouse)
                 asyncio.run(_load(url, token, ids, args.clients, args.seconds))
-                print(f"the batch was {'still running' if batch.poll() is None else 'over'}")
+                written = _records_written(warehouse) - before
+                state = "still running" if batch.poll() is None else "over"
+                print(f"meanwhile the batch wrote {written} records ({state} at the end)")
             finally:
                 batch.terminate()
                 server.terminate()
