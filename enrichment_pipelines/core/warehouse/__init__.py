@@ -114,6 +114,10 @@ def _is_lock_conflict(error: duckdb.Error) -> bool:
     return "Could not set lock" in str(error) or "Conflicting lock" in str(error)
 
 
+# Tables the analysts' copy leaves out: who may use the API is not analysts' data.
+NOT_FOR_ANALYSTS = ("users",)
+
+
 class _ModeGate:
     """Within one process DuckDB opens a file either read-only or read-write, never both at
     once ("different configuration than existing connections"), and does not wait: threads of
@@ -245,11 +249,16 @@ class Warehouse:
         still hold deleted rows) while this process holds the warehouse, and swapped in
         atomically: readers of the old copy keep their view. It is written in the older
         storage format `ANALYTICS_STORAGE_VERSION`, so that the DuckDB CLI and other tools
-        embedding an older DuckDB open it.
+        embedding an older DuckDB open it. The users' token hashes stay out of it.
         """
         partial = target.with_name(target.name + ".partial")
         with self.connect() as connection:
-            _copy_database(connection, partial, storage_version=ANALYTICS_STORAGE_VERSION)
+            _copy_database(
+                connection,
+                partial,
+                storage_version=ANALYTICS_STORAGE_VERSION,
+                leave_out=NOT_FOR_ANALYSTS,
+            )
         os.replace(partial, target)
         return target
 
@@ -326,11 +335,15 @@ class Warehouse:
 
 
 def _copy_database(
-    connection: duckdb.DuckDBPyConnection, target: Path, *, storage_version: str | None = None
+    connection: duckdb.DuckDBPyConnection,
+    target: Path,
+    *,
+    storage_version: str | None = None,
+    leave_out: tuple[str, ...] = (),
 ) -> None:
     """Copy every table, view and sequence of the connection's database into a new file,
     written in `storage_version` (a DuckDB release such as "v1.1.0") or, by default, in the
-    installed library's own format."""
+    installed library's own format; the tables in `leave_out` are dropped from the copy."""
     target.unlink(missing_ok=True)
     source = connection.execute("SELECT current_database()").fetchone()
     assert source is not None
@@ -342,6 +355,8 @@ def _copy_database(
     connection.execute(f"ATTACH {literal} AS copy_target{options}")
     try:
         connection.execute(f"COPY FROM DATABASE {quote_identifier(source[0])} TO copy_target")
+        for table in leave_out:
+            connection.execute(f"DROP TABLE copy_target.{quote_identifier(table)}")
     finally:
         connection.execute("DETACH copy_target")
 
