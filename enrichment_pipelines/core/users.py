@@ -79,9 +79,7 @@ def _new_token(connection: duckdb.DuckDBPyConnection, name: str) -> str:
 def add_user(connection: duckdb.DuckDBPyConnection, name: str, role: str, *, by: str) -> str:
     """Create a user (call inside a transaction); returns their API token, shown only now."""
     if not _NAME.fullmatch(name):
-        raise UserError(
-            f"user name {name!r}: lower-case letters, digits, '.' or '-', at most 63"
-        )
+        raise UserError(f"user name {name!r}: lower-case letters, digits, '.' or '-', at most 63")
     if role not in ROLES:
         raise UserError(f"role {role!r} is not one of {', '.join(ROLES)}")
     if load_user(connection, name) is not None:
