@@ -210,11 +210,10 @@ def find_addresses(text: str, *, hints: Sequence[str] = ()) -> list[Address]:
     for index, line in enumerate(lines):
         if not line or len(line) > 300:
             continue
-        window = [line] + [lines[i] for i in range(index + 1, min(index + 3, len(lines)))]
         address = (
             _with_region(lines, index)
             or _uk(lines, index)
-            or _postcode_first(lines, index, window, hints)
+            or _postcode_first(lines, index, hints)
             or _city_then_six_digits(lines, index, hints)
         )
         if address is not None:
@@ -308,9 +307,7 @@ def _is_gb_county(name: str) -> bool:
     return name.lower() in _gb_counties()
 
 
-def _postcode_first(
-    lines: Sequence[str], index: int, window: Sequence[str], hints: Sequence[str]
-) -> Address | None:
+def _postcode_first(lines: Sequence[str], index: int, hints: Sequence[str]) -> Address | None:
     """A postcode before the city ("10115 Berlin", "4745-330 São Mamede"): the country is a
     country line next to it, or else where a city of that name lies among the countries that
     write such postcodes (the page's phone or domain deciding between several)."""
@@ -323,6 +320,7 @@ def _postcode_first(
         (countries for pattern, countries in _POSTCODE_COUNTRIES if pattern.fullmatch(postcode)),
         (),
     )
+    window = lines[index : index + 3]  # a country may follow on the next lines
     named = [
         code
         for code in (_country_line(part) for text in window for part in text.split(","))
@@ -332,10 +330,7 @@ def _postcode_first(
         city = " ".join(written.split()[:size]).rstrip(".,")
         if named and named[0] in formats:
             return Address(city, named[0], _quote(lines, index, index), POSTCODE_AND_CITY, index)
-        candidates = [code for code in formats if geography.city(city, code)]
-        preferred = [code for code in candidates if code in hints] or candidates
-        if preferred:
-            best = max(preferred, key=lambda code: _population(city, code))
+        if best := _likely_country(city, formats, hints):
             end = index + (1 if named else 0)
             return Address(city, best, _quote(lines, index, min(end, len(lines) - 1)),
                            POSTCODE_AND_CITY, index)  # fmt: skip
@@ -347,13 +342,14 @@ def _city_then_six_digits(lines: Sequence[str], index: int, hints: Sequence[str]
         words = match.group("city").split()
         for size in range(min(3, len(words)), 0, -1):
             city = " ".join(words[-size:])
-            candidates = [code for code in _SIX_DIGIT_COUNTRIES if geography.city(city, code)]
-            preferred = [code for code in candidates if code in hints] or candidates
-            if preferred:
-                best = max(preferred, key=lambda code: _population(city, code))
+            if best := _likely_country(city, _SIX_DIGIT_COUNTRIES, hints):
                 return Address(city, best, _quote(lines, index, index), POSTCODE_AND_CITY, index)
     return None
 
 
-def _population(city: str, country: str) -> int:
-    return geography.city_population(city, country)
+def _likely_country(city: str, countries: Sequence[str], hints: Sequence[str]) -> str | None:
+    """Which of `countries` has a known city of that name: one the page's hints point to
+    first, then the one where that city is largest; None when none has it."""
+    candidates = [code for code in countries if geography.city(city, code)]
+    preferred = [code for code in candidates if code in hints] or candidates
+    return max(preferred, key=lambda code: geography.city_population(city, code), default=None)
