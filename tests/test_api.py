@@ -38,7 +38,7 @@ from enrichment_pipelines.core.users import (
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.core.websites import parse_networks
 from enrichment_pipelines.demo import DemoSites, start_demo_sites
-from tests.support.config import LOOPBACK, loopback_config
+from tests.support.config import LOOPBACK, server_config
 from tests.support.instance import (
     PostgresUnavailable,
     free_port,
@@ -100,7 +100,7 @@ def make_users(warehouse: Warehouse) -> dict[str, str]:
 def api_for(warehouse: Warehouse, **overrides: Any) -> Api:
     # Batches need a Dagster webserver: by default none answers (a port just found free).
     overrides.setdefault("dagster_webserver_url", f"http://127.0.0.1:{free_port()}")
-    client = TestClient(build_app(loopback_config(**overrides)))
+    client = TestClient(build_app(server_config(**overrides)))
     return Api(client, warehouse, make_users(warehouse))
 
 

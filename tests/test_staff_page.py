@@ -17,7 +17,7 @@ from enrichment_pipelines.core.customers import import_customers
 from enrichment_pipelines.core.users import add_user, audit_entries, revoke_user
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.demo import DemoSites
-from tests.support.config import loopback_config
+from tests.support.config import server_config
 from tests.support.records import enriched
 
 
@@ -34,7 +34,7 @@ def new_user(warehouse: Warehouse, name: str, role: str) -> str:
 
 @pytest.fixture
 def client(warehouse: Warehouse) -> TestClient:
-    return TestClient(build_app(loopback_config()))
+    return TestClient(build_app(server_config()))
 
 
 def signed_in(client: TestClient, token: str) -> TestClient:
@@ -70,7 +70,7 @@ def test_an_unknown_token_is_refused(client: TestClient, warehouse: Warehouse) -
 
 def test_sign_in_sets_an_http_only_strict_session_cookie(warehouse: Warehouse) -> None:
     token = new_user(warehouse, "sam", "staff")
-    app = build_app(loopback_config())
+    app = build_app(server_config())
     response = TestClient(app).post("/sign-in", data={"token": token}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/"
     flags = [part.strip().lower() for part in response.headers["set-cookie"].split(";")]
@@ -147,7 +147,7 @@ def test_what_customers_say_is_escaped(
 def test_staff_do_not_see_settings_admins_and_owners_do(
     warehouse: Warehouse, customers: list[str]
 ) -> None:
-    app = build_app(loopback_config())
+    app = build_app(server_config())
     pages = {
         role: signed_in(TestClient(app), new_user(warehouse, f"{role}-user", role)).get("/").text
         for role in ("staff", "admin", "owner")
@@ -196,7 +196,7 @@ def test_posts_without_the_right_csrf_token_are_refused(
 def test_a_token_of_another_session_is_no_csrf_token(
     warehouse: Warehouse, customers: list[str]
 ) -> None:
-    app = build_app(loopback_config())
+    app = build_app(server_config())
     alice = signed_in(TestClient(app), new_user(warehouse, "alice", "staff"))
     bob = signed_in(TestClient(app), new_user(warehouse, "bob", "staff"))
     bobs = csrf_of(bob.get("/").text)
@@ -245,7 +245,7 @@ def test_enrich_now_runs_the_pipeline_for_one_credit_and_is_audited(
     report = import_customers(warehouse, demo_sites.write_customers(home / "customers.csv"))
     assert report.rejected == 0
     client = signed_in(
-        TestClient(build_app(loopback_config())), new_user(warehouse, "sam", "staff")
+        TestClient(build_app(server_config())), new_user(warehouse, "sam", "staff")
     )
     healthy = next(company for company in demo_sites.companies if company.fault is None)
     customer = f"import:cus_{healthy.index:04d}"

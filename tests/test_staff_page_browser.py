@@ -24,7 +24,7 @@ from starlette.applications import Starlette
 from enrichment_pipelines.api import build_app
 from enrichment_pipelines.core.users import add_user
 from enrichment_pipelines.core.warehouse import Warehouse
-from tests.support.config import loopback_config
+from tests.support.config import server_config
 from tests.support.instance import free_port
 from tests.support.records import enriched
 
@@ -86,7 +86,7 @@ def test_staff_page_in_headless_chromium(
         )
         token = add_user(connection, "sam", "staff", by="test")
 
-    with serving(build_app(loopback_config())) as base, sync_playwright() as playwright:
+    with serving(build_app(server_config())) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, headless=True)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})

@@ -2,7 +2,9 @@
 
 The API takes `Authorization: Bearer <token>`; the staff page keeps the token in an HttpOnly,
 SameSite=Strict cookie after sign-in. Either way the token is checked against the warehouse's
-salted hash on every request, so a revoked or rotated token stops working at once.
+salted hash on every request, in the server's copy of the warehouse (`api/store.py`): a token
+revoked or rotated with `enrich users` stops working as soon as the copy is taken again
+(`serve.read_staleness_seconds`, a second by default).
 
     @requires("admin")
     async def endpoint(request: Request, user: User) -> Response: ...
@@ -14,17 +16,17 @@ No token, or one that is unknown, revoked or malformed: 401. A role below the on
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from enrichment_pipelines.api.store import read, replica_of
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.errors import EnrichError
 from enrichment_pipelines.core.users import User, allows, authenticate
-from enrichment_pipelines.core.warehouse import Warehouse
 
 SESSION_COOKIE = "enrich_session"
 
@@ -44,13 +46,6 @@ def config_of(request: Request) -> EnrichConfig:
     return config
 
 
-def warehouse_of(request: Request) -> Warehouse:
-    config = config_of(request)
-    return Warehouse(
-        config.warehouse_path, lock_timeout_seconds=config.warehouse_lock_timeout_seconds
-    )
-
-
 def token_of(request: Request) -> str | None:
     """The bearer token of an API request, else the staff page's session cookie."""
     header = request.headers.get("authorization", "")
@@ -60,16 +55,24 @@ def token_of(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-def user_for_token(warehouse: Warehouse, token: str | None) -> User | None:
-    if not token or not warehouse.path.exists():
+async def user_for_token(request: Request, token: str | None) -> User | None:
+    """The active user `token` belongs to, or None."""
+    if not token:
         return None
-    with warehouse.connect(read_only=True) as connection:
-        return authenticate(connection, token)
+    # Kept with the copy, by the token's digest: a token is checked once per copy, not per
+    # request, and no token is kept in memory in the clear.
+    key = ("user", hashlib.sha256(token.encode()).hexdigest())
+    found, user = replica_of(request).remembered(key)
+    if found:
+        return user  # type: ignore[no-any-return]  # kept by the read below
+    if not replica_of(request).warehouse.path.exists():
+        return None  # nobody can have a token yet
+    return await read(request, lambda connection: authenticate(connection, token), key=key)
 
 
 async def current_user(request: Request) -> User | None:
     """The active user the request's token belongs to, or None."""
-    return await run_in_threadpool(user_for_token, warehouse_of(request), token_of(request))
+    return await user_for_token(request, token_of(request))
 
 
 def requires(role: str) -> Callable[[Endpoint], Callable[[Request], Awaitable[Response]]]:

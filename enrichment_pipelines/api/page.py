@@ -41,8 +41,8 @@ from enrichment_pipelines.api.auth import (
     requires,
     token_of,
     user_for_token,
-    warehouse_of,
 )
+from enrichment_pipelines.api.store import Connection, read, replica_of
 from enrichment_pipelines.core.credits import balance
 from enrichment_pipelines.core.customer_pages import (
     CustomerDetail,
@@ -53,10 +53,10 @@ from enrichment_pipelines.core.settings import (
     EnrichmentSettings,
     load_live_settings,
     load_settings,
+    settings_in_force,
 )
 from enrichment_pipelines.core.status import customer_website, workspace_status
 from enrichment_pipelines.core.users import User, allows
-from enrichment_pipelines.core.warehouse import Warehouse
 
 # Per process: nothing to store or leak, and a restart only makes an open page's forms stale
 # (the person reloads it). One `enrich serve` is one process.
@@ -207,7 +207,7 @@ async def sign_in(request: Request) -> Response:
         return _refusal(request, ApiError(403, "this form was sent from another site"))
     form = await request.form()
     token = str(form.get("token") or "").strip()
-    user = await run_in_threadpool(user_for_token, warehouse_of(request), token)
+    user = await user_for_token(request, token)
     if user is None:
         return _sign_in_form(request, error="token not recognised", status=401)
     response = RedirectResponse("/", status_code=303)
@@ -237,24 +237,23 @@ def _forget_session(request: Request, response: Response) -> None:
 # Search and the admins' view of the workspace.
 
 
-def _search_view(warehouse: Warehouse, query: str, admin: bool) -> dict[str, Any]:
-    with warehouse.connect(read_only=True) as connection:
-        view: dict[str, Any] = {"result": search_customers(connection, query)}
-        if admin:
-            saved = load_settings(connection)
-            view.update(
-                status=workspace_status(connection),
-                settings=saved or EnrichmentSettings.defaults(),
-                settings_saved=saved is not None,
-                live=load_live_settings(connection),
-            )
+def _search_view(connection: Connection, query: str, admin: bool) -> dict[str, Any]:
+    view: dict[str, Any] = {"result": search_customers(connection, query)}
+    if admin:
+        saved = load_settings(connection)
+        view.update(
+            status=workspace_status(connection),
+            settings=saved or EnrichmentSettings.defaults(),
+            settings_saved=saved is not None,
+            live=load_live_settings(connection),
+        )
     return view
 
 
 async def _search(request: Request, user: User) -> Response:
     query = request.query_params.get("query", "").strip()
     admin = allows(user.role, "admin")
-    view = await run_in_threadpool(_search_view, warehouse_of(request), query, admin)
+    view = await read(request, lambda connection: _search_view(connection, query, admin))
     return _render(
         request, "home.html", {**_signed_in(request, user), **view, "query": query, "admin": admin}
     )
@@ -263,10 +262,9 @@ async def _search(request: Request, user: User) -> Response:
 # A customer, and "Enrich now".
 
 
-def _customer_view(warehouse: Warehouse, customer_id: str) -> tuple[CustomerDetail, int] | None:
-    with warehouse.connect(read_only=True) as connection:
-        detail = customer_detail(connection, customer_id)
-        return (detail, balance(connection)) if detail else None
+def _customer_view(connection: Connection, customer_id: str) -> tuple[CustomerDetail, int] | None:
+    detail = customer_detail(connection, customer_id, settings_in_force(connection))
+    return (detail, balance(connection)) if detail else None
 
 
 # What `?enriched=` after "Enrich now" says above the customer.
@@ -280,7 +278,7 @@ _AFTER_ENRICH = {
 @_page("staff")
 async def customer_page(request: Request, user: User) -> Response:
     customer_id = request.path_params["customer_id"]
-    view = await run_in_threadpool(_customer_view, warehouse_of(request), customer_id)
+    view = await read(request, lambda connection: _customer_view(connection, customer_id))
     if view is None:
         raise ApiError(404, f"no customer with id {customer_id!r}")
     customer, credits = view
@@ -293,20 +291,14 @@ async def customer_page(request: Request, user: User) -> Response:
     return _render(request, "customer.html", context)
 
 
-def _known(warehouse: Warehouse, customer_id: str) -> bool:
-    with warehouse.connect(read_only=True) as connection:
-        return customer_website(connection, customer_id) is not None
-
-
 @_page("staff")
 async def enrich_now(request: Request, user: User) -> Response:
     await _posted_form(request)
     customer_id = request.path_params["customer_id"]
-    warehouse = warehouse_of(request)
-    if not await run_in_threadpool(_known, warehouse, customer_id):
+    if await read(request, lambda connection: customer_website(connection, customer_id)) is None:
         raise ApiError(404, f"no customer with id {customer_id!r}")
     outcome = await run_in_threadpool(
-        enrich_customer_now, config_of(request), warehouse, customer_id, user
+        enrich_customer_now, config_of(request), replica_of(request), customer_id, user
     )
     after = "now" if outcome else "failed"
     return RedirectResponse(customer_path(customer_id, f"?enriched={after}"), status_code=303)

@@ -17,7 +17,7 @@
 Every write goes through the core functions the CLI uses and is recorded in the audit trail
 (`core.users.record`) in the same transaction where it can be: a one-off enrichment and a
 batch write in runs of their own, so theirs is recorded in a short transaction right after.
-DuckDB work runs in the thread pool, never on the event loop. Batches run on the Dagster
+Reads and writes reach the warehouse through `store.py`. Batches run on the Dagster
 instance only: a batch is hours of work that must survive this process.
 """
 
@@ -29,14 +29,14 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import duckdb
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from enrichment_pipelines.api.actions import enrich_customer_now
-from enrichment_pipelines.api.auth import ApiError, config_of, requires, warehouse_of
+from enrichment_pipelines.api.auth import ApiError, config_of, requires
+from enrichment_pipelines.api.store import Connection, read, replica_of, write
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.credits import balance, top_up
 from enrichment_pipelines.core.customer_pages import (
@@ -54,8 +54,8 @@ from enrichment_pipelines.core.settings import (
     SettingsError,
     change_data_point,
     ensure_settings,
-    load_settings,
     save_settings,
+    settings_in_force,
     settings_saved,
 )
 from enrichment_pipelines.core.status import batch_outcomes, last_outcome, workspace_status
@@ -67,7 +67,6 @@ if TYPE_CHECKING:
     from enrichment_pipelines.runs import BackfillProgress, DagsterGraphQL
 
 T = TypeVar("T")
-Connection = duckdb.DuckDBPyConnection
 
 
 class Json(JSONResponse):
@@ -81,26 +80,6 @@ def _plain(value: object) -> object:
     if isinstance(value, datetime | date):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-async def _read(request: Request, query: Callable[[Connection], T]) -> T:
-    """`query` on a read-only connection, in the thread pool."""
-
-    def run() -> T:
-        with warehouse_of(request).connect(read_only=True) as connection:
-            return query(connection)
-
-    return await run_in_threadpool(run)
-
-
-async def _write(request: Request, change: Callable[[Connection], T]) -> T:
-    """`change` in one write transaction, in the thread pool."""
-
-    def run() -> T:
-        with warehouse_of(request).transaction() as connection:
-            return change(connection)
-
-    return await run_in_threadpool(run)
 
 
 # Request bodies -------------------------------------------------------------------------------
@@ -149,7 +128,7 @@ async def _body(
 @requires("staff")
 async def status(request: Request, user: User) -> Response:
     """The figures of `enrich status --json`."""
-    current = await _read(request, workspace_status)
+    current = await read(request, workspace_status, key=workspace_status)
     return Json(current.to_dict())
 
 
@@ -158,7 +137,9 @@ async def customers(request: Request, user: User) -> Response:
     """Customers whose id, name, website or email contains `query`, by name (at most 50;
     `more` says whether others match too)."""
     query = request.query_params.get("query", "")
-    found = await _read(request, lambda connection: search_customers(connection, query))
+    found = await read(
+        request, lambda connection: search_customers(connection, query), key=("search", query)
+    )
     return Json(
         {"query": query, "customers": [asdict(m) for m in found.matches], "more": found.more}
     )
@@ -185,11 +166,16 @@ def _customer_document(detail: CustomerDetail) -> dict[str, Any]:
 async def customer(request: Request, user: User) -> Response:
     """One customer: its fields, current values with evidence, and last enrichment."""
     typed = request.path_params["customer_id"]
-    detail = await _read(
-        request, lambda connection: customer_detail(connection, _resolved(connection, typed))
-    )
-    assert detail is not None  # resolved on the same connection
-    return Json(_customer_document(detail))
+    settings = await read(request, settings_in_force, key=settings_in_force)
+
+    def detail_of(connection: Connection) -> CustomerDetail:
+        found = customer_detail(connection, typed, settings)  # most ids are typed in full
+        if found is None:
+            found = customer_detail(connection, _resolved(connection, typed), settings)
+            assert found is not None  # resolved on the same connection
+        return found
+
+    return Json(_customer_document(await read(request, detail_of, key=("customer", typed))))
 
 
 @requires("staff")
@@ -202,9 +188,9 @@ async def enrich_customer(request: Request, user: User) -> Response:
         customer_id = _resolved(connection, typed)
         return customer_id, last_outcome(connection, customer_id)
 
-    customer_id, previous = await _read(request, known)
+    customer_id, previous = await read(request, known)
     outcome = await run_in_threadpool(
-        enrich_customer_now, config_of(request), warehouse_of(request), customer_id, user
+        enrich_customer_now, config_of(request), replica_of(request), customer_id, user
     )
     if outcome is None:
         raise ApiError(
@@ -220,7 +206,7 @@ async def enrich_customer(request: Request, user: User) -> Response:
             # An enriched record is charged one credit in the transaction that writes it, and
             # only then (core/credits.py): this is what the run charged.
             "credits_charged": 1 if outcome.status == "enriched" else 0,
-            "balance": await _read(request, balance),
+            "balance": await read(request, balance),
             "previous": (
                 {"status": previous[1], "reason": previous[2], "at": previous[0]}
                 if previous
@@ -256,11 +242,11 @@ def _settings_document(
 async def settings(request: Request, user: User) -> Response:
     """The settings in force; the defaults, unsaved (`saved_at` null), before any are saved."""
 
-    def read(connection: Connection) -> dict[str, Any]:
-        current = load_settings(connection) or EnrichmentSettings.defaults()
+    def document(connection: Connection) -> dict[str, Any]:
+        current = settings_in_force(connection)
         return _settings_document(current, settings_saved(connection))
 
-    return Json(await _read(request, read))
+    return Json(await read(request, document))
 
 
 SETTING_FIELDS: dict[str, type] = {"enabled": bool, "attribute": str, "in_notes": bool}
@@ -290,7 +276,7 @@ async def update_setting(request: Request, user: User) -> Response:
         return _settings_document(changed, settings_saved(connection))
 
     try:
-        document = await _write(request, change)
+        document = await write(request, change)
     except SettingsError as error:
         # Refusals are about the attribute a point writes: its name, its type, or another
         # point writing it too (which enabling a point can cause).
@@ -330,7 +316,7 @@ async def live(request: Request, user: User) -> Response:
         return document
 
     try:
-        return Json(await _write(request, change))
+        return Json(await write(request, change))
     except SegmentError as error:
         raise ApiError(422, f"target: {error}", "target") from None
 
@@ -402,7 +388,7 @@ async def start_batch(request: Request, user: User) -> Response:
             raise ApiError(422, message + ", e.g. 2026-11-01", "reenrich_before") from None
     if segment is not None:
         try:
-            await _read(request, lambda connection: load_segment(connection, segment))
+            await read(request, lambda connection: load_segment(connection, segment))
         except SegmentError as error:
             raise ApiError(422, f"segment: {error}", "segment") from None
 
@@ -414,7 +400,7 @@ async def start_batch(request: Request, user: User) -> Response:
         return backfill_id, client.backfill_url(backfill_id), policy.describe()
 
     backfill_id, url, described = await run_in_threadpool(_on_dagster, config_of(request), launch)
-    await _write(
+    await write(
         request,
         lambda connection: record(
             connection, actor=user.actor, action="batch.start", target=backfill_id, detail=body
@@ -432,7 +418,7 @@ async def batch(request: Request, user: User) -> Response:
         return client.progress(backfill_id), client.backfill_url(backfill_id)
 
     progress, url = await run_in_threadpool(_on_dagster, config_of(request), follow, backfill_id)
-    document = await _read(
+    document = await read(
         request, lambda connection: _progress_document(backfill_id, progress, url, connection)
     )
     return Json(document)
@@ -458,7 +444,7 @@ async def stop_batch(request: Request, user: User) -> Response:
         record(connection, actor=user.actor, action="batch.stop", target=backfill_id, detail=None)
         return _progress_document(backfill_id, progress, url, connection)
 
-    return Json(await _write(request, audit))
+    return Json(await write(request, audit))
 
 
 # Credits --------------------------------------------------------------------------------------
@@ -483,7 +469,7 @@ async def credits_top_up(request: Request, user: User) -> Response:
         record(connection, actor=user.actor, action="credits.top_up", target=None, detail=body)
         return {"credits": body["credits"], "balance": new_balance}
 
-    return Json(await _write(request, change))
+    return Json(await write(request, change))
 
 
 ROUTES: list[BaseRoute] = [

@@ -14,7 +14,7 @@ from enrichment_pipelines.cli.common import (
     reporting,
 )
 from enrichment_pipelines.core.config import EnrichConfig
-from enrichment_pipelines.core.settings import EnrichmentSettings, load_settings
+from enrichment_pipelines.core.settings import settings_in_force
 
 if TYPE_CHECKING:
     from enrichment_pipelines.data_quality.report import QualityReport
@@ -44,7 +44,7 @@ def write_quality_report(config: EnrichConfig) -> QualityReport:
     from enrichment_pipelines.data_quality.report import build_report, write_html
 
     with read_warehouse(config) as connection:
-        settings = load_settings(connection) or EnrichmentSettings.defaults()
+        settings = settings_in_force(connection)
         report = build_report(connection, settings.enabled_keys, config.quality)
     write_html(report, config.quality_report_path)
     return report

@@ -210,6 +210,20 @@ class QualityTargets:
 
 
 @dataclass(frozen=True)
+class ServeConfig:
+    """`enrich serve`: the HTTP API and the staff page."""
+
+    read_staleness_seconds: float = setting(
+        1.0,
+        "ENRICH_SERVE_READ_STALENESS_SECONDS",
+        "How far behind the warehouse the API's and staff page's reads may be: they read an "
+        "in-memory copy taken again at most this often, so they never wait on a run's writes "
+        "(a user's own changes show at once); 0: every read is current, waiting while a run "
+        "writes.",
+    )
+
+
+@dataclass(frozen=True)
 class EnrichConfig:
     """Everything the engine is configured with."""
 
@@ -246,6 +260,7 @@ class EnrichConfig:
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     llm: LLMConfig = field(default_factory=LLMConfig)
     quality: QualityTargets = field(default_factory=QualityTargets)
+    serve: ServeConfig = field(default_factory=ServeConfig)
 
     @property
     def warehouse_path(self) -> Path:
@@ -360,13 +375,20 @@ def env_var(section: type, name: str) -> str:
 def variables() -> Iterator[tuple[str, str, object, str]]:
     """(environment variable, settings-file key, default, description) of every value."""
     defaults = EnrichConfig()
-    fields_by_key = {}
-    for kind, prefix in ((EnrichConfig, ""), (CrawlConfig, "crawl."), (LLMConfig, "llm."),
-                         (QualityTargets, "quality.")):  # fmt: skip
-        fields_by_key.update({f"{prefix}{spec.name}": spec for spec in dataclasses.fields(kind)})
+    fields_by_key = dict(_fields_by_key(EnrichConfig, ""))
     for key, default, _secret in _values(defaults, ""):
         spec = fields_by_key[key]
         yield spec.metadata["env"], key, default, spec.metadata["doc"]
+
+
+def _fields_by_key(kind: type, prefix: str) -> Iterator[tuple[str, dataclasses.Field[Any]]]:
+    """(settings-file key, field) of every value of `kind`, its sections' values included."""
+    hints = typing.get_type_hints(kind)
+    for spec in dataclasses.fields(kind):
+        if dataclasses.is_dataclass(hints[spec.name]):
+            yield from _fields_by_key(hints[spec.name], f"{prefix}{spec.name}.")
+        else:
+            yield f"{prefix}{spec.name}", spec
 
 
 def variables_markdown() -> str:

@@ -1,8 +1,11 @@
 """What people read about customers outside the CLI (the staff page, and the HTTP API):
 a search over the customers, and one customer's enriched values with their evidence.
 
-Read-only queries over a connection the caller opens (read-only, so that a reader never waits
-on a run's write lock).
+Read-only queries for the server's in-memory copy of the warehouse
+(`core/warehouse/replica.py`), where the view `customer_cards` (a customer with its latest
+attempt and its enrichment in force) is a table of its rows: a search is one query there, and a
+customer two lookups. (On the live file they are correct too, only slower: the view ranks
+every customer's enrichments at each query.)
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from datetime import datetime
 import duckdb
 
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
-from enrichment_pipelines.core.settings import EnrichmentSettings, load_settings
+from enrichment_pipelines.core.settings import EnrichmentSettings
 
 SEARCH_LIMIT = 50
 
@@ -67,23 +70,6 @@ class CustomerDetail:
     values: list[EnrichedValue]
 
 
-def _outcome(at: datetime | None, status: str | None, reason: str | None) -> Outcome | None:
-    return Outcome(at, str(status), reason) if at is not None else None
-
-
-# The latest attempt of the named customers only: the `enrichment_outcomes` view ranks every
-# customer's attempts, which a search of 50 customers need not pay for.
-_LATEST_OUTCOMES = """
-    latest AS (
-        SELECT customer_id, created_at, status, reason
-        FROM enrichments
-        WHERE customer_id IN (SELECT customer_id FROM named)
-        QUALIFY row_number() OVER (
-            PARTITION BY customer_id ORDER BY created_at DESC, enrichment_id) = 1
-    )
-"""
-
-
 def search_customers(
     connection: duckdb.DuckDBPyConnection, query: str, limit: int = SEARCH_LIMIT
 ) -> SearchResult:
@@ -91,22 +77,12 @@ def search_customers(
     empty query lists the first customers by name."""
     needle = " ".join(query.split()).lower()
     rows = connection.execute(
-        f"""
-        WITH named AS (
-            SELECT customer_id, name, coalesce(website_url, website_raw) AS website
-            FROM customers
-            WHERE $needle = ''
-               OR contains(lower(customer_id), $needle)
-               OR contains(lower(coalesce(name, '')), $needle)
-               OR contains(lower(coalesce(website_url, website_raw, '')), $needle)
-               OR contains(lower(coalesce(email, '')), $needle)
-            ORDER BY name NULLS LAST, customer_id
-            LIMIT $limit + 1
-        ),
-        {_LATEST_OUTCOMES}
-        SELECT named.customer_id, name, website, created_at, status, reason
-        FROM named LEFT JOIN latest USING (customer_id)
-        ORDER BY name NULLS LAST, named.customer_id
+        """
+        SELECT customer_id, name, website, attempted_at, attempt_status, attempt_reason
+        FROM customer_cards
+        WHERE contains(search_text, $needle)
+        ORDER BY name NULLS LAST, customer_id
+        LIMIT $limit + 1
         """,
         {"needle": needle, "limit": limit},
     ).fetchall()
@@ -117,28 +93,25 @@ def search_customers(
     return SearchResult(matches, more=len(rows) > limit)
 
 
+def _outcome(at: datetime | None, status: str | None, reason: str | None) -> Outcome | None:
+    return Outcome(at, str(status), reason) if at is not None else None
+
+
 def customer_detail(
-    connection: duckdb.DuckDBPyConnection, customer_id: str
+    connection: duckdb.DuckDBPyConnection, customer_id: str, settings: EnrichmentSettings
 ) -> CustomerDetail | None:
     """One customer (by its full id) with the values of its enrichment in force, in the data
-    point registry's order; None for an unknown id."""
-    row = connection.execute(
-        f"""
-        WITH named AS (SELECT * FROM customers WHERE customer_id = $id),
-        {_LATEST_OUTCOMES}
-        SELECT name, email, coalesce(website_url, website_raw), website_error,
-               billing_country_code, created_at, status, reason
-        FROM named LEFT JOIN latest USING (customer_id)
-        """,
-        {"id": customer_id},
-    ).fetchone()
-    if row is None:
-        return None
-    name, email, website, website_error, country, at, status, reason = row
-    current = connection.execute(
-        "SELECT enrichment_id, created_at FROM current_enrichments WHERE customer_id = ?",
+    point registry's order, each under the attribute `settings` (those in force) name, as
+    `enrich customer` shows them; None for an unknown id."""
+    card = connection.execute(
+        "SELECT name, email, website, website_error, billing_country_code, attempted_at, "
+        "attempt_status, attempt_reason, current_enrichment_id, enriched_at "
+        "FROM customer_cards WHERE customer_id = ?",
         [customer_id],
     ).fetchone()
+    if card is None:
+        return None
+    name, email, website, website_error, country, at, status, reason, current, enriched_at = card
     return CustomerDetail(
         customer_id=customer_id,
         name=name,
@@ -147,16 +120,14 @@ def customer_detail(
         website_error=website_error,
         billing_country_code=country,
         last_outcome=_outcome(at, status, reason),
-        last_enriched_at=current[1] if current else None,
-        values=_values(connection, current[0]) if current else [],
+        last_enriched_at=enriched_at,
+        values=_values(connection, current, settings) if current else [],
     )
 
 
-def _values(connection: duckdb.DuckDBPyConnection, enrichment_id: str) -> list[EnrichedValue]:
-    """An enrichment's values in the data point registry's order, each under the attribute
-    the settings in force name (the defaults until any are saved), as `enrich customer`
-    shows them."""
-    settings = load_settings(connection) or EnrichmentSettings.defaults()
+def _values(
+    connection: duckdb.DuckDBPyConnection, enrichment_id: str, settings: EnrichmentSettings
+) -> list[EnrichedValue]:
     stored = {
         row[0]: row[1:]
         for row in connection.execute(
@@ -182,4 +153,4 @@ def run_outcome(
         "ORDER BY created_at DESC LIMIT 1",
         [customer_id, run_id],
     ).fetchone()
-    return _outcome(*row) if row else None
+    return Outcome(*row) if row else None

@@ -81,6 +81,11 @@ def load_settings(connection: duckdb.DuckDBPyConnection) -> EnrichmentSettings |
     return EnrichmentSettings.from_json(stored) if stored is not None else None
 
 
+def settings_in_force(connection: duckdb.DuckDBPyConnection) -> EnrichmentSettings:
+    """The settings saved, else the defaults (which enrichment saves at its first run)."""
+    return load_settings(connection) or EnrichmentSettings.defaults()
+
+
 def validate_settings(
     connection: duckdb.DuckDBPyConnection,
     settings: EnrichmentSettings,

@@ -14,16 +14,19 @@ import random
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
 from enrichment_pipelines.core.errors import EnrichError
 from enrichment_pipelines.core.warehouse.views import quote_identifier, refresh_customer_360
+
+T = TypeVar("T")
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -189,12 +192,21 @@ class Warehouse:
 
     @contextmanager
     def _open_file(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        connection = self._while_locked(lambda: duckdb.connect(str(self.path), read_only=read_only))
+        try:
+            connection.execute("SET TimeZone = 'UTC'")
+            yield connection
+        finally:
+            connection.close()
+
+    def _while_locked(self, attempt: Callable[[], T]) -> T:
+        """`attempt` (which opens the file), again with backoff while another process holds
+        the file, for up to the lock timeout."""
         deadline = time.monotonic() + self.lock_timeout_seconds
         delay = 0.02
         while True:
             try:
-                connection = duckdb.connect(str(self.path), read_only=read_only)
-                break
+                return attempt()
             except duckdb.IOException as error:
                 if not _is_lock_conflict(error) or time.monotonic() > deadline:
                     if _is_lock_conflict(error):
@@ -205,11 +217,6 @@ class Warehouse:
                     raise
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 1.0)
-        try:
-            connection.execute("SET TimeZone = 'UTC'")
-            yield connection
-        finally:
-            connection.close()
 
     @contextmanager
     def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -261,6 +268,49 @@ class Warehouse:
             )
         os.replace(partial, target)
         return target
+
+    def copy_in_memory(self, tables: Collection[str]) -> duckdb.DuckDBPyConnection:
+        """A copy of the named tables and views in a new in-memory database, for a process
+        that serves many small reads (`enrich serve`): it queries the copy, open as long as it
+        likes, while runs write the file. Tables keep their keys (so their indexes); views
+        become tables of their rows, since nothing in the copy changes (a read of a view that
+        ranks every enrichment then looks rows up instead). The schema's version comes along.
+        Cursors of the returned connection stay usable after it is dropped: do not close it
+        under them."""
+        if not self.path.exists():
+            raise WarehouseError(f"no warehouse at {self.path}: import customers or run first")
+        copy = duckdb.connect(":memory:")
+        copy.execute("SET GLOBAL TimeZone = 'UTC'")
+        # Reads here are many small queries at once, each fastest on one thread.
+        copy.execute("SET GLOBAL threads = 1")
+        literal = "'" + str(self.path).replace("'", "''") + "'"
+        wanted = {*tables, "schema_migrations"}
+        with _gate(self.path).enter(read_only=True):
+            self._while_locked(lambda: copy.execute(f"ATTACH {literal} AS source (READ_ONLY)"))
+            try:
+                for table, definition in copy.execute(
+                    "SELECT table_name, sql FROM duckdb_tables() "
+                    "WHERE database_name = 'source' AND schema_name = 'main'"
+                ).fetchall():
+                    if table in wanted:
+                        copy.execute(definition)
+                        name = quote_identifier(table)
+                        copy.execute(f"INSERT INTO {name} FROM source.main.{name}")
+                for (view,) in copy.execute(
+                    "SELECT view_name FROM duckdb_views() "
+                    "WHERE database_name = 'source' AND schema_name = 'main' AND NOT internal"
+                ).fetchall():
+                    if view in wanted:
+                        name = quote_identifier(view)
+                        copy.execute(f"CREATE TABLE {name} AS FROM source.main.{name}")
+            finally:
+                copy.execute("DETACH source")
+        if self.path.resolve() not in _SCHEMA_CURRENT:
+            self._refuse_outdated(copy)
+        missing = wanted - {row[0] for row in copy.execute("SHOW TABLES").fetchall()}
+        if missing:
+            raise WarehouseError(f"warehouse {self.path} has no {', '.join(sorted(missing))}")
+        return copy
 
     def compact(self) -> None:
         """Rewrite the file from its live rows, so that deleted rows leave no bytes behind (the
