@@ -5,10 +5,11 @@ Usage: .venv/bin/python bench/api.py [--clients 50] [--seconds 30] [--customers 
 A fresh workspace gets `--customers` demo customers (sites on loopback, each response after
 200 ms) enriched once; then `enrich serve` runs in its own process, and while `enrich batch
 --in-process --reenrich-before now` re-enriches everyone in another process (so the warehouse
-is being written the whole time), `--clients` concurrent clients read `/api/status`,
-`/api/customers?query=...` and `/api/customers/{id}` for `--seconds`. Prints requests, p50 and
-p99 latency, and errors (any status but 200, or a failed request). Target: p99 < 200 ms, 0
-errors.
+is being written the whole time), `--clients` concurrent clients (in a process of their own,
+one kept-alive connection each, a request as soon as the last is answered) read `/api/status`,
+`/api/customers?query=...` and `/api/customers/{id}` in equal shares for `--seconds`. Prints
+requests, p50 and p99 latency, and errors (any status but 200, or a failed request). Target:
+p99 < 200 ms, 0 errors.
 """
 
 from __future__ import annotations

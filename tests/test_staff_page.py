@@ -244,9 +244,7 @@ def test_enrich_now_runs_the_pipeline_for_one_credit_and_is_audited(
     monkeypatch.delenv("DAGSTER_HOME", raising=False)  # runs on an ephemeral instance
     report = import_customers(warehouse, demo_sites.write_customers(home / "customers.csv"))
     assert report.rejected == 0
-    client = signed_in(
-        TestClient(build_app(server_config())), new_user(warehouse, "sam", "staff")
-    )
+    client = signed_in(TestClient(build_app(server_config())), new_user(warehouse, "sam", "staff"))
     healthy = next(company for company in demo_sites.companies if company.fault is None)
     customer = f"import:cus_{healthy.index:04d}"
     page = client.get(f"/customers/{customer}").text

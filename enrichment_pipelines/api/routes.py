@@ -166,9 +166,9 @@ def _customer_document(detail: CustomerDetail) -> dict[str, Any]:
 async def customer(request: Request, user: User) -> Response:
     """One customer: its fields, current values with evidence, and last enrichment."""
     typed = request.path_params["customer_id"]
-    settings = await read(request, settings_in_force, key=settings_in_force)
 
     def detail_of(connection: Connection) -> CustomerDetail:
+        settings = settings_in_force(connection)
         found = customer_detail(connection, typed, settings)  # most ids are typed in full
         if found is None:
             found = customer_detail(connection, _resolved(connection, typed), settings)

@@ -112,7 +112,9 @@ class ReadReplica:
         """`query` on a cursor of the current copy (taken first if there is none yet, or, with
         no staleness allowed, if the file has changed). With a `key`, the result is kept with
         the copy: the same key is answered from memory until the next copy (for reads many
-        requests repeat: the caller's token, the workspace's figures)."""
+        requests repeat: the caller's token, the workspace's figures). A keyed `query` must read
+        everything it depends on from the connection it is given: it may be run again on the
+        next copy (see `_rewarm`)."""
         if self._copy is None or self.staleness_seconds == 0:
             self.refresh()
         else:
@@ -183,7 +185,8 @@ def _rewarm(fresh: _Copy, previous: _Copy) -> None:
     """Read the previous copy's most asked keys on the fresh one before it is swapped in: else
     every request at once would miss them (the caller's token, first of all) and queue behind
     each other's reads."""
-    for key, _ in previous.hits.most_common(_REWARMED_PER_COPY):
+    hits = dict.copy(previous.hits)  # at once: readers go on counting meanwhile
+    for key in sorted(hits, key=hits.__getitem__, reverse=True)[:_REWARMED_PER_COPY]:
         query = previous.queries.get(key)
         if query is None:
             continue
