@@ -17,6 +17,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -118,6 +119,25 @@ def load_blind_pages(directory: Path | None = None) -> list[BlindPage]:
     return pages
 
 
+def _expected(
+    entry: Mapping[str, Any], fields: tuple[str, ...], where: str
+) -> dict[str, str | None]:
+    """The labelled value of each of `fields` (None: not stated), but those marked unscored."""
+    unscored = entry.get("unscored", [])
+    if not isinstance(unscored, list) or any(name not in fields for name in unscored):
+        raise BlindSetError(f"{where}: unscored must list fields among {fields}")
+    expected: dict[str, str | None] = {}
+    for name in fields:
+        if name not in entry:
+            raise BlindSetError(f"{where}: {name} missing (use null for 'not stated')")
+        value = entry[name]
+        if value is not None and not (isinstance(value, str) and value.strip()):
+            raise BlindSetError(f"{where}: {name} must be a non-empty string or null")
+        if name not in unscored:
+            expected[name] = value
+    return expected
+
+
 def _parse_page(entry: object, folder: Path, where: str) -> BlindPage:
     if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
         raise BlindSetError(f"{where}: needs a 'file'")
@@ -127,18 +147,7 @@ def _parse_page(entry: object, folder: Path, where: str) -> BlindPage:
     kind = entry.get("page_kind")
     if kind not in PAGE_KINDS:
         raise BlindSetError(f"{where}: page_kind {kind!r} is not one of {PAGE_KINDS}")
-    unscored = entry.get("unscored", [])
-    if not isinstance(unscored, list) or any(name not in PAGE_FIELDS for name in unscored):
-        raise BlindSetError(f"{where}: unscored must list fields among {PAGE_FIELDS}")
-    expected: dict[str, str | None] = {}
-    for name in PAGE_FIELDS:
-        if name not in entry:
-            raise BlindSetError(f"{where}: {name} missing (use null for 'not stated')")
-        value = entry[name]
-        if value is not None and not (isinstance(value, str) and value.strip()):
-            raise BlindSetError(f"{where}: {name} must be a non-empty string or null")
-        if name not in unscored:
-            expected[name] = value
+    expected = _expected(entry, PAGE_FIELDS, where)
     also: dict[str, tuple[str, ...]] = {}
     for name, values in (entry.get("also_accept") or {}).items():
         if name not in PAGE_FIELDS or not isinstance(values, list):
@@ -216,18 +225,7 @@ def _parse_company(entry: object, where: str) -> BlindCompany:
         if not (isinstance(value, str) and value.strip()):
             raise BlindSetError(f"{where}: {key} must be a non-empty string")
     where = f"{where} ({entry['id']})"
-    unscored = entry.get("unscored", [])
-    if not isinstance(unscored, list) or any(name not in COMPANY_FIELDS for name in unscored):
-        raise BlindSetError(f"{where}: unscored must list fields among {COMPANY_FIELDS}")
-    expected: dict[str, str | None] = {}
-    for name in COMPANY_FIELDS:
-        if name not in entry:
-            raise BlindSetError(f"{where}: {name} missing (use null for 'not stated')")
-        value = entry[name]
-        if value is not None and not (isinstance(value, str) and value.strip()):
-            raise BlindSetError(f"{where}: {name} must be a non-empty string or null")
-        if name not in unscored:
-            expected[name] = value
+    expected = _expected(entry, COMPANY_FIELDS, where)
     statements: dict[str, str | None] = {}
     for name, key in _STATEMENT_OF.items():
         statement = entry.get(key)
