@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.demo import DemoSites, start_demo_sites
+from tests.support.instance import PostgresUnavailable, scratch_database
 
 
 @pytest.fixture
@@ -22,6 +24,19 @@ def warehouse(home: Path) -> Warehouse:
     store = Warehouse(home / "warehouse.duckdb")
     store.migrate()
     return store
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A database of its own on the local PostgreSQL, dropped afterwards. Without PostgreSQL
+    the test skips, saying why, except on CI, where it fails."""
+    try:
+        with scratch_database() as url:
+            yield url
+    except PostgresUnavailable as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required on CI: {error}")
+        pytest.skip(f"this test needs PostgreSQL: {error}")
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,8 @@ TestClient; users are made with `core.users.add_user`, as `enrich users add` mak
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,10 +38,8 @@ from enrichment_pipelines.core.websites import parse_networks
 from enrichment_pipelines.demo import DemoSites, start_demo_sites
 from tests.support.config import LOOPBACK, server_config
 from tests.support.instance import (
-    PostgresUnavailable,
     free_port,
     production_instance,
-    scratch_database,
 )
 from tests.support.records import enriched, import_csv
 
@@ -478,17 +474,6 @@ def test_reads_are_served_while_a_one_off_enrichment_writes(demo_api: DemoApi) -
 
 
 # Batches on a Dagster instance ----------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    try:
-        with scratch_database() as url:
-            yield url
-    except PostgresUnavailable as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is required on CI: {error}")
-        pytest.skip(f"this test needs PostgreSQL: {error}")
 
 
 @pytest.mark.daemon  # a real webserver, daemon and PostgreSQL

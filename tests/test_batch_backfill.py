@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -32,26 +31,12 @@ from enrichment_pipelines.demo import DemoSites, start_demo_sites
 from enrichment_pipelines.runs import BackfillProgress, BatchPolicy, DagsterGraphQL, run_pipeline
 from tests.support.config import loopback_config
 from tests.support.instance import (
-    PostgresUnavailable,
     free_port,
     production_instance,
-    scratch_database,
 )
 
 LOOPBACK = "127.0.0.0/8"
 TERMINAL_RUN_STATUSES = ("SUCCESS", "FAILURE", "CANCELED")
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    """A database of its own on the local PostgreSQL, dropped afterwards."""
-    try:
-        with scratch_database() as url:
-            yield url
-    except PostgresUnavailable as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is required on CI: {error}")
-        pytest.skip(f"these tests need PostgreSQL: {error}")
 
 
 @dataclass
