@@ -54,7 +54,8 @@ def users_rotate(config: EnrichConfig, name: str) -> None:
 @click.argument("name")
 @pass_config
 def users_revoke(config: EnrichConfig, name: str) -> None:
-    """Revoke a user's token at once (`rotate` gives them a new one)."""
+    """Revoke a user's token (`rotate` gives them a new one); a running `enrich serve`
+    refuses it within its read staleness (a second by default)."""
     with write_warehouse(config) as connection:
         revoke_user(connection, name, by=who("users revoke"))
     click.echo(f"revoked {name}: their token no longer works")

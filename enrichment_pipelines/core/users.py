@@ -95,7 +95,7 @@ def add_user(connection: duckdb.DuckDBPyConnection, name: str, role: str, *, by:
 
 
 def rotate_token(connection: duckdb.DuckDBPyConnection, name: str, *, by: str) -> str:
-    """Give a user a new token (the old one stops working at once); returns it."""
+    """Give a user a new token (the old one stops working); returns it."""
     user = _existing(connection, name)
     connection.execute(
         "UPDATE users SET rotated_at = now(), revoked_at = NULL WHERE name = ?", [user.name]
