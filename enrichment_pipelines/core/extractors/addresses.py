@@ -326,10 +326,12 @@ def _postcode_first(lines: Sequence[str], index: int, hints: Sequence[str]) -> A
         for code in (_country_line(part) for text in window for part in text.split(","))
         if code
     ]
-    for size in range(len(written.split()), 0, -1):
-        city = " ".join(written.split()[:size]).rstrip(".,")
-        if named and named[0] in formats:
-            return Address(city, named[0], _quote(lines, index, index), POSTCODE_AND_CITY, index)
+    words = written.split()
+    if words and named and named[0] in formats:  # the country is written: the city is all
+        city = " ".join(words).rstrip(".,")
+        return Address(city, named[0], _quote(lines, index, index), POSTCODE_AND_CITY, index)
+    for size in range(len(words), 0, -1):
+        city = " ".join(words[:size]).rstrip(".,")
         if best := _likely_country(city, formats, hints):
             end = index + (1 if named else 0)
             return Address(city, best, _quote(lines, index, min(end, len(lines) - 1)),

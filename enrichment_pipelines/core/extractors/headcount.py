@@ -16,24 +16,22 @@ from dataclasses import dataclass
 
 # Words for the people a head count counts, after the number ("staff" words: these alone say
 # the people are the company's; "role" words do only after "our", "we are", "team of"...).
-_STAFF = re.compile(
+_STAFF_WORDS = (
     r"employ|people|person|staff|team|colleague|member|worker|workforce|head ?count|crew|"
-    r"strong|\bfte|professional|associate",
-    re.IGNORECASE,
+    r"strong|\bfte|professional|associate"
 )
+_STAFF = re.compile(_STAFF_WORDS, re.IGNORECASE)
 _PEOPLE = re.compile(
-    r"employ|people|person|staff|team|colleague|member|worker|workforce|head ?count|crew|"
-    r"engineer|developer|designer|expert|specialist|consultant|professional|strong|hires|"
-    r"humans|\bfte|journalist|recruiter|artist|scientist|lawyer|attorney|architect|"
-    r"agronomist|installer|strategist|nurse|doctor|teacher|researcher|scholar|operator|"
-    r"associate",
+    _STAFF_WORDS + r"|engineer|developer|designer|expert|specialist|consultant|hires|humans|"
+    r"journalist|recruiter|artist|scientist|lawyer|attorney|architect|agronomist|installer|"
+    r"strategist|nurse|doctor|teacher|researcher|scholar|operator",
     re.IGNORECASE,
 )
 # ...or before it.
 _PEOPLE_BEFORE = re.compile(
     r"(\b(team|staff|company|crew|workforce|newsroom|studio|firm|practice) of|"
     r"\b(employs?|employing|employed|headcount|head count|employees|staff|team size|team))"
-    r"(\s+(about|around|approximately|roughly|some))?\W*$",
+    r"\W*$",
     re.IGNORECASE,
 )
 # ...unless the number counts someone else's people: "trusted by 1,500 companies", "clean
@@ -65,15 +63,19 @@ _STOP_WORDS = frozenset(
 _AT_LEAST = ("over", "more than", "above", "at least", "upwards of")
 _AT_MOST = ("nearly", "almost", "under", "fewer than", "less than", "up to")
 # Counts in words, each as the head counts it can mean; only before a word for people.
-_COUNT_WORDS = (
-    (r"hundreds of thousands", 200_000, math.inf),
-    (r"tens of thousands", 20_000, 999_999),
-    (r"thousands", 2_000, 99_999),
-    (r"hundreds", 200, 9_999),
-    (r"dozens", 24, 999),
-    (r"a dozen", 12, 12),
-    (r"a handful", 2, 10),
+_COUNT_WORDS = tuple(
+    (re.compile(rf"\b{words}\b(?: of)?", re.IGNORECASE), most_low, most_high)
+    for words, most_low, most_high in (
+        (r"hundreds of thousands", 200_000, math.inf),
+        (r"tens of thousands", 20_000, 999_999),
+        (r"thousands", 2_000, 99_999),
+        (r"hundreds", 200, 9_999),
+        (r"dozens", 24, 999),
+        (r"a dozen", 12, 12),
+        (r"a handful", 2, 10),
+    )
 )
+_SCALES = {"k": 1e3, "thousand": 1e3, "million": 1e6}
 
 
 @dataclass(frozen=True)
@@ -126,9 +128,7 @@ def stated_counts(text: str, *, people: bool = True, strict: bool = False) -> li
         before, after = text[: match.start()], text[match.end() :]
         if people and not _names_people(before, after, strict=strict):
             continue
-        scale = {"k": 1e3, "thousand": 1e3, "million": 1e6}.get(
-            (match.group("scale") or "").lower(), 1
-        )
+        scale = _SCALES.get((match.group("scale") or "").lower(), 1)
         number = _value(match.group("number")) * scale
         qualifier = " ".join((match.group("qualifier") or "").lower().split())
         if match.group("upper"):
@@ -147,7 +147,7 @@ def stated_counts(text: str, *, people: bool = True, strict: bool = False) -> li
     # A count in words is too vague to choose a range by ("hundreds": 201-500 or 5001-10000?):
     # it supports a range, it does not find one.
     for words, most_low, most_high in () if strict else _COUNT_WORDS:
-        for match in re.finditer(rf"\b{words}\b(?: of)?", text, re.IGNORECASE):
+        for match in words.finditer(text):
             nearby = " ".join(text[match.end() :].split()[:3])
             if not people or _PEOPLE.search(nearby):
                 counts.append(

@@ -601,20 +601,22 @@ class RulesExtractor:
         """The company's postal address, read by its structure (see `addresses`): the
         strongest form, on a contact, imprint or about page before others, introduced as the
         head office before a branch, the first before later ones."""
-        best: tuple[tuple[int, int, int, int], Address, Page] | None = None
+        best: tuple[tuple[int, int, int, int, int], Address, Page] | None = None
+        domain = [country for country in [domain_country(website_url)] if country]
         for page_order, page in enumerate(pages):
-            hints = [*phone_countries(page.text), domain_country(website_url)]
+            hints = [*phone_countries(page.text), *domain]
             # The title and description last: small businesses often name their town there
             # ("Joe's Pizza | Springfield, IL") and nowhere else.
             text = "\n".join([page.text, page.title or "", page.meta.get("description", "")])
             lines = text.splitlines()
-            for address in find_addresses(text, hints=[h for h in hints if h]):
+            for address in find_addresses(text, hints=hints):
                 context = " ".join(lines[max(0, address.line - 2) : address.line + 1])
                 rank = (
                     address.strength,
                     page.kind in ("legal", "contact", "about"),
                     _hq_rank(context),
-                    -page_order * 1000 - address.line,
+                    -page_order,
+                    -address.line,
                 )
                 if best is None or rank > best[0]:
                     best = (rank, address, page)
