@@ -65,16 +65,31 @@ def _latin(name: str) -> bool:
     return all(ord(ch) < 0x250 for ch in name)
 
 
+# Countries whose addresses name a state or province.
+REGION_COUNTRIES = ("US", "CA", "AU")
+
+
+@cache
+def subdivisions(country: str) -> dict[str, str]:
+    """A country's states or provinces, by name and by code as written ("Texas", "TX") ->
+    the code ("TX"), from pycountry."""
+    names: dict[str, str] = {}
+    for subdivision in pycountry.subdivisions.get(country_code=country) or []:
+        code = subdivision.code.split("-")[1]
+        names[code] = names[subdivision.name] = code
+    return names
+
+
 @cache
 def _regions() -> dict[str, str]:
-    """US states and Canadian provinces, by name and postal code -> country code."""
-    regions: dict[str, str] = {}
-    for country in ("US", "CA", "AU"):
-        for subdivision in pycountry.subdivisions.get(country_code=country) or []:
-            regions[subdivision.name.lower()] = country
-            if country == "US":
-                regions[subdivision.code.split("-")[1].lower()] = country
-    return regions
+    """US states, Canadian provinces and Australian states by name, and US states by postal
+    code (lower case) -> country code."""
+    return {
+        name.lower(): country
+        for country in REGION_COUNTRIES
+        for name, code in subdivisions(country).items()
+        if name != code or country == "US"
+    }
 
 
 def city(name: str | None, country: str | None = None) -> tuple[str, str] | None:

@@ -99,14 +99,9 @@ _AP_STATES = {
 def _regions() -> dict[str, dict[str, str]]:
     """Country -> region name or code as written -> the region's code: US states, Canadian
     provinces and Australian states, from pycountry."""
-    regions: dict[str, dict[str, str]] = {}
-    for country in ("US", "CA", "AU"):
-        names: dict[str, str] = {}
-        for subdivision in pycountry.subdivisions.get(country_code=country) or []:
-            code = subdivision.code.split("-")[1]
-            names[code] = code
-            names[subdivision.name] = code
-        regions[country] = names
+    regions = {
+        country: dict(geography.subdivisions(country)) for country in geography.REGION_COUNTRIES
+    }
     regions["US"]["D.C."] = regions["US"]["DC"] = "DC"
     regions["CA"]["Québec"] = "QC"  # as Quebec writes itself
     regions["US"].update(_AP_STATES)
