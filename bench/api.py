@@ -1,9 +1,11 @@
 """HTTP API latency under load while a batch writes.
 
 Usage: .venv/bin/python bench/api.py [--clients 50] [--seconds 30] [--customers 400]
+                                      [--workers N]
 
 A fresh workspace gets `--customers` demo customers (sites on loopback, each response after
-200 ms) enriched once; then `enrich serve` runs in its own process, and while `enrich batch
+200 ms) enriched once; then `enrich serve` runs in its own processes (`--workers`, default
+the configured `serve.workers`), and while `enrich batch
 --in-process --reenrich-before now` re-enriches everyone in another process (so the warehouse
 is being written the whole time), `--clients` concurrent clients (in a process of their own,
 one kept-alive connection each, a request as soon as the last is answered) read `/api/status`,
@@ -31,6 +33,7 @@ from urllib.parse import quote, urlsplit
 import _project  # noqa: F401  (the project root on the import path, for tests.support)
 import httpx
 
+from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.credits import top_up
 from enrichment_pipelines.core.customers import import_customers
 from enrichment_pipelines.core.users import add_user
@@ -118,6 +121,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--customers", type=int, default=400)
+    parser.add_argument("--workers", type=int, default=EnrichConfig().serve.workers)
     args = parser.parse_args()
     enrich = str(Path(sys.executable).with_name("enrich"))
     with tempfile.TemporaryDirectory(prefix="bench-api-") as folder:
@@ -141,8 +145,11 @@ def main() -> None:
             subprocess.run([enrich, "run"], env=environment, check=False,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
             port = free_port()
-            server = subprocess.Popen([enrich, "serve", "--port", str(port)], env=environment,
-                                      stderr=subprocess.DEVNULL)  # fmt: skip
+            print(f"serving with {args.workers} worker process(es)", flush=True)
+            server = subprocess.Popen(
+                [enrich, "serve", "--port", str(port), "--workers", str(args.workers)],
+                env=environment, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
             batch = subprocess.Popen(
                 [enrich, "batch", "--in-process", "--reenrich-before",
                  time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 60))],

@@ -22,6 +22,12 @@ from enrichment_pipelines.core.config import EnrichConfig
 READ_THREADS = 8
 
 
+def app_from_environment() -> Starlette:
+    """The app of one `enrich serve --workers` process, configured as `enrich` is (each
+    process is started apart, by uvicorn, so each reads the same environment)."""
+    return build_app(EnrichConfig.load())
+
+
 def build_app(config: EnrichConfig) -> Starlette:
     replica = open_replica(config)
 

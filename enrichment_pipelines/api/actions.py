@@ -33,5 +33,5 @@ def enrich_customer_now(
             target=customer_id,
             detail=detail,
         )
-    replica.refresh()
+    replica.wrote()
     return outcome

@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -58,10 +57,6 @@ from enrichment_pipelines.core.settings import (
 from enrichment_pipelines.core.status import customer_website, workspace_status
 from enrichment_pipelines.core.users import User, allows
 
-# Per process: nothing to store or leak, and a restart only makes an open page's forms stale
-# (the person reloads it). One `enrich serve` is one process.
-_CSRF_SECRET = secrets.token_bytes(32)
-
 # No script may run (there is none), nothing may frame the page (a hidden "Enrich now" under
 # someone's click), forms post only here, customer data is not cached, and evidence links to
 # other sites do not tell them where they were followed from.
@@ -76,9 +71,11 @@ _HEADERS = {
 
 
 def csrf_token(session_token: str) -> str:
-    """The token every form of a session carries: only this server can compute it."""
-    message = b"staff-page-form:" + session_token.encode()
-    return hmac.new(_CSRF_SECRET, message, hashlib.sha256).hexdigest()
+    """The token every form of a session carries: a MAC keyed by the session's own token, which
+    another site cannot read (the cookie is HttpOnly), so it cannot compute this either. Keyed by
+    the session rather than a server secret, every process of `enrich serve --workers` and a
+    restarted server agree on it, and it ends with the session (revoke, rotate)."""
+    return hmac.new(session_token.encode(), b"staff-page-form", hashlib.sha256).hexdigest()
 
 
 def customer_path(customer_id: str, action: str = "") -> str:

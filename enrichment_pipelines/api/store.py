@@ -75,7 +75,7 @@ async def write(request: Request, change: Callable[[Connection], T]) -> T:
     def run() -> T:
         with replica.warehouse.transaction() as connection:
             done = change(connection)
-        replica.refresh()
+        replica.wrote()
         return done
 
     return await run_in_threadpool(run)

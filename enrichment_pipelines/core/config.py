@@ -221,6 +221,12 @@ class ServeConfig:
         "(a user's own changes show at once); 0: every read is current, waiting while a run "
         "writes.",
     )
+    workers: int = setting(
+        2,
+        "ENRICH_SERVE_WORKERS",
+        "Server processes answering requests (each holds its own copy of the served tables); "
+        "one per core is a good figure.",
+    )
 
 
 @dataclass(frozen=True)

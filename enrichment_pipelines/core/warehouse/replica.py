@@ -11,15 +11,19 @@ slowly exactly when a batch is running. So the server reads an in-memory copy of
   less often when copying takes long (copying stays under a fifth of one core). Reads never wait
   on the file; what they see is at most that interval plus one copy's time behind.
 
-A process's own writes call `refresh()` before they answer, so a user reads what they just
-wrote. Only the tables and views the process reads are copied (not, say, the crawl caches'
-page text, most of the file). The copy lives in this process's memory only, and a forget
-reaches it at the next copy.
+A process's own writes call `wrote()` before they answer, which takes a new copy and tells the
+other processes serving the same warehouse (`enrich serve --workers`) through a marker file
+beside it: their next read takes a new copy first. So a user reads what they just wrote,
+whichever process answers. Only the tables and views the process reads are copied (not, say,
+the crawl caches' page text, most of the file). The copy lives in this process's memory only,
+and a forget reaches it at the next copy.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import threading
 import time
 from collections import Counter
@@ -98,8 +102,10 @@ class ReadReplica:
         self.warehouse = warehouse
         self.tables = tuple(tables)
         self.staleness_seconds = staleness_seconds
+        self.writes_marker = warehouse.path.with_name(warehouse.path.name + ".served-writes")
         self._copy: _Copy | None = None
         self._copied_signature: Signature | None = None
+        self._copied_writes: str | None = None
         self._copied_at = 0.0
         self._copy_seconds = 0.0
         self._copying = threading.Lock()
@@ -115,7 +121,7 @@ class ReadReplica:
         requests repeat: the caller's token, the workspace's figures). A keyed `query` must read
         everything it depends on from the connection it is given: it may be run again on the
         next copy (see `_rewarm`)."""
-        if self._copy is None or self.staleness_seconds == 0:
+        if self._copy is None or self.staleness_seconds == 0 or self._behind_a_served_write():
             self.refresh()
         else:
             self._start_refresher()
@@ -137,22 +143,36 @@ class ReadReplica:
         copy = self._copy
         if copy is None or self.staleness_seconds == 0 or key not in copy.remembered:
             return False, None
+        if self._behind_a_served_write():
+            return False, None
         copy.hits[key] += 1
         return True, copy.remembered[key]
+
+    def wrote(self) -> None:
+        """Say that this process has written to the warehouse: a new copy is taken now, and
+        every other process serving it takes one before its next read."""
+        staged = self.writes_marker.with_name(f"{self.writes_marker.name}.{os.getpid()}")
+        staged.write_text(secrets.token_hex(8), encoding="ascii")
+        os.replace(staged, self.writes_marker)  # readers see the old mark or the new, whole
+        self.refresh()
 
     def refresh(self) -> None:
         """Take a new copy now if the file has changed since the last one."""
         with self._copying:
+            # Read before copying: a write landing meanwhile makes the next read copy again.
+            writes = _served_writes(self.writes_marker)
             signature = file_signature(self.warehouse.path)
             fresh_enough = time.monotonic() - self._copied_at < _RECOPY_AFTER_SECONDS
-            if self._copy is not None and signature == self._copied_signature and fresh_enough:
+            unchanged = signature == self._copied_signature and writes == self._copied_writes
+            if self._copy is not None and unchanged and fresh_enough:
                 return
             started = time.monotonic()
             fresh = _Copy(self.warehouse.copy_in_memory(self.tables))
             if self._copy is not None:
                 _rewarm(fresh, self._copy)
             self._copy = fresh
-            self._copied_signature, self._copied_at = signature, time.monotonic()
+            self._copied_signature, self._copied_writes = signature, writes
+            self._copied_at = time.monotonic()
             self._copy_seconds = self._copied_at - started
 
     def close(self) -> None:
@@ -160,6 +180,11 @@ class ReadReplica:
         self._stopping.set()
         if self._refresher is not None:
             self._refresher.join()
+
+    def _behind_a_served_write(self) -> bool:
+        """Whether a process serving this warehouse wrote to it after this copy was taken (a
+        read of a few bytes: cheap next to any request)."""
+        return _served_writes(self.writes_marker) != self._copied_writes
 
     def _start_refresher(self) -> None:
         if self._refresher is not None:
@@ -179,6 +204,14 @@ class ReadReplica:
                 self.refresh()
             except Exception:  # the reads go on from the copy they have; the next turn retries
                 log.exception("could not copy the warehouse %s for reading", self.warehouse.path)
+
+
+def _served_writes(marker: Path) -> str | None:
+    """The mark of the latest write a serving process made (`ReadReplica.wrote`), if any."""
+    try:
+        return marker.read_text(encoding="ascii")
+    except FileNotFoundError:
+        return None
 
 
 def _rewarm(fresh: _Copy, previous: _Copy) -> None:
