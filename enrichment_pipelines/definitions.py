@@ -9,6 +9,8 @@ import dagster as dg
 from enrichment_pipelines.assets import ASSET_CHECKS, ASSETS
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.jobs import (
+    chartmogul_sync_job,
+    chartmogul_sync_schedule,
     enrich_customer_job,
     enrich_customers_job,
     live_enrichment_job,
@@ -16,6 +18,7 @@ from enrichment_pipelines.jobs import (
     segment_memberships_schedule,
 )
 from enrichment_pipelines.resources import (
+    ChartMogulResource,
     CustomerFileResource,
     DataQualityResource,
     EnrichmentRunResource,
@@ -39,6 +42,7 @@ def default_resources(config: EnrichConfig | None = None) -> dict[str, Any]:
         ),
         "enrichment_run": EnrichmentRunResource(),
         "data_quality": DataQualityResource.from_config(config.quality),
+        "chartmogul": ChartMogulResource.from_config(config.chartmogul),
     }
 
 
@@ -47,8 +51,14 @@ def build_definitions(config: EnrichConfig | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=ASSETS,
         asset_checks=ASSET_CHECKS,
-        jobs=[enrich_customers_job, enrich_customer_job, live_enrichment_job, refresh_segments_job],
-        schedules=[segment_memberships_schedule],
+        jobs=[
+            enrich_customers_job,
+            enrich_customer_job,
+            live_enrichment_job,
+            refresh_segments_job,
+            chartmogul_sync_job,
+        ],
+        schedules=[segment_memberships_schedule, chartmogul_sync_schedule],
         sensors=[new_customers_sensor, segment_entrants_sensor],
         resources=default_resources(config),
         # Steps of a run share one process: a shard run's steps are sequential anyway, and a

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from enrichment_pipelines.assets import EVERYTHING, SHARD_RUN
+from enrichment_pipelines.assets import EVERYTHING, SHARD_RUN, SINKS
 
 enrich_customers_job = dg.define_asset_job(
     "enrich_customers",
@@ -42,4 +42,18 @@ segment_memberships_schedule = dg.ScheduleDefinition(
     cron_schedule="30 */6 * * *",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Keeps membership history current between enrichment runs.",
+)
+
+chartmogul_sync_job = dg.define_asset_job(
+    "push_to_chartmogul",
+    selection=SINKS,
+    description="Push what changed in the enrichments to ChartMogul (CHARTMOGUL_API_KEY).",
+)
+
+chartmogul_sync_schedule = dg.ScheduleDefinition(
+    job=chartmogul_sync_job,
+    cron_schedule="15 * * * *",
+    # Off until someone with a ChartMogul key turns it on (UI: Automation).
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Pushes new and changed enrichments to ChartMogul every hour.",
 )

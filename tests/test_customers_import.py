@@ -85,6 +85,33 @@ def test_reimport_upserts_without_duplicates(warehouse: Warehouse, tmp_path: Pat
     assert _rows(warehouse, "SELECT count(*) FROM customers") == [(6,)]
 
 
+def test_a_second_import_of_the_same_records_changes_nothing(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    path = tmp_path / "customers.csv"
+    path.write_text(
+        "id,name,website,tags,plan,chartmogul_uuid\n"
+        "1,Acme,acme.io,b;a,pro,cus_1\n2,Beta,beta.io,,free,\n"
+    )
+    import_customers(warehouse, path)
+    before = _rows(warehouse, "SELECT * FROM customers ORDER BY 1")
+    again = import_customers(warehouse, path)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+    assert _rows(warehouse, "SELECT * FROM customers ORDER BY 1") == before  # updated_at too
+    assert _rows(warehouse, "SELECT customer_id, chartmogul_uuid FROM customers ORDER BY 1") == [
+        ("import:1", "cus_1"),
+        ("import:2", None),
+    ]
+    # A change in any field, tags and extra columns included, is an update of that row alone.
+    path.write_text(
+        "id,name,website,tags,plan,chartmogul_uuid\n"
+        "1,Acme,acme.io,a,pro,cus_1\n2,Beta,beta.io,,paid,\n"
+    )
+    changed = import_customers(warehouse, path)
+    assert (changed.inserted, changed.updated, changed.unchanged) == (0, 2, 0)
+    assert _rows(warehouse, "SELECT tag FROM customer_tags") == [("a",)]
+
+
 def test_jsonl_with_bad_lines(warehouse: Warehouse, tmp_path: Path) -> None:
     path = tmp_path / "customers.jsonl"
     path.write_text(

@@ -72,8 +72,14 @@ def test_definitions_load() -> None:
     keys = {key.to_user_string() for key in repository.asset_graph.get_all_asset_keys()}
     assert keys == {
         "customers", "scraped_pages", "enriched_attributes", "customer_attributes", "customer_360",
-        "segment_memberships", "analytics_snapshot", "data_quality_report",
+        "segment_memberships", "analytics_snapshot", "data_quality_report", "chartmogul_sync",
     }  # fmt: skip
+    # A sink needs its own credentials: no enrichment run includes it, its own job does.
+    for job in ("enrich_customers", "enrich_customer", "live_enrichment"):
+        selected = repository.get_job(job).asset_layer.selected_asset_keys
+        assert dg.AssetKey("chartmogul_sync") not in selected, job
+    push_job = repository.get_job("push_to_chartmogul").asset_layer.selected_asset_keys
+    assert push_job == {dg.AssetKey("chartmogul_sync")}
     checks = {key.name for key in repository.asset_graph.asset_check_keys}
     assert checks == {"validity", "uniqueness", "completeness", "freshness", "consistency"}
 

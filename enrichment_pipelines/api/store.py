@@ -25,11 +25,17 @@ Connection = duckdb.DuckDBPyConnection
 # What the API and the staff page read, so what their copy of the warehouse holds: a read of
 # anything else fails at once (the tests call every route). A route that reads more adds it.
 SERVED_TABLES = (
+    "attribute_definitions",
+    "chartmogul_push_errors",
+    "chartmogul_pushed",
     "credit_ledger",
+    "current_enrichments",
+    "custom_attributes",
     "customer_cards",
     "customers",
     "enrichment_values",
     "enrichments",
+    "notes",
     "segments",
     "settings",
     "settings_history",

@@ -50,6 +50,7 @@ def customers(
             "rows_read": report.rows_read,
             "inserted": report.inserted,
             "updated": report.updated,
+            "unchanged": report.unchanged,
             "rejected_rows": report.rejected,
             "problems": dg.MetadataValue.md(
                 markdown_table(

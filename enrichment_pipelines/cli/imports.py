@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from enrichment_pipelines.cli.common import open_warehouse, print_json, reporting
+from enrichment_pipelines.cli.progress import CliProgress
 from enrichment_pipelines.core.config import EnrichConfig
-from enrichment_pipelines.core.customers import import_customers
+from enrichment_pipelines.core.customers import ImportReport, import_customers
 from enrichment_pipelines.core.websites import parse_networks
 
 
@@ -30,16 +31,52 @@ def import_customers_command(config: EnrichConfig, path: Path, source: str, as_j
         source=source,
         allowed_networks=parse_networks(config.crawl.allowed_private_networks),
     )
+    _show(report, as_json)
+
+
+@import_group.command(name="chartmogul")
+@click.option("--data-source", "data_source_uuid", metavar="UUID",
+              help="Only the customers of this ChartMogul data source.")  # fmt: skip
+@reporting
+def import_chartmogul_command(
+    config: EnrichConfig, data_source_uuid: str | None, as_json: bool
+) -> None:
+    """Import customers from ChartMogul (CHARTMOGUL_API_KEY): their `website_url` is the
+    website, their uuid the id; upsert, so a second import changes only what changed."""
+    from enrichment_pipelines.connectors.chartmogul.client import PAGE_SIZE, ChartMogulClient
+    from enrichment_pipelines.connectors.chartmogul.source import import_chartmogul_customers
+
+    warehouse = open_warehouse(config)
+    with ChartMogulClient(config.chartmogul) as client, CliProgress(
+        "listed", 0, shown=not as_json
+    ) as listing:  # fmt: skip
+        report = import_chartmogul_customers(
+            warehouse,
+            client,
+            data_source_uuid=data_source_uuid,
+            allowed_networks=parse_networks(config.crawl.allowed_private_networks),
+            on_listed=lambda listed: (
+                listing.update(listed, total=listed)
+                if listed % PAGE_SIZE == 0  # a line per page, not per customer, off a terminal
+                else None
+            ),
+        )
+    _show(report, as_json)
+
+
+def _show(report: ImportReport, as_json: bool) -> None:
+    """An import's problems (stderr) and figures; exit status 1 when rows were rejected."""
     for problem in report.problems:
         outcome = "rejected" if problem.rejected else "imported with a warning"
-        click.echo(f"{path}: {problem} ({outcome})", err=True)
+        click.echo(f"{report.path}: {problem} ({outcome})", err=True)
     if as_json:
         print_json(
             {
-                "file": path,
+                "file": report.path,
                 "imported": report.imported,
                 "inserted": report.inserted,
                 "updated": report.updated,
+                "unchanged": report.unchanged,
                 "rejected": report.rejected,
                 "problems": [
                     {"line": p.line, "problem": p.reason, "rejected": p.rejected}
@@ -49,8 +86,9 @@ def import_customers_command(config: EnrichConfig, path: Path, source: str, as_j
         )
     else:
         click.echo(
-            f"{report.imported} customers imported from {path} ({report.inserted} new, "
-            f"{report.updated} updated); {report.rejected} rows rejected"
+            f"{report.imported} customers imported from {report.path} ({report.inserted} new, "
+            f"{report.updated} updated, {report.unchanged} unchanged); "
+            f"{report.rejected} rows rejected"
         )
     if report.rejected:
         sys.exit(1)

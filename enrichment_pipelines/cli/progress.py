@@ -46,8 +46,8 @@ class CliProgress:
     ) -> None:
         if self._bar is not None:
             self._bar.stop()
-        elif self.shown and self._printed != self.completed:
-            self._line()  # where it stopped, whatever the step
+        elif self.shown and self.completed and self._printed != self.completed:
+            self._line()  # where it stopped, whatever the step (nothing done: nothing said)
 
     def advance(self, detail: str = "") -> None:
         self.update(self.completed + 1, detail=detail)

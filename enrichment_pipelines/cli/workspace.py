@@ -39,6 +39,7 @@ def status(config: EnrichConfig, as_json: bool) -> None:
         print_json(current.to_dict())
         return
     live = f"on (target: {current.live_target})" if current.live_enabled else "off"
+    pushed = current.chartmogul
     print_record(
         "Enrichment status",
         {
@@ -48,6 +49,8 @@ def status(config: EnrichConfig, as_json: bool) -> None:
             "Enriched in the last 7 days": current.enriched_last_7_days,
             "Enriched in total": current.enriched_total,
             "Last enrichment": current.last_enriched_at or "never",
+            "ChartMogul push": f"{pushed.pushed} pushed, {pushed.pending} pending, "
+            f"{pushed.failed} failed, {pushed.not_linked} without a ChartMogul id",
         },
     )
 

@@ -230,6 +230,38 @@ class ServeConfig:
 
 
 @dataclass(frozen=True)
+class ChartMogulConfig:
+    """ChartMogul as a source of customers and a sink of enriched attributes and notes."""
+
+    api_key: str = setting(
+        "",
+        "CHARTMOGUL_API_KEY",
+        "ChartMogul API key (sent as HTTP Basic user name); never logged.",
+        secret=True,
+    )
+    api_base: str = setting(
+        "https://api.chartmogul.com",
+        "CHARTMOGUL_API_BASE",
+        "ChartMogul API address (tests point it at a local server).",
+    )
+    requests_per_second: float = setting(
+        20.0,
+        "ENRICH_CHARTMOGUL_REQUESTS_PER_SECOND",
+        "Requests sent per second at most (ChartMogul allows 40).",
+    )
+    max_retries: int = setting(
+        4,
+        "ENRICH_CHARTMOGUL_MAX_RETRIES",
+        "Retries after 429 or 5xx (Retry-After honoured) or a time-out.",
+    )
+    timeout_seconds: float = setting(
+        30.0,
+        "ENRICH_CHARTMOGUL_TIMEOUT_SECONDS",
+        "Time limit of one request.",
+    )
+
+
+@dataclass(frozen=True)
 class EnrichConfig:
     """Everything the engine is configured with."""
 
@@ -267,6 +299,7 @@ class EnrichConfig:
     llm: LLMConfig = field(default_factory=LLMConfig)
     quality: QualityTargets = field(default_factory=QualityTargets)
     serve: ServeConfig = field(default_factory=ServeConfig)
+    chartmogul: ChartMogulConfig = field(default_factory=ChartMogulConfig)
 
     @property
     def warehouse_path(self) -> Path:

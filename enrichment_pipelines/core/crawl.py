@@ -19,14 +19,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ipaddress
-import random
 import re
 import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from functools import partial
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -39,6 +37,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from enrichment_pipelines.core.config import CrawlConfig
 from enrichment_pipelines.core.html_text import parse_html
 from enrichment_pipelines.core.network_errors import transport_failure
+from enrichment_pipelines.core.retry import backoff_seconds, retry_after_seconds
 from enrichment_pipelines.core.websites import (
     Address,
     Network,
@@ -221,19 +220,6 @@ def choose_fact_pages(
     return chosen
 
 
-def _retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
-
-
 class _HostGate:
     """One request at a time per host, with a delay between them."""
 
@@ -409,7 +395,7 @@ class Crawler:
                 visited.add(current)
                 continue
             if response.status_code in _RETRY_STATUSES:
-                retry_after = _retry_after_seconds(response.headers.get("retry-after"))
+                retry_after = retry_after_seconds(response.headers.get("retry-after"))
                 if retry_after is not None and retry_after > self.options.max_retry_after_seconds:
                     raise FetchError(
                         f"HTTP {response.status_code}, Retry-After {retry_after:.0f}s is longer "
@@ -424,10 +410,8 @@ class Crawler:
     ) -> tuple[httpx.Response, bytes, str]:
         def wait(state: Any) -> float:
             error = state.outcome.exception() if state.outcome else None
-            if isinstance(error, _Transient) and error.retry_after is not None:
-                return error.retry_after
-            base = self.options.backoff_seconds * 2 ** (state.attempt_number - 1)
-            return base * (1 + random.random() / 2)
+            retry_after = error.retry_after if isinstance(error, _Transient) else None
+            return backoff_seconds(state.attempt_number, self.options.backoff_seconds, retry_after)
 
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(_Transient),

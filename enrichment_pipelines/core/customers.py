@@ -39,11 +39,15 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "email": ("email", "primary_email"),
     "country": ("country", "billing_country", "country_code"),
     "tags": ("tags",),
+    "chartmogul_uuid": ("chartmogul_uuid",),
 }
 SUPPORTED_SUFFIXES = (".csv", ".parquet", ".jsonl", ".ndjson")
 # Text files are decoded with "surrogateescape": a byte that is not UTF-8 becomes one of
 # these code points, so the line that holds it can be named and left out alone.
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+Record = tuple[int, dict[str, Any] | None, str | None]  # line, record or None, its problem
 
 
 class ImportFileError(EnrichError, ValueError):
@@ -73,6 +77,7 @@ class CustomerRow:
     billing_country_code: str | None
     tags: tuple[str, ...]
     extra: dict[str, Any]
+    chartmogul_uuid: str | None = None  # the customer's id in ChartMogul, where it is known
 
 
 @dataclass
@@ -82,6 +87,7 @@ class ImportReport:
     rows_read: int = 0
     inserted: int = 0
     updated: int = 0
+    unchanged: int = 0
     problems: list[RowProblem] = field(default_factory=list)
 
     @property
@@ -90,10 +96,10 @@ class ImportReport:
 
     @property
     def imported(self) -> int:
-        return self.inserted + self.updated
+        return self.inserted + self.updated + self.unchanged
 
 
-def read_records(path: Path) -> list[tuple[int, dict[str, Any] | None, str | None]]:
+def read_records(path: Path) -> list[Record]:
     """(line number, record or None, parse problem or None) for every record of the file."""
     if not path.exists():
         raise ImportFileError(f"{path}: no such file")
@@ -124,7 +130,7 @@ def _not_utf8(where: str) -> str:
     return f"not UTF-8 text: {where} (save the file as UTF-8)"
 
 
-def _read_csv(path: Path) -> list[tuple[int, dict[str, Any] | None, str | None]]:
+def _read_csv(path: Path) -> list[Record]:
     records: list[tuple[int, dict[str, Any] | None, str | None]] = []
     undecodable: dict[int, str] = {}  # physical line -> where its bad byte is
 
@@ -176,7 +182,7 @@ def _read_csv(path: Path) -> list[tuple[int, dict[str, Any] | None, str | None]]
     return records
 
 
-def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any] | None, str | None]]:
+def _read_jsonl(path: Path) -> list[Record]:
     records: list[tuple[int, dict[str, Any] | None, str | None]] = []
     lines = path.read_text(encoding="utf-8-sig", errors="surrogateescape").splitlines()
     for number, text in enumerate(lines, start=1):
@@ -198,7 +204,7 @@ def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any] | None, str | None
     return records
 
 
-def _read_parquet(path: Path) -> list[tuple[int, dict[str, Any] | None, str | None]]:
+def _read_parquet(path: Path) -> list[Record]:
     try:
         with duckdb.connect() as connection:
             relation = connection.read_parquet(str(path))
@@ -245,18 +251,18 @@ def _tags(value: Any) -> tuple[str, ...]:
 
 
 def parse_customers(
-    path: Path, *, allowed_networks: Sequence[Network] = ()
+    records: Sequence[Record], origin: str, *, allowed_networks: Sequence[Network] = ()
 ) -> tuple[list[CustomerRow], list[RowProblem]]:
-    """Read and check every record; return the good rows and the problems by line."""
+    """Check every record (read from `origin`: a file, say); return the good rows and the
+    problems by line."""
     rows: list[CustomerRow] = []
     problems: list[RowProblem] = []
     first_line_of: dict[str, int] = {}
-    records = read_records(path)
     if records and all(record is not None for _, record, _ in records):
         headers = {str(key).strip().lower() for _, record, _ in records for key in record or {}}
         if not headers & set(COLUMN_ALIASES["external_id"]):
             raise ImportFileError(
-                f"{path}: no id column; name one of " + ", ".join(COLUMN_ALIASES["external_id"])
+                f"{origin}: no id column; name one of " + ", ".join(COLUMN_ALIASES["external_id"])
             )
     known_columns = {alias for aliases in COLUMN_ALIASES.values() for alias in aliases}
     for line, record, parse_problem in records:
@@ -317,6 +323,7 @@ def parse_customers(
                 website_error=website_error,
                 billing_country_code=country,
                 tags=_tags(_pick(record, "tags")),
+                chartmogul_uuid=_text(_pick(record, "chartmogul_uuid")),
                 extra={
                     str(key): value
                     for key, value in record.items()
@@ -359,70 +366,103 @@ def resolve_customer_id(connection: duckdb.DuckDBPyConnection, typed: str) -> st
     raise UnknownCustomerError(f"no customer with id {typed!r}")
 
 
+# What an import writes of a row, in the order `_stored_form` gives it.
+_STORED_COLUMNS = (
+    "name",
+    "email",
+    "website_raw",
+    "website_url",
+    "website_domain",
+    "website_error",
+    "billing_country_code",
+    "extra",
+    "chartmogul_uuid",
+)
+
+
+def _stored_form(row: CustomerRow) -> tuple[object, ...]:
+    """A row as the warehouse holds it (the `_STORED_COLUMNS`, then its tags)."""
+    extra = json.loads(json.dumps(row.extra, default=str))
+    return (
+        row.name,
+        row.email,
+        row.website_raw,
+        row.website_url,
+        row.website_domain,
+        row.website_error,
+        row.billing_country_code,
+        extra,
+        row.chartmogul_uuid,
+        row.tags,
+    )
+
+
+def _written(stored: tuple[object, ...]) -> list[object]:
+    """The `_STORED_COLUMNS` values of a `_stored_form` as they are inserted."""
+    extra_at = _STORED_COLUMNS.index("extra")
+    values = list(stored[: len(_STORED_COLUMNS)])
+    values[extra_at] = json.dumps(values[extra_at])
+    return values
+
+
+def _stored_rows(
+    connection: duckdb.DuckDBPyConnection, ids: list[str]
+) -> dict[str, tuple[object, ...]]:
+    """The customers of `ids` already stored, in `_stored_form`."""
+    rows = connection.execute(
+        f"""
+        SELECT c.customer_id, {", ".join(f"c.{column}" for column in _STORED_COLUMNS)},
+               coalesce((SELECT list(t.tag ORDER BY t.tag) FROM customer_tags AS t
+                         WHERE t.customer_id = c.customer_id), [])
+        FROM customers AS c WHERE list_contains(?, c.customer_id)
+        """,
+        [ids],
+    ).fetchall()
+    extra_at = 1 + _STORED_COLUMNS.index("extra")
+    return {
+        row[0]: (*row[1:extra_at], json.loads(row[extra_at] or "{}"), *row[extra_at + 1 : -1],
+                 tuple(row[-1]))
+        for row in rows
+    }  # fmt: skip
+
+
 def upsert_customers(
     connection: duckdb.DuckDBPyConnection, rows: list[CustomerRow], source: str
-) -> tuple[int, int]:
-    """Insert or update `rows` (call inside a transaction); returns (inserted, updated)."""
+) -> tuple[int, int, int]:
+    """Insert new `rows` and update those that changed (call inside a transaction); a row as
+    stored is left alone, `updated_at` included. Returns (inserted, updated, unchanged)."""
     ids = [customer_id_for(source, row.external_id) for row in rows]
+    stored = _stored_rows(connection, ids)
+    changed = [
+        (customer_id, row)
+        for customer_id, row in zip(ids, rows, strict=True)
+        if stored.get(customer_id) != _stored_form(row)
+    ]
     now = datetime.now(UTC)
-    existing = {
-        customer_id
-        for (customer_id,) in connection.execute(
-            "SELECT customer_id FROM customers WHERE list_contains(?, customer_id)", [ids]
-        ).fetchall()
-    }
     insert_rows(
         connection,
         "customers",
-        (
-            "customer_id",
-            "source",
-            "external_id",
-            "name",
-            "email",
-            "website_raw",
-            "website_url",
-            "website_domain",
-            "website_error",
-            "billing_country_code",
-            "extra",
-            "imported_at",
-            "updated_at",
-        ),
+        ("customer_id", "source", "external_id", *_STORED_COLUMNS, "imported_at", "updated_at"),
         [
-            [
-                customer_id,
-                source,
-                row.external_id,
-                row.name,
-                row.email,
-                row.website_raw,
-                row.website_url,
-                row.website_domain,
-                row.website_error,
-                row.billing_country_code,
-                json.dumps(row.extra, default=str),
-                now,
-                now,
-            ]
-            for customer_id, row in zip(ids, rows, strict=True)
+            [customer_id, source, row.external_id, *_written(_stored_form(row)), now, now]
+            for customer_id, row in changed
         ],
-        conflict="ON CONFLICT (customer_id) DO UPDATE SET name = excluded.name, "
-        "email = excluded.email, website_raw = excluded.website_raw, "
-        "website_url = excluded.website_url, website_domain = excluded.website_domain, "
-        "website_error = excluded.website_error, "
-        "billing_country_code = excluded.billing_country_code, extra = excluded.extra, "
-        "updated_at = excluded.updated_at",
+        conflict="ON CONFLICT (customer_id) DO UPDATE SET "
+        + ", ".join(f"{column} = excluded.{column}" for column in _STORED_COLUMNS)
+        + ", updated_at = excluded.updated_at",
     )
-    connection.execute("DELETE FROM customer_tags WHERE list_contains(?, customer_id)", [ids])
+    changed_ids = [customer_id for customer_id, _ in changed]
+    connection.execute(
+        "DELETE FROM customer_tags WHERE list_contains(?, customer_id)", [changed_ids]
+    )
     insert_rows(
         connection,
         "customer_tags",
         ("customer_id", "tag"),
-        [[cid, tag] for cid, row in zip(ids, rows, strict=True) for tag in row.tags],
+        [[customer_id, tag] for customer_id, row in changed for tag in row.tags],
     )
-    updated = len(existing)
-    return len(rows) - updated, updated
+    updated = sum(customer_id in stored for customer_id in changed_ids)
+    return len(changed) - updated, updated, len(rows) - len(changed)
 
 
 def customer_count(connection: duckdb.DuckDBPyConnection) -> int:
@@ -437,19 +477,36 @@ def import_customers(
     source: str = "import",
     allowed_networks: Sequence[Network] = (),
 ) -> ImportReport:
-    """Parse `path` and upsert its good rows in one transaction; report every problem.
+    """Read `path` and upsert its good rows in one transaction; report every problem.
 
     `warehouse` must be migrated (as `WarehouseResource` and the CLI hand it over)."""
+    return import_records(
+        warehouse, read_records(path), str(path), source=source, allowed_networks=allowed_networks
+    )
+
+
+def import_records(
+    warehouse: Warehouse,
+    records: Sequence[Record],
+    origin: str,
+    *,
+    source: str,
+    allowed_networks: Sequence[Network] = (),
+) -> ImportReport:
+    """Check `records` (read from `origin`) and upsert the good ones in one transaction;
+    report every problem. A file and a connector's listing are imported the same way."""
     if not source or not source.replace("-", "").replace("_", "").isalnum():
         raise ImportFileError(f"source {source!r} must be letters, digits, '-' or '_'")
-    rows, problems = parse_customers(path, allowed_networks=allowed_networks)
+    rows, problems = parse_customers(records, origin, allowed_networks=allowed_networks)
     report = ImportReport(
-        path=str(path),
+        path=origin,
         source=source,
         rows_read=len(rows) + sum(p.rejected for p in problems),
         problems=problems,
     )
     if rows:
         with warehouse.transaction() as connection:
-            report.inserted, report.updated = upsert_customers(connection, rows, source)
+            report.inserted, report.updated, report.unchanged = upsert_customers(
+                connection, rows, source
+            )
     return report

@@ -1,10 +1,11 @@
 """The right to deletion: remove everything held about one customer.
 
 The customer's record, tags, enrichments and their values, custom attributes and their
-history, notes and segment memberships are deleted; so are the crawled pages and extraction of
-their website unless another customer shares it. The credit ledger keeps each charge (so a
-credit is never charged or refunded twice) with the customer's id removed, and `deletions`
-records that a deletion happened, without saying whose.
+history, notes, segment memberships and what was pushed to ChartMogul are deleted (ChartMogul,
+the system of record, keeps its own copy: delete the customer there too); so are the crawled
+pages and extraction of their website unless another customer shares it. The credit ledger
+keeps each charge (so a credit is never charged or refunded twice) with the customer's id
+removed, and `deletions` records that a deletion happened, without saying whose.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ _CUSTOMER_ROWS = (
     ("custom_attribute_history", "customer_id"),
     ("custom_attributes", "customer_id"),
     ("notes", "customer_id"),
+    ("chartmogul_pushed", "customer_id"),
+    ("chartmogul_push_errors", "customer_id"),
     ("customer_tags", "customer_id"),
     ("segment_memberships", "customer_id"),
     ("enrichments", "customer_id"),

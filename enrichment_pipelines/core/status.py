@@ -8,9 +8,10 @@ from typing import Any
 
 import duckdb
 
+from enrichment_pipelines.connectors.chartmogul.sink import PushCounts, push_counts
 from enrichment_pipelines.core.credits import balance
 from enrichment_pipelines.core.enrichment.reasons import reason_group
-from enrichment_pipelines.core.settings import load_live_settings
+from enrichment_pipelines.core.settings import load_live_settings, settings_in_force
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,11 @@ class Status:
     enriched_last_7_days: int
     enriched_total: int
     last_enriched_at: datetime | None
+    chartmogul: PushCounts
 
     def to_dict(self) -> dict[str, Any]:
         document = asdict(self)
+        document["chartmogul"] = self.chartmogul.to_dict()
         document["last_enriched_at"] = (
             self.last_enriched_at.isoformat() if self.last_enriched_at else None
         )
@@ -32,7 +35,7 @@ class Status:
 
 
 def workspace_status(connection: duckdb.DuckDBPyConnection) -> Status:
-    """Computed from the ledger and the enrichments (records, not runs, are counted)."""
+    """Computed from the ledgers and the enrichments (records, not runs, are counted)."""
     live = load_live_settings(connection)
     row = connection.execute(
         """
@@ -54,6 +57,7 @@ def workspace_status(connection: duckdb.DuckDBPyConnection) -> Status:
         enriched_last_7_days=int(row[1]),
         enriched_total=int(row[2]),
         last_enriched_at=row[3],
+        chartmogul=push_counts(connection, settings_in_force(connection)),
     )
 
 
