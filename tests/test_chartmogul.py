@@ -15,6 +15,8 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import dagster as dg
@@ -26,11 +28,15 @@ from enrichment_pipelines.cli import main
 from enrichment_pipelines.connectors.chartmogul.client import (
     ChartMogulAuthError,
     ChartMogulClient,
+    ChartMogulUnavailable,
+    ChartMogulUnsure,
 )
+from enrichment_pipelines.connectors.chartmogul.sink import Change, is_held, typed_value
 from enrichment_pipelines.core.config import ChartMogulConfig
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.enrichment.apply import apply_enrichments
 from enrichment_pipelines.core.enrichment.policy import EnrichmentPolicy
+from enrichment_pipelines.core.retry import retry_after_seconds
 from enrichment_pipelines.core.settings import EnrichmentSettings
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.demo import DemoSites
@@ -171,7 +177,7 @@ def test_push_writes_each_attribute_and_one_note_then_nothing_more(
         assert note["type"] == "note"
         assert note["text"].startswith("Enrichment summary from https://site")
     assert set(attribute_writes(chartmogul).values()) == {1}
-    status = json.loads(enrich("status", "--json").stdout)["chartmogul"]
+    status = json.loads(enrich("status", "--json").stdout)["sinks"]["chartmogul"]
     assert status == {"pushed": CUSTOMERS, "pending": 0, "failed": 0, "not_linked": 0}
 
     writes = len(chartmogul.writes)
@@ -228,14 +234,14 @@ def test_customers_without_a_chartmogul_id_are_skipped_with_the_reason(
     assert pushed.exit_code == 0, pushed.output
     assert "1 enriched customer skipped: no ChartMogul id" in pushed.stderr
     assert "cus_4" not in chartmogul.attributes
-    assert json.loads(enrich("status", "--json").stdout)["chartmogul"]["not_linked"] == 1
+    assert json.loads(enrich("status", "--json").stdout)["sinks"]["chartmogul"]["not_linked"] == 1
 
 
 def test_a_422_fails_that_customer_alone_and_a_429_is_waited_out(
     warehouse: Warehouse, linked: list[str], chartmogul: FakeChartMogul
 ) -> None:
     chartmogul.refuse["cus_2"] = "value is not allowed"
-    chartmogul.throttle["POST"] = 1
+    chartmogul.script["POST"] = [429]
     pushed = enrich("push", "chartmogul")
     assert pushed.exit_code == 1
     assert (
@@ -244,7 +250,7 @@ def test_a_422_fails_that_customer_alone_and_a_429_is_waited_out(
     ) in pushed.stderr
     assert ("POST", "/v1/customers/cus_1/attributes/custom") in chartmogul.requests
     assert set(chartmogul.attributes) == {"cus_1", "cus_3", "cus_4"}  # the 429 was retried
-    status = json.loads(enrich("status", "--json").stdout)["chartmogul"]
+    status = json.loads(enrich("status", "--json").stdout)["sinks"]["chartmogul"]
     assert (status["pushed"], status["failed"]) == (3, 1)
 
     del chartmogul.refuse["cus_2"]
@@ -256,18 +262,104 @@ def test_a_422_fails_that_customer_alone_and_a_429_is_waited_out(
 
 def test_the_client_waits_as_retry_after_says(chartmogul: FakeChartMogul) -> None:
     chartmogul.add_customer("cus_1")
-    chartmogul.throttle["GET"] = 2
+    chartmogul.script["GET"] = [429, 429]
     chartmogul.retry_after = "7"
     slept: list[float] = []
-    config = ChartMogulConfig(
-        api_key=chartmogul.api_key, api_base=chartmogul.url, requests_per_second=0
-    )
-    with ChartMogulClient(config, sleep=slept.append) as client:
+    with client_of(chartmogul, slept) as client:
         assert [c["uuid"] for c in client.customers()] == ["cus_1"]
     assert slept == [7.0, 7.0]
     assert client.requests == 3
     with pytest.raises(ChartMogulAuthError, match="CHARTMOGUL_API_KEY"):
         ChartMogulClient(ChartMogulConfig(api_key=""))
+
+
+def client_of(server: FakeChartMogul, slept: list[float]) -> ChartMogulClient:
+    config = ChartMogulConfig(api_key=server.api_key, api_base=server.url, requests_per_second=0)
+    return ChartMogulClient(config, sleep=slept.append)
+
+
+def test_a_post_that_may_have_been_carried_out_is_not_sent_again_blindly(
+    chartmogul: FakeChartMogul,
+) -> None:
+    chartmogul.add_customer("cus_1")
+    chartmogul.script["POST"] = [500]
+    slept: list[float] = []
+    with client_of(chartmogul, slept) as client, pytest.raises(ChartMogulUnsure, match="500"):
+        client.add_note("cus_1", "hello")
+    assert client.requests == 1 and slept == []
+    # A PUT or a DELETE says the same thing twice: retried after any 5xx.
+    chartmogul.attributes["cus_1"] = {"plan": {"type": "String", "value": "a"}}
+    chartmogul.script["PUT"] = [502, 503]
+    with client_of(chartmogul, slept) as client:
+        client.update_custom_attributes("cus_1", {"plan": "b"})
+    assert client.requests == 3 and len(slept) == 2
+    assert chartmogul.attributes["cus_1"]["plan"]["value"] == "b"
+
+
+@pytest.mark.parametrize(
+    ("kind", "stored", "sent", "as_chartmogul_answers"),
+    [
+        ("String", "x" * 300, "x" * 255, "x" * 255),
+        ("Boolean", "true", True, True),
+        ("Integer", "2016", 2016, 2016),
+        ("Decimal", "1.5", 1.5, 1.5),
+        ("Timestamp", "2024-01-02T03:04:05+00:00", "2024-01-02T03:04:05+00:00",
+         "2024-01-02T03:04:05.000Z"),
+    ],
+)  # fmt: skip
+def test_values_go_as_their_attribute_type_and_are_recognised_when_read_back(
+    kind: str, stored: str, sent: object, as_chartmogul_answers: object
+) -> None:
+    change = Change("attribute", "key", kind, stored)
+    assert typed_value(change) == sent and type(typed_value(change)) is type(sent)
+    assert is_held(as_chartmogul_answers, change)
+    assert not is_held("1" if kind != "String" else "y", change)
+
+
+def test_retry_after_in_seconds_or_as_a_date() -> None:
+    assert retry_after_seconds("7") == 7.0
+    soon = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= (retry_after_seconds(soon) or 0) <= 30
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    assert retry_after_seconds("soon") is None
+
+
+def test_a_retry_after_too_long_to_wait_gives_up_at_once(chartmogul: FakeChartMogul) -> None:
+    chartmogul.script["GET"] = [429]
+    chartmogul.retry_after = "3600"
+    slept: list[float] = []
+    with client_of(chartmogul, slept) as client, pytest.raises(
+        ChartMogulUnavailable, match="HTTP 429"
+    ):  # fmt: skip
+        list(client.customers())
+    assert slept == []
+
+
+def test_a_customer_given_another_chartmogul_id_gets_everything_again(
+    warehouse: Warehouse, linked: list[str], chartmogul: FakeChartMogul
+) -> None:
+    assert enrich("push", "chartmogul").exit_code == 0
+    chartmogul.add_customer("cus_new")
+    with warehouse.transaction() as connection:
+        connection.execute(
+            "UPDATE customers SET chartmogul_uuid = 'cus_new' WHERE customer_id = 'import:1'"
+        )
+    assert enrich("push", "chartmogul").exit_code == 0
+    assert chartmogul.attributes["cus_new"] == chartmogul.attributes["cus_1"]
+    assert len(chartmogul.notes_of("cus_new")) == 1
+
+
+def test_a_disabled_data_point_is_left_as_it_was_last_sent(
+    warehouse: Warehouse, linked: list[str], chartmogul: FakeChartMogul
+) -> None:
+    assert enrich("push", "chartmogul").exit_code == 0
+    assert enrich("settings", "set", "is_saas", "--disable").exit_code == 0
+    with warehouse.transaction() as connection:  # whatever happens to it locally now
+        connection.execute("DELETE FROM custom_attributes WHERE name = 'is_saas_enriched'")
+    writes = len(chartmogul.writes)
+    again = json.loads(enrich("push", "chartmogul", "--json").stdout)
+    assert again["customers"] == 0 and len(chartmogul.writes) == writes
+    assert all("is_saas_enriched" in chartmogul.attributes[uuid] for uuid in linked)
 
 
 @pytest.mark.parametrize("lost", [2, 3], ids=["a note", "attributes"])
@@ -288,6 +380,10 @@ def test_a_push_killed_half_way_sends_nothing_twice_when_run_again(
         assert process.poll() is None, process.stderr.read() if process.stderr else ""
         assert time.monotonic() < deadline, f"the push never reached write {lost}"
         time.sleep(0.05)
+    # Meanwhile it holds the push: a second one is refused, saying so.
+    busy = enrich("push", "chartmogul")
+    assert busy.exit_code == 2
+    assert "another push to ChartMogul is running (process" in busy.stderr
     process.send_signal(signal.SIGKILL)
     process.wait()
     chartmogul.hang_after_write = None

@@ -24,7 +24,7 @@ def test_status_json_on_a_new_workspace(home: Path) -> None:
         "enriched_last_7_days": 0,
         "enriched_total": 0,
         "last_enriched_at": None,
-        "chartmogul": {"pushed": 0, "pending": 0, "failed": 0, "not_linked": 0},
+        "sinks": {"chartmogul": {"pushed": 0, "pending": 0, "failed": 0, "not_linked": 0}},
     }
 
 

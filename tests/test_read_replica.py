@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -152,6 +153,24 @@ def test_the_copy_holds_what_was_asked_and_views_as_their_rows(
     # Keys come along: a customer id stays unique.
     with pytest.raises(duckdb.ConstraintException):
         copy.execute("INSERT INTO customers SELECT * FROM customers LIMIT 1")
+
+
+def test_writes_said_at_once_by_many_threads_all_land_and_every_copy_follows(
+    warehouse: Warehouse,
+) -> None:
+    writer, other = replica(warehouse, 60.0), replica(warehouse, 60.0)  # two server processes
+    other.read(balance)
+    start = other.read(balance)
+
+    with warehouse.transaction() as connection:
+        top_up(connection, 40, note="test")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for done in [pool.submit(writer.wrote) for _ in range(100)]:
+            done.result()  # none fails: each call stages its own marker file
+    assert other.read(balance) == start + 40  # it lags a minute, but follows a served write
+    assert list(warehouse.path.parent.glob("*.served-writes.*")) == []  # nothing left behind
+    writer.close()
+    other.close()
 
 
 def test_a_warehouse_without_a_table_asked_for_is_refused_by_name(warehouse: Warehouse) -> None:

@@ -37,6 +37,7 @@ from starlette.routing import BaseRoute, Route
 from enrichment_pipelines.api.actions import enrich_customer_now
 from enrichment_pipelines.api.auth import ApiError, config_of, requires
 from enrichment_pipelines.api.store import Connection, read, replica_of, write
+from enrichment_pipelines.connectors.status import status_with_sinks
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.credits import balance, top_up
 from enrichment_pipelines.core.customer_pages import (
@@ -58,7 +59,7 @@ from enrichment_pipelines.core.settings import (
     settings_in_force,
     settings_saved,
 )
-from enrichment_pipelines.core.status import batch_outcomes, last_outcome, workspace_status
+from enrichment_pipelines.core.status import batch_outcomes, last_outcome
 from enrichment_pipelines.core.users import User, record
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ async def _body(
 @requires("staff")
 async def status(request: Request, user: User) -> Response:
     """The figures of `enrich status --json`."""
-    current = await read(request, workspace_status, key=workspace_status)
+    current = await read(request, status_with_sinks, key=status_with_sinks)
     return Json(current.to_dict())
 
 

@@ -61,6 +61,7 @@ def import_chartmogul_command(
                 else None
             ),
         )
+        listing.update(report.rows_read, total=report.rows_read)  # the last page's count
     _show(report, as_json)
 
 

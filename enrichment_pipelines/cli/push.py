@@ -44,6 +44,7 @@ def push_chartmogul(
         not_linked_count,
         pending_pushes,
         push,
+        shared_chartmogul_ids,
     )
     from enrichment_pipelines.core.settings import settings_in_force
 
@@ -51,6 +52,12 @@ def push_chartmogul(
     with read_warehouse(config) as connection:
         pushes = pending_pushes(connection, settings_in_force(connection), segment=segment)
         not_linked = not_linked_count(connection)
+        shared = shared_chartmogul_ids(connection)
+    for uuid, customer_ids in shared:
+        err.print(
+            f"warning: {', '.join(customer_ids)} share ChartMogul id {uuid}: each is pushed to "
+            "that one record (give each customer its own id, or forget the duplicate)"
+        )
     if not_linked and not as_json:
         err.print(
             f"{counted(not_linked, 'enriched customer')} skipped: no ChartMogul id (import "

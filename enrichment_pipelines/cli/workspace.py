@@ -31,15 +31,15 @@ def init(config: EnrichConfig) -> None:
 @reporting
 def status(config: EnrichConfig, as_json: bool) -> None:
     """Credit balance, live enrichment, and how many records have been enriched."""
-    from enrichment_pipelines.core.status import workspace_status
+    from enrichment_pipelines.connectors.status import status_with_sinks
 
     with read_warehouse(config) as connection:
-        current = workspace_status(connection)
+        current = status_with_sinks(connection)
     if as_json:
         print_json(current.to_dict())
         return
     live = f"on (target: {current.live_target})" if current.live_enabled else "off"
-    pushed = current.chartmogul
+    pushed = current.sinks["chartmogul"]
     print_record(
         "Enrichment status",
         {
@@ -49,8 +49,8 @@ def status(config: EnrichConfig, as_json: bool) -> None:
             "Enriched in the last 7 days": current.enriched_last_7_days,
             "Enriched in total": current.enriched_total,
             "Last enrichment": current.last_enriched_at or "never",
-            "ChartMogul push": f"{pushed.pushed} pushed, {pushed.pending} pending, "
-            f"{pushed.failed} failed, {pushed.not_linked} without a ChartMogul id",
+            "ChartMogul push": f"{pushed['pushed']} pushed, {pushed['pending']} pending, "
+            f"{pushed['failed']} failed, {pushed['not_linked']} without a ChartMogul id",
         },
     )
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 import duckdb
 
-from enrichment_pipelines.connectors.chartmogul.sink import PushCounts, push_counts
 from enrichment_pipelines.core.credits import balance
 from enrichment_pipelines.core.enrichment.reasons import reason_group
-from enrichment_pipelines.core.settings import load_live_settings, settings_in_force
+from enrichment_pipelines.core.settings import load_live_settings
 
 
 @dataclass(frozen=True)
@@ -23,11 +22,11 @@ class Status:
     enriched_last_7_days: int
     enriched_total: int
     last_enriched_at: datetime | None
-    chartmogul: PushCounts
+    # Where pushing to each outside system stands (see `connectors.status`): by sink, counts.
+    sinks: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         document = asdict(self)
-        document["chartmogul"] = self.chartmogul.to_dict()
         document["last_enriched_at"] = (
             self.last_enriched_at.isoformat() if self.last_enriched_at else None
         )
@@ -57,7 +56,6 @@ def workspace_status(connection: duckdb.DuckDBPyConnection) -> Status:
         enriched_last_7_days=int(row[1]),
         enriched_total=int(row[2]),
         last_enriched_at=row[3],
-        chartmogul=push_counts(connection, settings_in_force(connection)),
     )
 
 

@@ -5,10 +5,11 @@ String at most 255 characters, a POST of an existing key or a PUT of a missing o
 422), and customer notes (POST, GET with paging). HTTP Basic auth with the API key as user name;
 anything else is 401.
 
-What went wrong on purpose: `throttle` answers the next requests of a method with 429 and
-`Retry-After`; `refuse` answers every write about one customer with 422; `hang_after_write`
-applies that write (counted from 1) and then never answers until `release()`, as a server
-whose answer was lost while the client was killed. `writes` keeps every write it applied.
+What goes wrong on purpose: `script` answers the next requests of a method with the statuses
+queued for it (a 429 with `Retry-After`), before looking at them; `refuse` answers every write
+about one customer with 422; `hang_after_write` applies that write (counted from 1) and then
+never answers until `release()`, as a server whose answer was lost while the client was killed.
+`writes` keeps every write it applied.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class FakeChartMogul(LoopbackServer):
     attributes: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # uuid -> key
     notes: list[dict[str, Any]] = field(default_factory=list)
     writes: list[Write] = field(default_factory=list)
-    throttle: dict[str, int] = field(default_factory=dict)  # method -> 429s still to answer
+    script: dict[str, list[int]] = field(default_factory=dict)  # method -> statuses to answer
     retry_after: str = "1"
     refuse: dict[str, str] = field(default_factory=dict)  # customer uuid -> 422 message
     hang_after_write: int | None = None
@@ -105,20 +106,20 @@ class FakeChartMogul(LoopbackServer):
         )
 
     def _refusal(self, scope: dict[str, Any]) -> Response | None:
-        """401 without the key; a 429 still to answer."""
+        """401 without the key; a scripted status still to answer."""
         method = scope["method"]
         self.requests.append((method, scope["path"]))
         headers = dict(scope["headers"])
         expected = base64.b64encode(f"{self.api_key}:".encode()).decode()
         if headers.get(b"authorization", b"").decode() != f"Basic {expected}":
             return JSONResponse({"code": 401, "message": "No valid API key provided"}, 401)
-        if self.throttle.get(method, 0) > 0:
-            self.throttle[method] -= 1
-            return JSONResponse(
-                {"code": 429, "message": "Your request rate has exceeded our rate limit."},
-                429,
-                headers={"Retry-After": self.retry_after},
-            )
+        if self.script.get(method):
+            status = self.script[method].pop(0)
+            if status == 429:
+                message = "Your request rate has exceeded our rate limit."
+                headers = {"Retry-After": self.retry_after}
+                return JSONResponse({"code": 429, "message": message}, 429, headers=headers)
+            return JSONResponse({"code": status, "message": "scripted failure"}, status)
         return None
 
     # Customers --------------------------------------------------------------------------------

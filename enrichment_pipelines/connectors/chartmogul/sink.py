@@ -13,6 +13,10 @@ that died before writing its ledger) is only entered in the ledger. A write whos
 unknown (a time-out on a POST) is followed by reading back, never by a blind second send. The
 ledger is written after each request, in its own short transaction.
 
+One push at a time (`chartmogul_push_lease`): two at once would both find a note missing and
+both send it. A second push is refused, saying who holds the lease; a killed push's lease
+lapses, and on the machine it ran on is taken over at once.
+
 A 4xx about one customer is that customer's error (kept in `chartmogul_push_errors`, shown by
 `enrich push` and counted by `enrich status`); the others go on. Customers without a ChartMogul
 id are not sent, and counted with that reason.
@@ -20,15 +24,19 @@ id are not sent, and counted with that reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+import socket
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import duckdb
 
 from enrichment_pipelines.connectors.chartmogul.client import (
     ChartMogulClient,
+    ChartMogulError,
     ChartMogulRecordError,
     ChartMogulUnavailable,
     ChartMogulUnsure,
@@ -44,8 +52,13 @@ ATTRIBUTE_SOURCE = "enrichment-pipelines"
 STRING_LIMIT = 255  # characters of a ChartMogul String attribute
 _READ_BACK_ATTEMPTS = 3  # rounds of read back and write for a customer whose write was unsure
 _UNAVAILABLE_IN_A_ROW = 5  # customers failing on an unavailable API before the push stops
+_LEASE = timedelta(minutes=15)  # how long a push holds the lease without renewing it
 
 Connection = duckdb.DuckDBPyConnection
+
+
+class PushBusyError(ChartMogulError):
+    """Another push holds the lease."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +78,7 @@ class CustomerPush:
     customer_id: str
     chartmogul_uuid: str
     failed_before: bool  # its last push failed (the error is cleared once it goes through)
-    changes: list[Change] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)  # what is left to send
 
 
 @dataclass
@@ -88,16 +101,8 @@ class PushCounts:
 
     pushed: int  # everything sent
     pending: int  # something to send
-    failed: int  # the last push failed
+    failed: int  # something to send, and the last push of it failed
     not_linked: int  # enriched, but no ChartMogul id
-
-    def to_dict(self) -> dict[str, int]:
-        return {
-            "pushed": self.pushed,
-            "pending": self.pending,
-            "failed": self.failed,
-            "not_linked": self.not_linked,
-        }
 
 
 def _changes_sql(in_segment: str) -> str:
@@ -175,17 +180,15 @@ def not_linked_count(connection: Connection) -> int:
 
 
 def push_counts(connection: Connection, settings: EnrichmentSettings) -> PushCounts:
-    pending = {push.customer_id for push in pending_pushes(connection, settings)}
-    failed = {
-        customer_id
-        for (customer_id,) in connection.execute(
-            "SELECT customer_id FROM chartmogul_push_errors"
-        ).fetchall()
-    }
+    """An error counts while its customer has something to send: one whose value became
+    unknown before it was sent, or that lost its ChartMogul id, has nothing left to fail."""
+    pushes = pending_pushes(connection, settings)
+    pending = {push.customer_id for push in pushes}
+    failed = {push.customer_id for push in pushes if push.failed_before}
     row = connection.execute(
         "SELECT count(DISTINCT customer_id) FROM chartmogul_pushed "
-        "WHERE NOT list_contains($busy, customer_id)",
-        {"busy": sorted(pending | failed)},
+        "WHERE NOT list_contains($pending, customer_id)",
+        {"pending": sorted(pending)},
     ).fetchone()
     return PushCounts(
         pushed=int(row[0]) if row else 0,
@@ -193,6 +196,18 @@ def push_counts(connection: Connection, settings: EnrichmentSettings) -> PushCou
         failed=len(failed),
         not_linked=not_linked_count(connection),
     )
+
+
+def shared_chartmogul_ids(connection: Connection) -> list[tuple[str, list[str]]]:
+    """ChartMogul ids given to several customers (a file's row and the same company imported
+    from ChartMogul, say): each of them is pushed to the one ChartMogul record."""
+    return [
+        (str(uuid), list(customer_ids))
+        for uuid, customer_ids in connection.execute(
+            "SELECT chartmogul_uuid, list(customer_id ORDER BY customer_id) FROM customers "
+            "WHERE chartmogul_uuid IS NOT NULL GROUP BY 1 HAVING count(*) > 1 ORDER BY 1"
+        ).fetchall()
+    ]
 
 
 # Sending ---------------------------------------------------------------------------------------
@@ -205,10 +220,23 @@ def push(
     *,
     on_customer: Callable[[CustomerPush], None] = lambda push: None,
 ) -> PushReport:
-    """Send `pushes` (from `pending_pushes`), customer by customer; see the module docstring."""
+    """Send `pushes` (from `pending_pushes`), customer by customer, holding the push lease;
+    see the module docstring."""
+    with _push_lease(warehouse) as renew:
+        return _push_all(warehouse, client, pushes, on_customer, renew)
+
+
+def _push_all(
+    warehouse: Warehouse,
+    client: ChartMogulClient,
+    pushes: Iterable[CustomerPush],
+    on_customer: Callable[[CustomerPush], None],
+    renew: Callable[[], None],
+) -> PushReport:
     report = PushReport()
     unavailable_in_a_row = 0
     for customer in pushes:
+        renew()
         report.customers += 1
         try:
             _push_customer(warehouse, client, customer, report)
@@ -236,10 +264,9 @@ def push(
 def _push_customer(
     warehouse: Warehouse, client: ChartMogulClient, customer: CustomerPush, report: PushReport
 ) -> None:
-    remaining = list(customer.changes)
     for attempt in range(1, _READ_BACK_ATTEMPTS + 1):
         try:
-            remaining = _send(warehouse, client, customer, remaining, report)
+            _send(warehouse, client, customer, report)
         except ChartMogulUnsure:
             if attempt == _READ_BACK_ATTEMPTS:
                 raise
@@ -250,17 +277,14 @@ def _push_customer(
 
 
 def _send(
-    warehouse: Warehouse,
-    client: ChartMogulClient,
-    customer: CustomerPush,
-    changes: list[Change],
-    report: PushReport,
-) -> list[Change]:
-    """Bring `customer` in ChartMogul to `changes`, entering each in the ledger once it is
-    there; returns what is left (nothing, unless this raised)."""
+    warehouse: Warehouse, client: ChartMogulClient, customer: CustomerPush, report: PushReport
+) -> None:
+    """Bring `customer` in ChartMogul to its changes, entering each in the ledger, and taking
+    it off `customer.changes`, once it is there (so a round after an unsure write reads back
+    and sends only what is left)."""
     uuid = customer.chartmogul_uuid
-    attributes = [change for change in changes if change.kind == "attribute"]
-    notes = [change for change in changes if change.kind == "note"]
+    attributes = [change for change in customer.changes if change.kind == "attribute"]
+    notes = [change for change in customer.changes if change.kind == "note"]
     present = client.custom_attributes(uuid) if attributes else {}
     there, add, update, remove = [], [], [], []
     for change in attributes:
@@ -268,7 +292,7 @@ def _send(
             (remove if change.name in present else there).append(change)
         elif change.name not in present:
             add.append(change)
-        elif _same(present[change.name], change):
+        elif is_held(present[change.name], change):
             there.append(change)
         else:
             update.append(change)
@@ -276,37 +300,35 @@ def _send(
         texts = {note.get("text") for note in client.notes(uuid)}
         for note in notes:
             (there if note.text in texts else add).append(note)
-    _record_sent(warehouse, customer, there)
+    _sent(warehouse, customer, there)
     report.already_there += len(there)
-    left = [change for change in changes if change not in there]
     new_attributes = [change for change in add if change.kind == "attribute"]
     if new_attributes:
         client.add_custom_attributes(uuid, [_attribute(change) for change in new_attributes])
-        left = _sent(warehouse, customer, new_attributes, left)
+        _sent(warehouse, customer, new_attributes)
         report.added += len(new_attributes)
     if update:
-        client.update_custom_attributes(uuid, {change.name: _value(change) for change in update})
-        left = _sent(warehouse, customer, update, left)
+        values = {change.name: typed_value(change) for change in update}
+        client.update_custom_attributes(uuid, values)
+        _sent(warehouse, customer, update)
         report.updated += len(update)
     if remove:
         client.remove_custom_attributes(uuid, [change.name for change in remove])
-        left = _sent(warehouse, customer, remove, left)
+        _sent(warehouse, customer, remove)
         report.removed += len(remove)
     for note in (change for change in add if change.kind == "note"):
         client.add_note(uuid, note.text or "")
-        left = _sent(warehouse, customer, [note], left)
+        _sent(warehouse, customer, [note])
         report.notes += 1
-    return left
 
 
-def _sent(
-    warehouse: Warehouse, customer: CustomerPush, done: list[Change], left: list[Change]
-) -> list[Change]:
+def _sent(warehouse: Warehouse, customer: CustomerPush, done: list[Change]) -> None:
+    """`done` is in ChartMogul: into the ledger, and off what is left to send."""
     _record_sent(warehouse, customer, done)
-    return [change for change in left if change not in done]
+    customer.changes = [change for change in customer.changes if change not in done]
 
 
-def _value(change: Change) -> Any:
+def typed_value(change: Change) -> Any:
     """A stored value (text) as ChartMogul takes it for the attribute's type."""
     text = change.value
     if text is None:
@@ -326,14 +348,14 @@ def _attribute(change: Change) -> dict[str, Any]:
     return {
         "type": change.type,
         "key": change.name,
-        "value": _value(change),
+        "value": typed_value(change),
         "source": ATTRIBUTE_SOURCE,
     }
 
 
-def _same(present: object, change: Change) -> bool:
+def is_held(present: object, change: Change) -> bool:
     """Whether ChartMogul already holds `change`'s value (as it answers it: typed JSON)."""
-    wanted = _value(change)
+    wanted = typed_value(change)
     if change.type == "Timestamp" and isinstance(present, str) and isinstance(wanted, str):
         try:
             return _instant(present) == _instant(wanted)
@@ -365,6 +387,62 @@ def _record_sent(warehouse: Warehouse, customer: CustomerPush, done: list[Change
             conflict="ON CONFLICT (customer_id, kind, name) DO UPDATE SET value = excluded.value, "
             "chartmogul_uuid = excluded.chartmogul_uuid, pushed_at = excluded.pushed_at",
         )
+
+
+@contextmanager
+def _push_lease(warehouse: Warehouse) -> Iterator[Callable[[], None]]:
+    """Hold the push lease while the block runs; yields `renew`, to call often (it writes only
+    once the lease is half spent)."""
+    host, pid = socket.gethostname(), os.getpid()
+    held_until = _take_lease(warehouse, host, pid)
+
+    def renew() -> None:
+        nonlocal held_until
+        if held_until - datetime.now(UTC) < _LEASE / 2:
+            held_until = _take_lease(warehouse, host, pid)
+
+    try:
+        yield renew
+    finally:
+        with warehouse.transaction() as connection:
+            connection.execute(
+                "DELETE FROM chartmogul_push_lease WHERE host = ? AND pid = ?", [host, pid]
+            )
+
+
+def _take_lease(warehouse: Warehouse, host: str, pid: int) -> datetime:
+    """Take or renew the lease; a PushBusyError while another live push holds it."""
+    now = datetime.now(UTC)
+    with warehouse.transaction() as connection:
+        holder = connection.execute(
+            "SELECT host, pid, started_at, held_until FROM chartmogul_push_lease"
+        ).fetchone()
+        ours = holder is not None and (holder[0], holder[1]) == (host, pid)
+        if holder is not None and not ours:
+            other_host, other_pid, started_at, until = holder
+            gone = other_host == host and not _process_alive(other_pid)
+            if until > now and not gone:
+                raise PushBusyError(
+                    f"another push to ChartMogul is running (process {other_pid} on "
+                    f"{other_host}, since {started_at:%Y-%m-%d %H:%M:%S} UTC): wait for it to "
+                    f"end; if it was killed, its lease lapses at {until:%H:%M:%S} UTC"
+                )
+        connection.execute(
+            "INSERT OR REPLACE INTO chartmogul_push_lease (host, pid, started_at, held_until) "
+            "VALUES (?, ?, ?, ?)",
+            [host, pid, holder[2] if ours and holder else now, now + _LEASE],
+        )
+    return now + _LEASE
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _record_error(warehouse: Warehouse, customer: CustomerPush, message: str) -> None:

@@ -151,8 +151,10 @@ class ReadReplica:
     def wrote(self) -> None:
         """Say that this process has written to the warehouse: a new copy is taken now, and
         every other process serving it takes one before its next read."""
-        staged = self.writes_marker.with_name(f"{self.writes_marker.name}.{os.getpid()}")
-        staged.write_text(secrets.token_hex(8), encoding="ascii")
+        mark = secrets.token_hex(8)
+        # A file of this call's own (threads of one process write at once), then renamed.
+        staged = self.writes_marker.with_name(f"{self.writes_marker.name}.{mark}")
+        staged.write_text(mark, encoding="ascii")
         os.replace(staged, self.writes_marker)  # readers see the old mark or the new, whole
         self.refresh()
 

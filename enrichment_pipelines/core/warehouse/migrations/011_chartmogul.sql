@@ -21,3 +21,14 @@ CREATE TABLE chartmogul_push_errors (
     error           VARCHAR NOT NULL,   -- what ChartMogul answered, or why it could not be asked
     failed_at       TIMESTAMPTZ NOT NULL
 );
+
+-- Who is pushing now: one push at a time (two would both find a note missing and both send
+-- it). A lease, renewed while the push runs; a killed push's lapses, or is taken over at once
+-- on its own machine once its process is gone.
+CREATE TABLE chartmogul_push_lease (
+    singleton   BOOLEAN PRIMARY KEY DEFAULT true CHECK (singleton),
+    host        VARCHAR NOT NULL,
+    pid         INTEGER NOT NULL,
+    started_at  TIMESTAMPTZ NOT NULL,
+    held_until  TIMESTAMPTZ NOT NULL
+);
