@@ -472,3 +472,10 @@ def test_import_run_push_and_the_sync_asset(
         (materialization,) = result.asset_materializations_for_node("chartmogul_sync")
     assert materialization.metadata["customers"].value == 0
     assert len(chartmogul.writes) == written
+
+    # Without a key (a workspace that does not use ChartMogul), "materialize all" still works.
+    resources["chartmogul"] = ChartMogulResource(api_key="", api_base=chartmogul.url)
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([chartmogul_sync], resources=resources, instance=instance)
+        assert result.success
+        assert result.asset_materializations_for_node("chartmogul_sync") == []
