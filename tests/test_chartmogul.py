@@ -35,13 +35,16 @@ from enrichment_pipelines.connectors.chartmogul.sink import Change, is_held, typ
 from enrichment_pipelines.core.config import ChartMogulConfig
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.enrichment.apply import apply_enrichments
-from enrichment_pipelines.core.enrichment.policy import EnrichmentPolicy
+from enrichment_pipelines.core.enrichment.policy import EnrichmentPolicy, customer_key
+from enrichment_pipelines.core.live import turn_live_on
 from enrichment_pipelines.core.retry import retry_after_seconds
 from enrichment_pipelines.core.settings import EnrichmentSettings
 from enrichment_pipelines.core.warehouse import Warehouse
+from enrichment_pipelines.definitions import build_definitions
 from enrichment_pipelines.demo import DemoSites
 from enrichment_pipelines.resources import ChartMogulResource, WarehouseResource
 from enrichment_pipelines.runs import run_pipeline
+from enrichment_pipelines.sensors import new_customers_sensor
 from tests.support.chartmogul_server import FakeChartMogul
 from tests.support.config import loopback_config
 from tests.support.records import FakeExtractor, extraction_of, prepared, site
@@ -141,6 +144,41 @@ def test_import_follows_every_page_and_a_second_import_changes_nothing(
     chartmogul.customers[1]["website_url"] = "company2-new.example"
     only = json.loads(enrich("import", "chartmogul", "--data-source", "ds_a", "--json").stdout)
     assert (only["inserted"], only["updated"], only["unchanged"]) == (0, 1, 299)
+
+
+def test_live_enrichment_picks_up_new_customers_from_chartmogul(
+    home: Path, warehouse: Warehouse, chartmogul: FakeChartMogul
+) -> None:
+    def tick(cursor: str | None) -> dg.SensorResult:
+        with dg.instance_for_test() as instance:
+            context = dg.build_sensor_context(
+                instance=instance,
+                cursor=cursor,
+                resources={"warehouse": WarehouseResource(home=str(home))},
+                definitions=build_definitions(loopback_config()),
+            )
+            result = new_customers_sensor(context)
+        assert isinstance(result, dg.SensorResult)
+        return result
+
+    def requested(result: dg.SensorResult) -> list[str]:
+        return sorted(
+            key
+            for request in result.run_requests or []
+            for key in request.run_config["resources"]["enrichment_run"]["config"]["customer_keys"]
+        )
+
+    chartmogul.add_customer("cus_old", name="Old", website_url="old.example")
+    assert enrich("import", "chartmogul").exit_code == 0
+    with warehouse.transaction() as connection:
+        turn_live_on(connection, "all", by="test")
+    cursor = tick(None).cursor
+    chartmogul.add_customer("cus_new", name="New", website_url="new.example")
+    assert enrich("import", "chartmogul").exit_code == 0  # cus_old: unchanged
+    picked = tick(cursor)
+    assert requested(picked) == [customer_key("chartmogul:cus_new")]
+    assert enrich("import", "chartmogul").exit_code == 0  # nothing new: nothing requested
+    assert requested(tick(picked.cursor)) == []
 
 
 def test_a_missing_or_wrong_key_is_one_clear_error(
