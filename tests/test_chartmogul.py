@@ -217,6 +217,8 @@ def test_push_writes_each_attribute_and_one_note_then_nothing_more(
     assert set(attribute_writes(chartmogul).values()) == {1}
     status = json.loads(enrich("status", "--json").stdout)["sinks"]["chartmogul"]
     assert status == {"pushed": CUSTOMERS, "pending": 0, "failed": 0, "not_linked": 0}
+    shown = enrich("status").stdout
+    assert f"{CUSTOMERS} pushed, 0 pending, 0 failed;" in shown
 
     writes = len(chartmogul.writes)
     again = json.loads(enrich("push", "chartmogul", "--json").stdout)

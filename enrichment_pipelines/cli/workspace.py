@@ -39,20 +39,21 @@ def status(config: EnrichConfig, as_json: bool) -> None:
         print_json(current.to_dict())
         return
     live = f"on (target: {current.live_target})" if current.live_enabled else "off"
+    fields: dict[str, object] = {
+        "Credit balance": current.credit_balance,
+        "Live enrichment": live,
+        "Customers": current.customers,
+        "Enriched in the last 7 days": current.enriched_last_7_days,
+        "Enriched in total": current.enriched_total,
+        "Last enrichment": current.last_enriched_at or "never",
+    }
     pushed = current.sinks["chartmogul"]
-    print_record(
-        "Enrichment status",
-        {
-            "Credit balance": current.credit_balance,
-            "Live enrichment": live,
-            "Customers": current.customers,
-            "Enriched in the last 7 days": current.enriched_last_7_days,
-            "Enriched in total": current.enriched_total,
-            "Last enrichment": current.last_enriched_at or "never",
-            "ChartMogul push": f"{pushed['pushed']} pushed, {pushed['pending']} pending, "
-            f"{pushed['failed']} failed, {pushed['not_linked']} without a ChartMogul id",
-        },
-    )
+    if pushed["pushed"] or pushed["pending"] or pushed["failed"]:  # a workspace that uses it
+        fields["ChartMogul push"] = (
+            f"{pushed['pushed']} pushed, {pushed['pending']} pending, {pushed['failed']} "
+            f"failed; {pushed['not_linked']} enriched without a ChartMogul id"
+        )
+    print_record("Enrichment status", fields)
 
 
 @click.group(name="config", cls=DefaultCommandGroup, default="show")

@@ -95,24 +95,25 @@ def _regions() -> dict[str, str]:
 def city(name: str | None, country: str | None = None) -> tuple[str, str] | None:
     """(canonical city name, country code) for a known city (population >= 15,000), by any of
     its names; in `country` when given, else the most populous city of that name."""
-    if not name:
-        return None
-    found = _cities().get(name.strip().lower())
-    if not found:
-        return None
-    if country is not None:
-        in_country = [entry for entry in found if entry[0] == country]
-        if not in_country:
-            return None
-        found = tuple(in_country)
-    code, canonical, _ = max(found, key=lambda entry: entry[2])
-    return canonical, code
+    found = _largest_city(name, country)
+    return (found[1], found[0]) if found else None
 
 
 def city_population(name: str, country: str) -> int:
     """Population of the most populous city of that name in `country`; 0 when none is known."""
-    found = _cities().get(name.strip().lower(), ())
-    return max((entry[2] for entry in found if entry[0] == country), default=0)
+    found = _largest_city(name, country)
+    return found[2] if found else 0
+
+
+def _largest_city(name: str | None, country: str | None) -> tuple[str, str, int] | None:
+    """(country code, canonical name, population) of the most populous known city called
+    `name` (in `country`, when given)."""
+    entries = _cities().get(name.strip().lower(), ()) if name else ()
+    return max(
+        (entry for entry in entries if country is None or entry[0] == country),
+        key=lambda entry: entry[2],
+        default=None,
+    )
 
 
 def place_country(name: str | None) -> str | None:

@@ -135,9 +135,9 @@ def _words_of_city(before: str, country: str) -> str | None:
     after the last comma, street words and numbers dropped; a known city of `country` among
     the last words preferred, else the capitalised words left (one to three)."""
     tail = before.rsplit(",", 1)[-1].split()
-    for size in (3, 2, 1):  # a known city as written first: "St. Louis", "Fort Worth"
-        if len(tail) >= size and geography.city(candidate := " ".join(tail[-size:]), country):
-            return candidate
+    # A known city as written first: "St. Louis", "Fort Worth".
+    if known := _known_city_at_end(tail, country):
+        return known
     kept: list[str] = []
     for word in tail:
         bare = word.strip(".,;:()").lower()
@@ -149,13 +149,18 @@ def _words_of_city(before: str, country: str) -> str | None:
             kept = []  # everything up to a number or street word is the street
         else:
             kept.append(word.strip(",;:()"))
-    for size in (3, 2, 1):
-        if len(kept) >= size:
-            candidate = " ".join(kept[-size:])
-            if geography.city(candidate, country):
-                return candidate
+    if known := _known_city_at_end(kept, country):
+        return known
     if 1 <= len(kept) <= 3 and all(re.fullmatch(_CITY_WORD, word) for word in kept):
         return " ".join(kept)
+    return None
+
+
+def _known_city_at_end(words: Sequence[str], country: str) -> str | None:
+    """The last three, two or one of `words`, the longest that is a known city of `country`."""
+    for size in (3, 2, 1):
+        if len(words) >= size and geography.city(candidate := " ".join(words[-size:]), country):
+            return candidate
     return None
 
 
