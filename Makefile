@@ -30,7 +30,9 @@ test: install browser
 	$(BIN)/ruff format --check .
 	$(BIN)/dagster definitions validate
 	$(BIN)/python -m pytest -m "not daemon" -n 2
-	$(BIN)/python -m pytest -m daemon
+	# Each daemon test has an instance of its own (a scratch database, free ports), and mostly
+	# waits on the daemon's 30 s iterations: side by side they take as long as the longest.
+	$(BIN)/python -m pytest -m daemon -n 3
 	$(BIN)/python scripts/check_quickstart.py
 
 # The quick loop while working: lint and every test but the end-to-end and daemon ones
