@@ -165,7 +165,7 @@ def test_writes_said_at_once_by_many_threads_all_land_and_every_copy_follows(
     with warehouse.transaction() as connection:
         top_up(connection, 40, note="test")
     with ThreadPoolExecutor(max_workers=4) as pool:
-        for done in [pool.submit(writer.wrote) for _ in range(100)]:
+        for done in [pool.submit(writer.wrote) for _ in range(40)]:
             done.result()  # none fails: each call stages its own marker file
     assert other.read(balance) == start + 40  # it lags a minute, but follows a served write
     assert list(warehouse.path.parent.glob("*.served-writes.*")) == []  # nothing left behind
