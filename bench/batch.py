@@ -1,16 +1,19 @@
 """Batch enrichment of many customers over local sites that answer after a fixed latency.
 
-Usage: .venv/bin/python bench/batch.py [--customers 10000] [--latency-ms 100] [--instance]
+Usage: .venv/bin/python bench/batch.py [--customers 10000] [--latency-ms 100]
+                                        [--instance | --one-run]
 
 A server process (bench/crawl.py's) serves one generated company site per customer, every
 response (pages and robots.txt) after `--latency-ms`. The customers are imported into a fresh
 warehouse and `enrich batch` runs the batch exactly as a user would: in process (one run per
 shard, one after the other, then the whole-warehouse assets once), or with `--instance` on a
 production-shaped Dagster instance (deploy/dagster.yaml on a scratch PostgreSQL database,
-webserver and daemon processes) as a backfill launched through GraphQL. Prints records enriched
-per minute, the ideal bound for the crawl concurrency (every request slot busy all the time:
-concurrency / (requests per site x latency), times the `web` pool limit on an instance), and
-peak memory (this process; on an instance, every instance process together).
+webserver and daemon processes) as a backfill launched through GraphQL; `--one-run` runs
+`enrich run` instead, every shard in one run (one crawl of all the sites, not sixteen). Prints
+records enriched per minute, the ideal bound for the crawl concurrency (every request slot
+busy all the time: concurrency / (requests per site x latency), times the `web` pool limit on
+an instance), and peak memory (this process; on an instance, every instance process
+together).
 """
 
 from __future__ import annotations
@@ -70,6 +73,10 @@ def main() -> None:
         "--instance", action="store_true",
         help="run the batch as a backfill on a Dagster instance backed by the local PostgreSQL",
     )  # fmt: skip
+    parser.add_argument(
+        "--one-run", action="store_true",
+        help="`enrich run`: every shard in one run, in this process, instead of a run per shard",
+    )  # fmt: skip
     args = parser.parse_args()
     raise_open_files_limit()
 
@@ -125,7 +132,8 @@ def main() -> None:
             peak_mib = memory.peak_kib / 1024
         else:
             started = time.monotonic()
-            result = CliRunner().invoke(enrich, ["batch", "--in-process"])
+            command = ["run"] if args.one_run else ["batch", "--in-process"]
+            result = CliRunner().invoke(enrich, command)
             elapsed = time.monotonic() - started
             peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             pool_limit = 1
