@@ -45,17 +45,4 @@ def chartmogul_sync(
             f"{len(report.failed)} customers were not pushed: see `enrich push chartmogul "
             "--dry-run` and chartmogul_push_errors"
         )
-    yield dg.MaterializeResult(
-        metadata={
-            "customers": report.customers,
-            "pushed": report.pushed,
-            "failed": len(report.failed),
-            "attributes_added": report.added,
-            "attributes_updated": report.updated,
-            "attributes_removed": report.removed,
-            "notes": report.notes,
-            "already_in_chartmogul": report.already_there,
-            "requests": report.requests,
-            "skipped_no_chartmogul_id": not_linked,
-        }
-    )
+    yield dg.MaterializeResult(metadata=report.figures(not_linked))

@@ -82,18 +82,7 @@ def push_chartmogul(
         report = push(warehouse, client, pushes, on_customer=lambda _: progress.advance())
     for _, message in report.failed:
         click.echo(f"error: {message}", err=True)
-    figures = {
-        "customers": report.customers,
-        "pushed": report.pushed,
-        "failed": len(report.failed),
-        "attributes_added": report.added,
-        "attributes_updated": report.updated,
-        "attributes_removed": report.removed,
-        "notes": report.notes,
-        "already_in_chartmogul": report.already_there,
-        "requests": report.requests,
-        "skipped_no_chartmogul_id": not_linked,
-    }
+    figures = report.figures(not_linked)
     if as_json:
         print_json({**figures, "errors": [message for _, message in report.failed]})
     else:

@@ -92,7 +92,22 @@ class PushReport:
     already_there: int = 0  # found in ChartMogul already (an interrupted push's), not sent
     requests: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (customer id, error)
-    not_linked: int = 0  # enriched customers without a ChartMogul id
+
+    def figures(self, not_linked: int) -> dict[str, int]:
+        """The counts `enrich push` prints and the asset records (`not_linked`: enriched
+        customers skipped for want of a ChartMogul id)."""
+        return {
+            "customers": self.customers,
+            "pushed": self.pushed,
+            "failed": len(self.failed),
+            "attributes_added": self.added,
+            "attributes_updated": self.updated,
+            "attributes_removed": self.removed,
+            "notes": self.notes,
+            "already_in_chartmogul": self.already_there,
+            "requests": self.requests,
+            "skipped_no_chartmogul_id": not_linked,
+        }
 
 
 @dataclass(frozen=True)
