@@ -42,7 +42,8 @@ def site_address(index: int) -> str:
 
 
 class LoopbackServer:
-    """An ASGI app served by uvicorn from a daemon thread, on sockets the subclass binds.
+    """An ASGI app served by uvicorn from a daemon thread, on one free port of 127.0.0.1 (a
+    subclass may bind other sockets).
 
     Use as a context manager or call start()/stop()."""
 
@@ -54,7 +55,12 @@ class LoopbackServer:
         raise NotImplementedError
 
     def _bind(self) -> list[socket.socket]:
-        raise NotImplementedError
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+        sock.setblocking(False)
+        self.port = sock.getsockname()[1]
+        return [sock]
 
     def start(self) -> Self:
         sockets = self._bind()

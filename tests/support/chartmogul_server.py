@@ -18,7 +18,6 @@ import asyncio
 import base64
 import itertools
 import json
-import socket
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,14 +76,6 @@ class FakeChartMogul(LoopbackServer):
 
     def notes_of(self, uuid: str) -> list[dict[str, Any]]:
         return [note for note in self.notes if note["customer_uuid"] == uuid]
-
-    def _bind(self) -> list[socket.socket]:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(128)
-        sock.setblocking(False)
-        self.port = sock.getsockname()[1]
-        return [sock]
 
     async def _app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         refusal = self._refusal(scope) if scope["type"] == "http" else None
