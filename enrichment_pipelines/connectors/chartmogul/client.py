@@ -103,15 +103,8 @@ class ChartMogulClient:
 
     def customers(self, data_source_uuid: str | None = None) -> Iterator[dict[str, Any]]:
         """Every customer (of one data source, if given), following the cursor page by page."""
-        params: dict[str, Any] = {"per_page": PAGE_SIZE}
-        if data_source_uuid:
-            params["data_source_uuid"] = data_source_uuid
-        while True:
-            page = self._request("GET", "/v1/customers", params=params)
-            yield from page.get("entries") or []
-            if not page.get("has_more") or not page.get("cursor"):
-                return
-            params["cursor"] = page["cursor"]
+        filters = {"data_source_uuid": data_source_uuid} if data_source_uuid else {}
+        return self._entries("/v1/customers", filters)
 
     # Custom attributes ------------------------------------------------------------------------
 
@@ -140,13 +133,7 @@ class ChartMogulClient:
     # Notes ------------------------------------------------------------------------------------
 
     def notes(self, customer_uuid: str) -> Iterator[dict[str, Any]]:
-        params: dict[str, Any] = {"customer_uuid": customer_uuid, "per_page": PAGE_SIZE}
-        while True:
-            page = self._request("GET", "/v1/customer_notes", params=params)
-            yield from page.get("entries") or []
-            if not page.get("has_more") or not page.get("cursor"):
-                return
-            params["cursor"] = page["cursor"]
+        return self._entries("/v1/customer_notes", {"customer_uuid": customer_uuid})
 
     def add_note(self, customer_uuid: str, text: str) -> None:
         self._request(
@@ -154,6 +141,16 @@ class ChartMogulClient:
             "/v1/customer_notes",
             body={"customer_uuid": customer_uuid, "type": "note", "text": text},
         )
+
+    def _entries(self, path: str, filters: dict[str, str]) -> Iterator[dict[str, Any]]:
+        """Every entry of a listing, page by page, following `cursor` while `has_more`."""
+        params: dict[str, Any] = {**filters, "per_page": PAGE_SIZE}
+        while True:
+            page = self._request("GET", path, params=params)
+            yield from page.get("entries") or []
+            if not page.get("has_more") or not page.get("cursor"):
+                return
+            params["cursor"] = page["cursor"]
 
     # The one way requests are sent ------------------------------------------------------------
 
