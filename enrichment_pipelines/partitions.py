@@ -12,14 +12,27 @@ customer_shards = dg.StaticPartitionsDefinition(shard_keys())
 SHARD_GROUP = "enrichment"
 
 
-def shard_asset(*, deps: list[str], pool: str | None = None) -> Callable[..., Any]:
-    """An enrichment step partitioned by customer shard, writing the warehouse."""
-    return dg.asset(
-        group_name=SHARD_GROUP,
+def shard_asset_spec(
+    key: dg.AssetKey, *, deps: list[str | dg.AssetKey], description: str
+) -> dg.AssetSpec:
+    """An enrichment asset partitioned by customer shard, stored in the warehouse."""
+    return dg.AssetSpec(
+        key,
         deps=deps,
+        description=description,
+        group_name=SHARD_GROUP,
         kinds={"duckdb"},
         partitions_def=customer_shards,
-        pool=pool,
+    )
+
+
+def shard_multi_asset(
+    *, name: str, specs: list[dg.AssetSpec], pool: str | None = None
+) -> Callable[..., Any]:
+    """The step that makes the `specs` (see `shard_asset_spec`) for one or more shards; any
+    subset of them may be selected."""
+    return dg.multi_asset(
+        name=name, specs=specs, partitions_def=customer_shards, pool=pool, can_subset=True
     )
 
 

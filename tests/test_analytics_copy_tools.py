@@ -13,12 +13,18 @@ from pathlib import Path
 import duckdb
 
 from enrichment_pipelines.core.customers import import_customers
-from enrichment_pipelines.core.enrichment.apply import apply_enrichments
-from enrichment_pipelines.core.enrichment.extract import extract_sites
 from enrichment_pipelines.core.enrichment.policy import EnrichmentPolicy
 from enrichment_pipelines.core.settings import EnrichmentSettings, ensure_settings
 from enrichment_pipelines.core.warehouse import NOT_FOR_ANALYSTS, Warehouse, fetch_dicts
-from tests.support.records import FakeExtractor, crawl_of, extraction_of, site, store_crawls
+from tests.support.records import (
+    FakeExtractor,
+    apply_enrichments,
+    crawl_of,
+    extract_sites,
+    extraction_of,
+    site,
+    store_crawls,
+)
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -34,7 +34,6 @@ from enrichment_pipelines.connectors.chartmogul.client import (
 from enrichment_pipelines.connectors.chartmogul.sink import Change, is_held, typed_value
 from enrichment_pipelines.core.config import ChartMogulConfig
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
-from enrichment_pipelines.core.enrichment.apply import apply_enrichments
 from enrichment_pipelines.core.enrichment.policy import EnrichmentPolicy, customer_key
 from enrichment_pipelines.core.live import turn_live_on
 from enrichment_pipelines.core.retry import retry_after_seconds
@@ -47,7 +46,13 @@ from enrichment_pipelines.runs import run_pipeline
 from enrichment_pipelines.sensors import new_customers_sensor
 from tests.support.chartmogul_server import FakeChartMogul
 from tests.support.config import loopback_config
-from tests.support.records import FakeExtractor, extraction_of, prepared, site
+from tests.support.records import (
+    FakeExtractor,
+    apply_enrichments,
+    extraction_of,
+    prepared,
+    site,
+)
 
 CUSTOMERS = 4  # enriched ones, in the push tests
 

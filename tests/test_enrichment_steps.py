@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,9 +18,8 @@ import pytest
 
 from enrichment_pipelines.core.crawl import Page, SiteCrawl
 from enrichment_pipelines.core.credits import balance, charge_enrichments, top_up
-from enrichment_pipelines.core.enrichment import apply as apply_module
-from enrichment_pipelines.core.enrichment.apply import apply_enrichments
-from enrichment_pipelines.core.enrichment.extract import EXTRACT_BATCH_SIZE, extract_sites
+from enrichment_pipelines.core.enrichment import stream as stream_module
+from enrichment_pipelines.core.enrichment.extract import EXTRACT_BATCH_SIZE
 from enrichment_pipelines.core.enrichment.pages import load_pages, websites_to_crawl
 from enrichment_pipelines.core.enrichment.policy import EnrichmentPolicy, select_customers
 from enrichment_pipelines.core.segments.compiler import SegmentError, parse_segment
@@ -31,7 +29,9 @@ from enrichment_pipelines.core.shards import customer_shard
 from enrichment_pipelines.core.warehouse import Warehouse, insert_rows
 from tests.support.records import (
     FakeExtractor,
+    apply_enrichments,
     crawl_of,
+    extract_sites,
     extraction_of,
     import_csv,
     import_sites,
@@ -342,7 +342,7 @@ def test_apply_leaves_alone_a_record_enriched_meanwhile(
 ) -> None:
     extractor = FakeExtractor()
     prepared(warehouse, tmp_path, 2, extractor)
-    monkeypatch.setattr(apply_module, "APPLY_BATCH_SIZE", 1)
+    monkeypatch.setattr(stream_module, "RECORDS_PER_ROUND", 1)
     outcomes = Outcomes()
 
     def concurrent_run_enriches_the_next(customer_id: str, status: str, reason: str | None) -> None:
@@ -523,37 +523,6 @@ def test_a_customer_forgotten_mid_run_is_not_written_back(
         assert rows(connection, "SELECT DISTINCT customer_id FROM enrichments") == [("import:2",)]
     data = warehouse.path.read_bytes()  # and no byte of it in the file the run wrote
     assert sites[0].encode() not in data and b"import:1" not in data
-
-
-def test_crawl_writer_saves_sites_as_they_finish(warehouse: Warehouse, tmp_path: Path) -> None:
-    """A run killed during the crawl keeps the sites already written: they are saved a few at
-    a time while the crawl goes on, not all at its end."""
-    from enrichment_pipelines.core.enrichment.pages import CrawlWriter
-
-    sites = import_sites(warehouse, tmp_path, 5)
-    with CrawlWriter(warehouse, "run-1", batch_size=2, max_wait_seconds=0.2) as writer:
-        for url in sites[:3]:
-            writer(crawl_of(url))
-        deadline = time.monotonic() + 10
-        while writer.saved < 3 and time.monotonic() < deadline:  # 2 by size, 1 by waiting
-            time.sleep(0.05)
-        with warehouse.connect() as connection:  # still crawling: the first sites are stored
-            assert rows(connection, "SELECT count(*) FROM site_crawls") == [(3,)]
-        writer(crawl_of(sites[3]))
-    with warehouse.connect() as connection:  # closing the writer writes the rest
-        assert rows(connection, "SELECT count(*) FROM site_crawls") == [(4,)]
-
-
-def test_crawl_writer_reports_a_failed_write_when_closed(
-    warehouse: Warehouse, tmp_path: Path
-) -> None:
-    from enrichment_pipelines.core.enrichment.pages import CrawlWriter
-
-    sites = import_sites(warehouse, tmp_path, 1)
-    broken = Warehouse(tmp_path / "missing-folder" / "file-as-folder.duckdb")
-    (tmp_path / "missing-folder").write_text("a file where a folder should be")
-    with pytest.raises(OSError), CrawlWriter(broken, "run-1") as writer:
-        writer(crawl_of(sites[0]))
 
 
 def test_concurrent_runs_share_the_crawl_through_claims(

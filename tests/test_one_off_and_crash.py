@@ -115,10 +115,25 @@ def _enrich_run(home: Path, customers: Path, **environment: str) -> subprocess.P
     )  # fmt: skip
 
 
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _assert_ended(pids: list[int], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+        if not alive:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"processes {alive} outlived the killed run")
+
+
 @pytest.fixture(scope="module")
 def many_sites() -> Iterator[DemoSites]:
-    """Enough sites for several write batches, so that a kill after the first lands half way
-    (80 leaves the new workspace's 100 credits enough for every healthy one)."""
+    """Enough sites for several write rounds, so that a kill after the first lands half way,
+    and for extraction in worker processes (80 leaves the new workspace's 100 credits enough
+    for every healthy one)."""
     sites = start_demo_sites(80, seed=12)
     yield sites
     sites.server.stop()
@@ -133,12 +148,15 @@ def test_a_run_killed_half_way_then_run_again_charges_each_record_once(
     assert process.stdout is not None
     deadline = time.monotonic() + 120
     for line in process.stdout:  # wait until records are being written, then kill
-        if "customer_attributes" in line and "wrote " in line:  # the first progress line
+        if "wrote " in line and " records" in line:  # the first progress line of the writing
             break
-        assert time.monotonic() < deadline, "the run never reached customer_attributes"
+        assert time.monotonic() < deadline, "the run never wrote a record"
+    workers = _children(process.pid)  # the extraction processes, among others
+    assert workers, "80 sites are extracted in worker processes"
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert process.returncode == -signal.SIGKILL
+    _assert_ended(workers)  # no orphaned extraction process left behind
 
     killed_enriched = _rows(home, "SELECT count(*) FROM enrichments WHERE status = 'enriched'")
     # Run again: picks up where the killed run stopped; and once more: nothing left to charge.
@@ -176,7 +194,7 @@ def test_a_run_killed_during_the_crawl_keeps_the_sites_it_finished(
     assert process.stdout is not None
     deadline = time.monotonic() + 120
     for line in process.stdout:  # wait for a third of the sites, give the writer time, kill
-        if "scraped_pages" in line and "crawled " in line:
+        if "crawled " in line and " websites" in line:
             done, total = map(int, line.split("crawled ")[1].split()[0].split("/"))
             if done * 3 >= total:
                 break

@@ -23,6 +23,7 @@ import re
 import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -587,21 +588,42 @@ async def _crawl_all(
     website_urls: Sequence[str],
     options: CrawlOptions,
     previous: Mapping[str, Mapping[str, Page]],
-    on_done: Callable[[SiteCrawl], None] | None,
-) -> list[SiteCrawl]:
+    on_done: Callable[[SiteCrawl], None],
+) -> None:
     # Twice as many sites as request slots in flight, so that a site waiting for its host's
     # politeness delay leaves its slot to another site; a site's budget starts when it starts.
     sites = asyncio.Semaphore(max(1, options.concurrency * 2))
     crawler = Crawler(options)
+    # `on_done` may block (a full queue downstream): it runs on a thread of its own, and the
+    # site keeps its slot until it returns, so a slow consumer pauses the crawl instead of
+    # letting finished sites pile up in memory, and the event loop keeps serving the requests
+    # in flight meanwhile.
+    handoff = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crawl-handoff")
+    loop = asyncio.get_running_loop()
 
-    async def one(url: str) -> SiteCrawl:
+    async def one(url: str) -> None:
         async with sites:
             result = await crawler.crawl_site_within_budget(url, previous.get(url))
-        if on_done is not None:
-            on_done(result)
-        return result
+            await loop.run_in_executor(handoff, on_done, result)
 
-    return list(await asyncio.gather(*(one(url) for url in website_urls)))
+    try:
+        await asyncio.gather(*(one(url) for url in website_urls))
+    finally:
+        handoff.shutdown(wait=True)
+
+
+def crawl_each(
+    website_urls: Sequence[str],
+    options: CrawlOptions,
+    on_done: Callable[[SiteCrawl], None],
+    previous: Mapping[str, Mapping[str, Page]] | None = None,
+) -> None:
+    """Crawl every site concurrently, handing each site's crawl to `on_done` as it finishes
+    (in the order they finish) and keeping none: memory stays flat however many sites there
+    are. `previous` (website -> URL -> page) enables conditional requests."""
+    urls = list(dict.fromkeys(website_urls))
+    if urls:
+        asyncio.run(_crawl_all(urls, options, previous or {}, on_done))
 
 
 def crawl_sites(
@@ -610,9 +632,14 @@ def crawl_sites(
     on_done: Callable[[SiteCrawl], None] | None = None,
     previous: Mapping[str, Mapping[str, Page]] | None = None,
 ) -> list[SiteCrawl]:
-    """Crawl every site concurrently; `previous` (website -> URL -> page) enables conditional
-    requests; `on_done` is called as each site finishes (progress)."""
-    if not website_urls:
-        return []
-    urls = list(dict.fromkeys(website_urls))
-    return asyncio.run(_crawl_all(urls, options, previous or {}, on_done))
+    """`crawl_each`, keeping the crawls: one per distinct URL, in the order given; `on_done`
+    is called as each site finishes (progress)."""
+    crawls: dict[str, SiteCrawl] = {}
+
+    def keep(crawl: SiteCrawl) -> None:
+        crawls[crawl.website_url] = crawl
+        if on_done is not None:
+            on_done(crawl)
+
+    crawl_each(website_urls, options, keep, previous)
+    return [crawls[url] for url in dict.fromkeys(website_urls)]

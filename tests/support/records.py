@@ -5,18 +5,19 @@ extract."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from enrichment_pipelines.core.crawl import Page, SiteCrawl
 from enrichment_pipelines.core.customers import import_customers
-from enrichment_pipelines.core.enrichment.apply import apply_enrichments
-from enrichment_pipelines.core.enrichment.extract import extract_sites
+from enrichment_pipelines.core.enrichment.apply import ApplySummary
+from enrichment_pipelines.core.enrichment.extract import ExtractSummary
 from enrichment_pipelines.core.enrichment.pages import save_crawls
 from enrichment_pipelines.core.enrichment.policy import EnrichmentPolicy
-from enrichment_pipelines.core.extractors import Evidence, Extraction
+from enrichment_pipelines.core.enrichment.stream import ShardEvents, Stages, enrich_shard
+from enrichment_pipelines.core.extractors import Evidence, Extraction, Extractor
 from enrichment_pipelines.core.settings import EnrichmentSettings
 from enrichment_pipelines.core.warehouse import Warehouse
 
@@ -40,6 +41,7 @@ class FakeExtractor:
 
     name: str = "fake-1"
     concurrency: int = 4
+    cpu_bound: bool = False  # `calls` is read back: it must run in this process
     failing: set[str] = field(default_factory=set)
     results: dict[str, Extraction] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
@@ -87,6 +89,42 @@ def crawl_of(
 def store_crawls(warehouse: Warehouse, crawls: Sequence[SiteCrawl], run_id: str = "run-1") -> None:
     with warehouse.transaction() as connection:
         save_crawls(connection, crawls, run_id)
+
+
+def extract_sites(
+    warehouse: Warehouse,
+    policy: EnrichmentPolicy,
+    extractor: Extractor,
+    keys: Sequence[str],
+    on_done: Callable[[str], None] | None = None,
+) -> ExtractSummary:
+    """The extraction stage alone, over the stored crawls, for the data points in `keys`."""
+    defaults = EnrichmentSettings.defaults()
+    settings = EnrichmentSettings(
+        {key: replace(point, enabled=key in keys) for key, point in defaults.data_points.items()}
+    )
+    stages = Stages(crawl=False, apply=False)
+    events = ShardEvents(extracted=on_done)
+    return enrich_shard(
+        warehouse, policy, extractor, settings, None, stages=stages, events=events
+    ).extract
+
+
+def apply_enrichments(
+    warehouse: Warehouse,
+    policy: EnrichmentPolicy,
+    settings: EnrichmentSettings,
+    extractor_name: str,
+    run_id: str | None,
+    on_done: Callable[[str, str, str | None], None] | None = None,
+) -> ApplySummary:
+    """The writing stage alone, over the stored crawls and extractions of `extractor_name`."""
+    extractor = FakeExtractor(name=extractor_name)  # names the extractions to use; not called
+    stages = Stages(crawl=False, extract=False)
+    events = ShardEvents(applied=on_done)
+    return enrich_shard(
+        warehouse, policy, extractor, settings, run_id, stages=stages, events=events
+    ).apply
 
 
 def prepared(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -19,21 +19,17 @@ import duckdb
 
 from enrichment_pipelines.core.credits import balance, charge_enrichments
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
-from enrichment_pipelines.core.enrichment.batching import batches
 from enrichment_pipelines.core.enrichment.extract import extraction_key
 from enrichment_pipelines.core.enrichment.pages import claimed_elsewhere
 from enrichment_pipelines.core.enrichment.policy import (
     CustomerToEnrich,
     EnrichmentPolicy,
-    select_customers,
     still_due,
 )
 from enrichment_pipelines.core.enrichment.reasons import reason_group
 from enrichment_pipelines.core.extractors import Extraction
 from enrichment_pipelines.core.settings import EnrichmentSettings
-from enrichment_pipelines.core.warehouse import Warehouse, insert_rows
-
-APPLY_BATCH_SIZE = 25
+from enrichment_pipelines.core.warehouse import insert_rows
 
 ENRICHMENT_COLUMNS = (
     "enrichment_id", "customer_id", "run_id", "status", "reason", "website_url", "extractor",
@@ -60,37 +56,34 @@ class ApplySummary:
     skipped: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
 
+    def add(self, status: str, reason: str | None) -> None:
+        if status == "enriched":
+            self.enriched += 1
+            self.credits_spent += 1
+        elif status == "skipped":
+            self.skipped[reason_group(reason)] += 1
+        elif status == "failed":
+            self.failed[reason_group(reason)] += 1
 
-def apply_enrichments(
-    warehouse: Warehouse,
+
+def apply_batch(
+    connection: duckdb.DuckDBPyConnection,
+    batch: Sequence[CustomerToEnrich],
     policy: EnrichmentPolicy,
     settings: EnrichmentSettings,
     extractor_name: str,
     run_id: str | None,
-    on_done: Callable[[str, str, str | None], None] | None = None,
-) -> ApplySummary:
-    """Write each selected record's outcome, charging at most one credit per record.
-
-    Records are written APPLY_BATCH_SIZE at a time, each batch in one transaction with its
-    charges: a run killed half way loses only the batch in flight, which was not charged
-    either. `on_done` is called for each record once its batch is committed."""
-    summary = ApplySummary()
-    with warehouse.connect() as connection:
-        customers = select_customers(connection, policy)
-    for batch in batches(customers, APPLY_BATCH_SIZE):
-        with warehouse.transaction() as connection:
-            outcomes = _apply_batch(connection, batch, policy, settings, extractor_name, run_id)
-        for customer, (status, reason) in zip(batch, outcomes, strict=True):
-            if status == "enriched":
-                summary.enriched += 1
-                summary.credits_spent += 1
-            elif status == "skipped":
-                summary.skipped[reason_group(reason)] += 1
-            elif status == "failed":
-                summary.failed[reason_group(reason)] += 1
-            if on_done is not None and status != "done":
-                on_done(customer.customer_id, status, reason)
-    return summary
+) -> list[tuple[str, str | None]]:
+    """Decide and write a batch of records with their charges (call inside a transaction, so
+    a record and its credit are written together or not at all); one (status, reason) each,
+    status "done" for a record brought up to date meanwhile (nothing written for it)."""
+    inputs = _read_batch_inputs(connection, batch, policy, settings, run_id)
+    writes = _BatchWrites(run_id=run_id, at=datetime.now(UTC))
+    outcomes = [
+        _apply_one(customer, inputs, writes, settings, extractor_name) for customer in batch
+    ]
+    writes.write(connection)
+    return outcomes
 
 
 @dataclass
@@ -163,24 +156,6 @@ def _clear_attributes(
         "AND custom_attributes.name = gone.name",
         {"customers": list(customers), "names": list(names)},
     )
-
-
-def _apply_batch(
-    connection: duckdb.DuckDBPyConnection,
-    batch: Sequence[CustomerToEnrich],
-    policy: EnrichmentPolicy,
-    settings: EnrichmentSettings,
-    extractor_name: str,
-    run_id: str | None,
-) -> list[tuple[str, str | None]]:
-    """Decide and write a batch of records (call inside a transaction); one outcome each."""
-    inputs = _read_batch_inputs(connection, batch, policy, settings, run_id)
-    writes = _BatchWrites(run_id=run_id, at=datetime.now(UTC))
-    outcomes = [
-        _apply_one(customer, inputs, writes, settings, extractor_name) for customer in batch
-    ]
-    writes.write(connection)
-    return outcomes
 
 
 def _read_batch_inputs(

@@ -1,34 +1,37 @@
-"""Extracting data points from stored pages, once per change of pages, extractor or data points.
+"""Extracting data points from a site's pages, once per change of pages, extractor or data points.
 
 Each site's extraction is stored under a key hashed from what it depends on; a site whose key
 is unchanged (and whose last extraction did not fail) is not extracted again, so a rerun costs
-no LLM calls for sites that have not changed.
+no LLM calls for sites that have not changed. Extraction runs in a pool (`extraction_pool`):
+worker processes for a CPU-bound extractor (the offline rules), threads for one that waits on
+the network (an LLM).
 """
 
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
+import threading
+import time
 from collections import Counter
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import repeat
 
 import duckdb
 
 from enrichment_pipelines.core.crawl import Page
-from enrichment_pipelines.core.enrichment.batching import batches
-from enrichment_pipelines.core.enrichment.pages import load_pages
-from enrichment_pipelines.core.enrichment.policy import (
-    EnrichmentPolicy,
-    select_customers,
-    websites_in_use,
-)
+from enrichment_pipelines.core.enrichment.policy import websites_in_use
 from enrichment_pipelines.core.extractors import Extraction, Extractor, Usage
-from enrichment_pipelines.core.warehouse import Warehouse, insert_rows
+from enrichment_pipelines.core.warehouse import insert_rows
 
 EXTRACT_BATCH_SIZE = 50
+# Fewer sites than this are extracted in this process: a worker process takes about a second
+# to start, more than extracting a few sites costs (a live run of one customer, say).
+PROCESS_POOL_MIN_SITES = 50
 
 EXTRACTION_COLUMNS = (
     "website_url", "extraction_key", "extractor", "extracted_at", "result", "error",
@@ -70,56 +73,85 @@ def extract_one(
         return Extraction(error=f"extractor error: {type(error).__name__}: {error}")
 
 
-def extract_sites(
-    warehouse: Warehouse,
-    policy: EnrichmentPolicy,
-    extractor: Extractor,
-    keys: Sequence[str],
-    on_done: Callable[[str], None] | None = None,
-) -> ExtractSummary:
-    """Extract data points for crawled sites of customers needing enrichment, when changed.
+class ExtractionPool:
+    """Extracts sites concurrently: `submit` returns a future of the site's `Extraction`.
 
-    `on_done` is called with each extracted site once its batch is written (not for sites
-    left unchanged), so progress shown to a person never runs ahead of the warehouse."""
-    summary = ExtractSummary()
-    with warehouse.connect() as connection:
-        urls = sorted(
-            {c.website_url for c in select_customers(connection, policy) if c.website_url}
-        )
-        stored = _stored_extractions(connection, urls)
-    pending = []
-    for website_url, content_key, stored_key, stored_error in stored:
-        key = extraction_key(content_key or "", extractor.name, keys)
-        if key == stored_key and stored_error is None:
-            summary.unchanged += 1
-        else:
-            pending.append((website_url, key))
-    # Extraction (an LLM call, say) happens outside any transaction; each batch is written
-    # in one short transaction, so a run killed half way keeps what it finished.
-    with ThreadPoolExecutor(max_workers=max(1, extractor.concurrency)) as pool:
-        for batch in batches(pending, EXTRACT_BATCH_SIZE):
-            with warehouse.connect() as connection:
-                pages_by_site = load_pages(connection, [url for url, _ in batch])
-            extractions = pool.map(
-                extract_one,
-                repeat(extractor),
-                [url for url, _ in batch],
-                [list(pages_by_site[url].values()) for url, _ in batch],
-                repeat(keys),
+    A CPU-bound extractor (`cpu_bound`, the offline rules) runs in `processes` worker
+    processes, so extraction uses the cores the crawler and the writer leave idle instead of
+    contending with them for this process's GIL; any other (an LLM, waiting on the network)
+    runs on `extractor.concurrency` threads. `slots` is how many sites it works on at once.
+    """
+
+    def __init__(self, extractor: Extractor, keys: Sequence[str], processes: int) -> None:
+        self.keys = tuple(keys)
+        self._executor: Executor
+        if extractor.cpu_bound and processes > 0:
+            self.slots = processes
+            self._executor = ProcessPoolExecutor(
+                processes,
+                # spawn, not fork: this process runs threads (crawler, writer, Dagster's), and
+                # a forked child would inherit their locks in whatever state they were.
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(extractor,),
             )
-            results = []
-            for (website_url, key), extraction in zip(batch, extractions, strict=True):
-                summary.add(extraction)
-                results.append(_extraction_row(website_url, key, extractor.name, extraction))
-            with warehouse.transaction() as connection:
-                _save_extractions(connection, results)
-            if on_done is not None:
-                for website_url, _ in batch:
-                    on_done(website_url)
-    return summary
+            self._extract: Callable[[str, Sequence[Page], Sequence[str]], Extraction] = (
+                _extract_in_worker
+            )
+        else:
+            self.slots = max(1, extractor.concurrency)
+            self._executor = ThreadPoolExecutor(self.slots, thread_name_prefix="extract")
+            self._extract = lambda url, pages, keys: extract_one(extractor, url, pages, keys)
+
+    def submit(self, website_url: str, pages: Sequence[Page]) -> Future[Extraction]:
+        return self._executor.submit(self._extract, website_url, list(pages), self.keys)
+
+    def close(self) -> None:
+        """Stop at once: extractions not started are dropped (a rerun redoes them)."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _stored_extractions(
+@contextmanager
+def extraction_pool(
+    extractor: Extractor, keys: Sequence[str], sites: int, processes: int | None = None
+) -> Iterator[ExtractionPool]:
+    """An `ExtractionPool` for about `sites` sites; `processes` overrides the number of
+    worker processes (default: one per core but one, left to the crawler and writer, and none
+    for fewer than PROCESS_POOL_MIN_SITES sites)."""
+    if processes is None:
+        cores = len(os.sched_getaffinity(0))
+        processes = max(1, cores - 1) if sites >= PROCESS_POOL_MIN_SITES else 0
+    pool = ExtractionPool(extractor, keys, processes)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+_worker_extractor: Extractor | None = None  # the extractor of this worker process
+
+
+def _start_worker(extractor: Extractor) -> None:
+    global _worker_extractor
+    _worker_extractor = extractor
+    threading.Thread(target=_end_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _end_with_parent(parent: int) -> None:
+    """Exit once the run's process is gone (killed with SIGKILL, say, when nothing could shut
+    the pool down): a worker would otherwise wait for work forever, since it holds its own
+    end of the queue the work comes on."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _extract_in_worker(website_url: str, pages: Sequence[Page], keys: Sequence[str]) -> Extraction:
+    assert _worker_extractor is not None, "worker started without its extractor"
+    return extract_one(_worker_extractor, website_url, pages, keys)
+
+
+def stored_extractions(
     connection: duckdb.DuckDBPyConnection, urls: Sequence[str]
 ) -> list[tuple[str, str | None, str | None, str | None]]:
     """(website, content key, stored extraction key, stored error) of each successfully
@@ -134,7 +166,7 @@ def _stored_extractions(
     ).fetchall()
 
 
-def _save_extractions(
+def save_extractions(
     connection: duckdb.DuckDBPyConnection, rows: Sequence[Sequence[object]]
 ) -> None:
     """Store each site's latest extraction, replacing the one before (not for a site no
@@ -150,7 +182,7 @@ def _save_extractions(
     )
 
 
-def _extraction_row(
+def extraction_row(
     website_url: str, key: str, extractor_name: str, extraction: Extraction
 ) -> list[object]:
     usage = extraction.usage

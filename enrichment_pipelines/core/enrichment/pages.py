@@ -8,8 +8,6 @@ anyone counting positions.
 from __future__ import annotations
 
 import json
-import queue
-import threading
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
@@ -23,7 +21,7 @@ from enrichment_pipelines.core.enrichment.policy import (
     select_customers,
     websites_in_use,
 )
-from enrichment_pipelines.core.warehouse import Warehouse, fetch_dicts, insert_rows
+from enrichment_pipelines.core.warehouse import fetch_dicts, insert_rows
 
 SITE_CRAWL_COLUMNS = (
     "website_url", "crawled_at", "status", "reason", "page_count", "content_key", "run_id",
@@ -55,6 +53,17 @@ def _freshly_crawled(
             "SELECT website_url FROM site_crawls WHERE list_contains($urls, website_url) "
             "AND status = 'ok' AND crawled_at >= $fresh_after",
             {"urls": list(urls), "fresh_after": fresh_after},
+        ).fetchall()
+    }
+
+
+def sites_with_pages(connection: duckdb.DuckDBPyConnection, urls: Sequence[str]) -> set[str]:
+    """Those of `urls` with pages stored from an earlier crawl."""
+    return {
+        url
+        for (url,) in connection.execute(
+            "SELECT DISTINCT website_url FROM scraped_pages WHERE list_contains(?, website_url)",
+            [list(urls)],
         ).fetchall()
     }
 
@@ -135,71 +144,6 @@ def save_crawls(
         chunk_size=100,
         conflict="ON CONFLICT DO NOTHING",  # a page linked twice is stored once
     )
-
-
-class CrawlWriter:
-    """Saves crawls as their sites finish (`on_done` of `crawl_sites`), a few sites per short
-    transaction, from a thread of its own: a run killed during the crawl keeps every site
-    already written, and the crawl never waits on the warehouse lock.
-
-    Use as a context manager; leaving it writes what is left and raises the writer's error,
-    if it had one.
-    """
-
-    def __init__(
-        self,
-        warehouse: Warehouse,
-        run_id: str | None,
-        *,
-        batch_size: int = 20,
-        max_wait_seconds: float = 2.0,
-    ) -> None:
-        self.warehouse, self.run_id = warehouse, run_id
-        self.batch_size, self.max_wait_seconds = batch_size, max_wait_seconds
-        self.saved = 0
-        self._queue: queue.Queue[SiteCrawl | None] = queue.Queue()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="crawl-writer", daemon=True)
-
-    def __call__(self, crawl: SiteCrawl) -> None:
-        self._queue.put(crawl)
-
-    def __enter__(self) -> CrawlWriter:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-
-    def _run(self) -> None:
-        pending: list[SiteCrawl] = []
-        while True:
-            try:
-                crawl = self._queue.get(timeout=self.max_wait_seconds if pending else None)
-            except queue.Empty:  # no site finished for a while: write what is pending
-                self._write(pending)
-                pending = []
-                continue
-            if crawl is None:  # the crawl is over
-                self._write(pending)
-                return
-            pending.append(crawl)
-            if len(pending) >= self.batch_size:
-                self._write(pending)
-                pending = []
-
-    def _write(self, crawls: list[SiteCrawl]) -> None:
-        if not crawls or self._error is not None:
-            return
-        try:
-            with self.warehouse.transaction() as connection:
-                save_crawls(connection, crawls, self.run_id)
-            self.saved += len(crawls)
-        except BaseException as error:  # reported when the writer is closed
-            self._error = error
 
 
 def _page_row(website_url: str, page: Page) -> list[object]:

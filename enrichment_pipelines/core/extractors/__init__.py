@@ -108,6 +108,8 @@ class Extractor(Protocol):
     # of the extraction cache key, so changing any of them extracts again.
     name: str
     concurrency: int  # sites extracted at once
+    # True for an extractor that computes rather than waits: it runs in worker processes.
+    cpu_bound: bool
 
     def extract(self, website_url: str, pages: Sequence[Page], keys: Sequence[str]) -> Extraction:
         """Extract the data points in `keys` from `pages`; unknown values are left out."""

@@ -177,6 +177,8 @@ class CircuitBreaker:
 class LLMExtractor:
     """One structured-output call per site (see the module docstring)."""
 
+    cpu_bound = False  # it waits on the model: threads (`concurrency`) keep it busy
+
     def __init__(self, options: LLMConfig, taxonomy: Taxonomy | None = None) -> None:
         self.options = options
         self.taxonomy = taxonomy or load_taxonomy()

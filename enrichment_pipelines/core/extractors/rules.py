@@ -386,7 +386,8 @@ RULES_VERSION = "rules-v5"
 class RulesExtractor:
     """Offline, deterministic extraction from structured data and text cues."""
 
-    concurrency = 1  # CPU-bound: threads would only contend for the GIL
+    concurrency = 1  # CPU-bound: threads would only contend for the GIL...
+    cpu_bound = True  # ...so large runs extract in worker processes
 
     def __init__(self, taxonomy: Taxonomy | None = None) -> None:
         self.taxonomy = taxonomy or load_taxonomy()
