@@ -377,6 +377,8 @@ class _ShardStream:
     ) -> None:
         """Write in one transaction the crawls, the extractions and the records now ready."""
         extracted = [(*self.in_flight.pop(future), future.result()) for future in done]
+        for site, _, _ in extracted:  # saved below, before the records that use them
+            self._settle(site)
         records = self.ready[:RECORDS_PER_ROUND]
         to_extract: dict[str, str] = {}
         with self.warehouse.transaction() as connection:
@@ -409,8 +411,6 @@ class _ShardStream:
                 self._submit(pool, crawl.website_url, to_extract[crawl.website_url], crawl.pages)
             else:
                 self._settle(crawl.website_url)
-        for site, _, _ in extracted:
-            self._settle(site)
 
     def _report(
         self,
