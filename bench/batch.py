@@ -1,19 +1,17 @@
 """Batch enrichment of many customers over local sites that answer after a fixed latency.
 
-Usage: .venv/bin/python bench/batch.py [--customers 10000] [--latency-ms 100]
-                                        [--instance | --one-run]
+Usage: .venv/bin/python bench/batch.py [--customers 10000] [--latency-ms 100] [--instance]
 
 A server process (bench/crawl.py's) serves one generated company site per customer, every
 response (pages and robots.txt) after `--latency-ms`. The customers are imported into a fresh
-warehouse and `enrich batch` runs the batch exactly as a user would: in process (one run per
-shard, one after the other, then the whole-warehouse assets once), or with `--instance` on a
+warehouse and `enrich batch` runs the batch exactly as a user would: in process (one run over
+every shard, its step streaming crawl, extraction and writes), or with `--instance` on a
 production-shaped Dagster instance (deploy/dagster.yaml on a scratch PostgreSQL database,
-webserver and daemon processes) as a backfill launched through GraphQL; `--one-run` runs
-`enrich run` instead, every shard in one run (one crawl of all the sites, not sixteen). Prints
+webserver and daemon processes) as a backfill launched through GraphQL. Prints
 records enriched per minute, the ideal bound for the crawl concurrency (every request slot
 busy all the time: concurrency / (requests per site x latency), times the `web` pool limit on
-an instance), and peak memory (this process; on an instance, every instance process
-together).
+an instance), requests per second against the bound's, LLM calls, and peak memory (this
+process and its extraction workers; on an instance, every instance process together).
 """
 
 from __future__ import annotations
@@ -65,6 +63,29 @@ class PeakMemory:
         self.thread.join()
 
 
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its children that have ended (the
+    extraction workers, once their run ends; not the sites' server, which is still running)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def this_process_and_workers() -> list[int]:
+    """This process and its extraction workers (not the sites' server, also a child)."""
+    me = os.getpid()
+    children = Path(f"/proc/{me}/task/{me}/children").read_text().split()
+    workers = []
+    for child in children:
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue  # ended meanwhile
+        if b"multiprocessing" in command:
+            workers.append(int(child))
+    return [me, *workers]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=10_000)
@@ -72,10 +93,6 @@ def main() -> None:
     parser.add_argument(
         "--instance", action="store_true",
         help="run the batch as a backfill on a Dagster instance backed by the local PostgreSQL",
-    )  # fmt: skip
-    parser.add_argument(
-        "--one-run", action="store_true",
-        help="`enrich run`: every shard in one run, in this process, instead of a run per shard",
     )  # fmt: skip
     args = parser.parse_args()
     raise_open_files_limit()
@@ -109,6 +126,7 @@ def main() -> None:
         )
         with warehouse.transaction() as connection:
             top_up(connection, args.customers, note="bench")
+        cpu = 0.0  # measured in process only
         if args.instance:
             import yaml
 
@@ -131,17 +149,20 @@ def main() -> None:
                 elapsed = time.monotonic() - started
             peak_mib = memory.peak_kib / 1024
         else:
-            started = time.monotonic()
-            command = ["run"] if args.one_run else ["batch", "--in-process"]
-            result = CliRunner().invoke(enrich, command)
-            elapsed = time.monotonic() - started
-            peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            with PeakMemory(this_process_and_workers) as memory:
+                cpu_before = cpu_seconds()
+                started = time.monotonic()
+                result = CliRunner().invoke(enrich, ["batch", "--in-process"])
+                elapsed = time.monotonic() - started
+                cpu = cpu_seconds() - cpu_before
+            peak_mib = memory.peak_kib / 1024
             pool_limit = 1
         with warehouse.connect() as connection:
-            enriched, pages, sites = connection.execute(
+            enriched, pages, sites, llm_calls = connection.execute(
                 "SELECT (SELECT count(*) FROM enrichments WHERE status = 'enriched'), "
                 "(SELECT count(*) FROM scraped_pages WHERE error IS NULL), "
-                "(SELECT count(*) FROM site_crawls)"
+                "(SELECT count(*) FROM site_crawls), "
+                "(SELECT coalesce(sum(llm_calls), 0) FROM extractions)"
             ).fetchone()
     if result.exit_code != 0:
         print(result.output[-3000:])
@@ -157,6 +178,13 @@ def main() -> None:
     formula = "concurrency / (requests x latency)" + (" x web pool limit" if args.instance else "")
     print(f"ideal bound:          {bound:,.0f} records/min ({formula})")
     print(f"share of the bound:   {rate / bound:.0%}")
+    requests_per_second = (pages + sites) / elapsed
+    request_bound = concurrency * pool_limit / (args.latency_ms / 1000)
+    print(f"requests per second:  {requests_per_second:,.0f} of {request_bound:,.0f}")
+    print(f"LLM calls:            {llm_calls}")
+    if not args.instance:
+        print(f"CPU per record:       {1000 * cpu / max(enriched, 1):.0f} ms "
+              f"({cpu:.0f} s of CPU in {elapsed:.0f} s: this process and its workers)")  # fmt: skip
     print(f"peak memory (RSS):    {peak_mib:.0f} MiB")
 
 

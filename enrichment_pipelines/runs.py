@@ -13,7 +13,6 @@ so a batch launched again under the same policy skips the records it already fin
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 import dagster as dg
 import httpx
 
-from enrichment_pipelines.assets import ASSET_CHECKS, ASSETS, BATCH, EVERYTHING, SHARD_STEPS
+from enrichment_pipelines.assets import ASSET_CHECKS, ASSETS, BATCH, EVERYTHING
 from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.enrichment.policy import customer_key
 from enrichment_pipelines.core.errors import EnrichError
@@ -292,27 +291,14 @@ def run_pipeline(
         )
 
 
-def run_batch_in_process(
-    config: EnrichConfig,
-    policy: BatchPolicy,
-    on_shard_done: Callable[[str, bool], None] | None = None,
-) -> tuple[list[str], bool]:
-    """Run the batch here: one run per shard, then the whole-warehouse assets once.
-    Returns the run ids and whether every run succeeded."""
+def run_batch_in_process(config: EnrichConfig, policy: BatchPolicy) -> tuple[list[str], bool]:
+    """Run the batch here as one run over every shard: its step streams the crawl,
+    extraction and writes of all the shards' records together, then the whole-warehouse
+    assets follow. One run, not one per shard: a shard run's start (a run, a pool of worker
+    processes) and its crawl's last slow sites are paid once, which is 2x faster (see
+    `bench/batch.py` in the README). Returns the run id and whether it succeeded."""
     resources = default_resources(config)
-    tags = {**policy.tags(), "enrich/launched_by": "enrich batch (in process)"}
-    run_ids, ok = [], True
-    # The caller shows progress by shard: the terminal gets warnings and errors only.
-    quiet = "WARNING"
+    tags = {**policy.tags(), **all_shards_tags(), "enrich/launched_by": "enrich batch (in process)"}
     with instance_for(config) as instance:
-        for key in shard_keys():
-            result = _materialize(
-                SHARD_STEPS, resources, instance, tags, partition_key=key, log_level=quiet
-            )
-            run_ids.append(result.run_id)
-            ok = ok and result.success
-            if on_shard_done is not None:
-                on_shard_done(key, result.success)
-        result = _materialize(BATCH - SHARD_STEPS, resources, instance, tags, log_level=quiet)
-    run_ids.append(result.run_id)
-    return run_ids, ok and result.success
+        result = _materialize(BATCH, resources, instance, tags)
+    return [result.run_id], result.success

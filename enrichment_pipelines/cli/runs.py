@@ -194,17 +194,10 @@ def _on_instance(
 def _in_process(config: EnrichConfig, policy: BatchPolicy) -> tuple[list[str], bool]:
     from enrichment_pipelines.runs import run_batch_in_process
 
-    failed = 0
-    with CliProgress("shards", SHARD_COUNT) as bar:
-
-        def shard_done(key: str, success: bool) -> None:
-            nonlocal failed
-            failed += not success
-            bar.advance(detail=f"shard {key} done, {failed} failed")
-
-        try:
-            return run_batch_in_process(config, policy, shard_done)
-        except KeyboardInterrupt:
-            err.print("stopped: records not reached were not charged; run the same command again "
-                      "to continue")  # fmt: skip
-            sys.exit(130)
+    err.print("one run over every shard; its steps log their progress")
+    try:
+        return run_batch_in_process(config, policy)
+    except KeyboardInterrupt:
+        err.print("stopped: records not reached were not charged; run the same command again "
+                  "to continue")  # fmt: skip
+        sys.exit(130)
