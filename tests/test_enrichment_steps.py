@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -555,3 +557,34 @@ def test_concurrent_runs_share_the_crawl_through_claims(
         assert claim_websites(connection, sites[1:3], "run-c", lease) == sites[1:3]  # lapsed
         release_claims(connection, "run-c")  # run-c stopped before saving them
         assert claim_websites(connection, sites[1:3], "run-d", lease) == sites[1:3]
+
+
+def test_the_claims_of_a_killed_process_are_void_at_once(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """A run killed mid-crawl (SIGKILL: nothing hands its claims back) must not hold its sites
+    for the rest of its lease: the next run on the host sees the claimant is gone."""
+    from enrichment_pipelines.core.enrichment.pages import claim_websites
+
+    sites = import_sites(warehouse, tmp_path, 2)
+    lease = timedelta(minutes=10)
+    killed = subprocess.run(
+        [sys.executable, "-c", "from enrichment_pipelines.core.enrichment.pages import "
+         "this_process; print(this_process())"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    with warehouse.transaction() as connection:
+        assert claim_websites(connection, sites, "run-live", lease) == sites
+        connection.execute(
+            "UPDATE website_claims SET run_id = 'run-killed', claimed_by = ? WHERE website_url = ?",
+            [killed, sites[0]],
+        )
+        # The live run's claim holds; the killed process's is taken over.
+        assert claim_websites(connection, sites, "run-next", lease) == [sites[0]]
+        # A claimant on another host is taken at its lease.
+        connection.execute(
+            "UPDATE website_claims SET run_id = 'run-far', claimed_by = 'elsewhere 1 1' "
+            "WHERE website_url = ?",
+            [sites[0]],
+        )
+        assert claim_websites(connection, sites, "run-later", lease) == []

@@ -34,6 +34,7 @@ from enrichment_pipelines.resources import (
 )
 from tests.support.hostile import injected_site, obedient_answer
 from tests.support.llm_server import LLMReply, LocalLLMServer, rules_answer
+from tests.support.materializations import metadata
 
 KEYS = DATA_POINT_KEYS
 
@@ -328,10 +329,7 @@ def _materialize(
             instance=instance,
             tags=all_shards_tags(),
         )
-    event = result.asset_materializations_for_node("enriched_attributes")[
-        0
-    ]  # one per shard, same metadata
-    return {key: getattr(value, "value", value) for key, value in event.metadata.items()}
+    return metadata(result, "enriched_attributes")
 
 
 @pytest.mark.e2e

@@ -22,6 +22,7 @@ from enrichment_pipelines.definitions import build_definitions
 from enrichment_pipelines.demo import DemoSites, start_demo_sites
 from enrichment_pipelines.runs import run_pipeline
 from tests.support.config import loopback_config
+from tests.support.materializations import materialized
 
 
 def _rows(home: Path, sql: str, parameters: list[object] | None = None) -> list[tuple]:
@@ -85,7 +86,7 @@ def test_enrich_customer_job_takes_the_id_as_config(enriched_home: Path) -> None
             partition_key=shard_key(customer_shard(customer_id)),
         )
         assert result.success
-        [event] = result.asset_materializations_for_node("customer_attributes")
+        [event] = materialized(result, "customer_attributes")
         assert event.metadata["records_enriched"].value == 1
         everyone = job.execute_in_process(
             run_config={"resources": {"enrichment_run": {"config": {"enrich_now": True,

@@ -22,6 +22,7 @@ from enrichment_pipelines.resources import (
     WarehouseResource,
     WebClientResource,
 )
+from tests.support.materializations import metadata
 
 
 def _materialize(
@@ -49,11 +50,6 @@ def _materialize(
         instance=instance,
         tags=all_shards_tags(),
     )
-
-
-def _metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, Any]:
-    event = result.asset_materializations_for_node(asset)[0]  # one per shard, same metadata
-    return {key: getattr(value, "value", value) for key, value in event.metadata.items()}
 
 
 def _query(store: Warehouse, sql: str, params: list[Any] | None = None) -> list[tuple]:
@@ -95,8 +91,8 @@ def test_whole_graph_enriches_local_sites(
     with dg.instance_for_test() as instance:
         result = _materialize(home, customers_csv, instance)
         assert result.success
-        assert _metadata(result, "customers")["inserted"] == len(demo_sites.companies) + 4
-        pages = _metadata(result, "scraped_pages")
+        assert metadata(result, "customers")["inserted"] == len(demo_sites.companies) + 4
+        pages = metadata(result, "scraped_pages")
         assert pages["websites_crawled"] == len(demo_sites.companies)
         crawl_failures = [c for c in faulty if c.fault in ("http_error", "unreachable", "parked")]
         assert pages["websites_failed"] == len(crawl_failures)
@@ -105,7 +101,7 @@ def test_whole_graph_enriches_local_sites(
             _query(store, "SELECT last_outcome, count(*) FROM customer_360 GROUP BY ALL")
         )
         enriched = outcomes["enriched"]
-        applied = _metadata(result, "customer_attributes")
+        applied = metadata(result, "customer_attributes")
         assert applied["records_enriched"] == enriched
         assert applied["credits_spent"] == enriched
         assert (
@@ -168,9 +164,9 @@ def test_whole_graph_enriches_local_sites(
 
         # A second run finds everything up to date: no new enrichment, no charge, no re-crawl.
         again = _materialize(home, None, instance)
-        assert _metadata(again, "scraped_pages")["websites_crawled"] == len(crawl_failures)
-        assert _metadata(again, "enriched_attributes")["sites_extracted"] == 0
-        assert _metadata(again, "customer_attributes")["records_enriched"] == 0
+        assert metadata(again, "scraped_pages")["websites_crawled"] == len(crawl_failures)
+        assert metadata(again, "enriched_attributes")["sites_extracted"] == 0
+        assert metadata(again, "customer_attributes")["records_enriched"] == 0
         with store.connect() as connection:
             assert balance(connection) == 100 - enriched
 
@@ -207,7 +203,7 @@ def test_reenrich_cutoff_replaces_values_keeps_history_and_charges_once(
         for _ in range(2):  # the retry of the same request must not charge again
             result = _materialize(home, None, instance, reenrich_before=cutoff)
             assert result.success
-        assert _metadata(result, "customer_attributes")["records_enriched"] == 0
+        assert metadata(result, "customer_attributes")["records_enriched"] == 0
         assert _query(store, "SELECT count(*) FROM enrichments WHERE status = 'enriched'") == [(2,)]
         assert _query(store, "SELECT enrichment_id FROM current_enrichments") != first
         with store.connect() as connection:
@@ -243,7 +239,7 @@ def test_out_of_credits_skips_the_rest_with_that_reason(
         )
     with dg.instance_for_test() as instance:
         result = _materialize(home, customers_csv, instance)
-    applied = _metadata(result, "customer_attributes")
+    applied = metadata(result, "customer_attributes")
     assert applied["records_enriched"] == 5
     assert applied["credit_balance"] == 0
     out_of_credits = _query(
@@ -269,13 +265,13 @@ def test_recrawl_of_unchanged_sites_skips_extraction(
         # Pages older than the maximum age are fetched again, with conditional requests.
         cutoff = datetime.now(UTC).isoformat()
         again = _materialize(home, None, instance, max_page_age_hours=0, reenrich_before=cutoff)
-    pages = _metadata(again, "scraped_pages")
+    pages = metadata(again, "scraped_pages")
     assert pages["websites_crawled"] == 5
     assert pages["websites_unchanged"] == 5
-    assert _metadata(again, "enriched_attributes")["sites_extracted"] == 0
+    assert metadata(again, "enriched_attributes")["sites_extracted"] == 0
     assert _query(store, "SELECT website_url, extracted_at FROM extractions") == extracted_at
     # The records were still re-enriched (the policy asked for it), from the stored extraction.
-    assert _metadata(again, "customer_attributes")["records_enriched"] == 5
+    assert metadata(again, "customer_attributes")["records_enriched"] == 5
     # Every page that was readable is marked unchanged.
     assert _query(
         store, "SELECT count(*) FROM scraped_pages WHERE error IS NULL AND NOT unchanged"

@@ -8,9 +8,12 @@ anyone counting positions.
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -79,12 +82,39 @@ def claim_websites(
     insert_rows(
         connection,
         "website_claims",
-        ("website_url", "run_id", "claimed_until"),
-        [[url, run_id, datetime.now(UTC) + lease] for url in mine],
+        ("website_url", "run_id", "claimed_until", "claimed_by"),
+        [[url, run_id, datetime.now(UTC) + lease, this_process()] for url in mine],
         conflict="ON CONFLICT (website_url) DO UPDATE SET run_id = excluded.run_id, "
-        "claimed_until = excluded.claimed_until",
+        "claimed_until = excluded.claimed_until, claimed_by = excluded.claimed_by",
     )
     return mine
+
+
+def this_process() -> str:
+    """This process as a claim's holder: host, process id and the process's start time (a
+    process id alone is reused)."""
+    return f"{socket.gethostname()} {os.getpid()} {_start_time(os.getpid())}"
+
+
+def _start_time(pid: int) -> str | None:
+    """When process `pid` started, in clock ticks since boot (Linux); None when unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]  # field 22; the name in (...) may hold spaces
+
+
+def _holder_gone(holder: str | None) -> bool:
+    """Whether a claim's holder is a process of this host that no longer runs (killed before
+    it could hand its claims back). A holder on another host, or unknown, is taken at its
+    lease."""
+    if holder is None:
+        return False
+    host, pid, started = holder.split(" ")
+    if host != socket.gethostname() or started == "None":
+        return False
+    return _start_time(int(pid)) != started
 
 
 def release_claims(connection: duckdb.DuckDBPyConnection, run_id: str) -> None:
@@ -96,14 +126,17 @@ def release_claims(connection: duckdb.DuckDBPyConnection, run_id: str) -> None:
 def claimed_elsewhere(
     connection: duckdb.DuckDBPyConnection, urls: Sequence[str], run_id: str | None
 ) -> set[str]:
-    """Those of `urls` that another run holds a live claim on (it is crawling them now)."""
+    """Those of `urls` that another run holds a live claim on (it is crawling them now): its
+    lease has not run out, and its process still runs."""
     return {
         url
-        for (url,) in connection.execute(
-            "SELECT website_url FROM website_claims WHERE list_contains($urls, website_url) "
+        for url, holder in connection.execute(
+            "SELECT website_url, claimed_by FROM website_claims "
+            "WHERE list_contains($urls, website_url) "
             "AND run_id IS DISTINCT FROM $run AND claimed_until > $now",
             {"urls": list(urls), "run": run_id, "now": datetime.now(UTC)},
         ).fetchall()
+        if not _holder_gone(holder)
     }
 
 
