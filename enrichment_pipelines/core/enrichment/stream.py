@@ -284,7 +284,7 @@ class _ShardStream:
                 self._settle(site)
             while self.ready:
                 self._write_round([], [])
-        finally:  # stopped or failed: hand the unsaved sites back (a killed run's claims lapse)
+        finally:  # stopped or failed: hand the unsaved sites back (a killed run's are void)
             if plan is not None:
                 with self.warehouse.transaction() as connection:
                     release_claims(connection, self.run_id or "")
@@ -295,7 +295,8 @@ class _ShardStream:
     ) -> tuple[list[str], list[str], set[str]]:
         """(sites this run crawls, sites another run is crawling, sites with stored pages)."""
         wanted = websites_to_crawl(connection, self.policy, plan.max_page_age)
-        # The lease outlasts the slowest crawl these sites can take; a killed run's lapses.
+        # The lease outlasts the slowest crawl these sites can take; a killed run's claims
+        # are void at once on its host (`claimed_elsewhere`), and lapse with the lease elsewhere.
         rounds = len(wanted) // plan.options.concurrency + 2
         lease = timedelta(seconds=plan.options.site_budget_seconds * rounds)
         mine = claim_websites(connection, wanted, self.run_id or "", lease)
