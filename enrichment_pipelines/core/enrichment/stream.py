@@ -60,8 +60,10 @@ from enrichment_pipelines.core.extractors import Extraction, Extractor
 from enrichment_pipelines.core.settings import EnrichmentSettings
 from enrichment_pipelines.core.warehouse import Warehouse
 
-# Finished crawls waiting for the writer; a full queue pauses the crawl (back-pressure).
-CRAWL_QUEUE_SITES = 64
+# Finished crawls waiting for the writer; a full queue pauses the crawl (back-pressure). Room
+# for a few seconds of crawling, so that a writer waiting its turn for the warehouse (other
+# runs write it too) does not stall the crawl at once; a site's pages are tens of kB.
+CRAWL_QUEUE_SITES = 256
 # Sites handed to the extraction pool and not yet back, per slot of the pool.
 IN_FLIGHT_PER_SLOT = 4
 # Records written in one round at most: a round is one transaction, which must stay short.
