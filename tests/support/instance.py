@@ -87,25 +87,27 @@ class RunningInstance:
 
 @contextmanager
 def production_instance(
-    folder: Path, postgres_url: str, environment: Mapping[str, str]
+    folder: Path, postgres_url: str | None, environment: Mapping[str, str]
 ) -> Iterator[RunningInstance]:
-    """Webserver and daemon on deploy/dagster.yaml with DAGSTER_HOME under `folder`, storage at
-    `postgres_url` (initialised by deploy/init-instance.sh); `environment` adds to the
-    processes' own (ENRICH_HOME, say). Waits until the webserver answers."""
+    """Webserver and daemon with DAGSTER_HOME under `folder`: on deploy/dagster.yaml with its
+    storage at `postgres_url` (initialised by deploy/init-instance.sh), or, without one, on
+    Dagster's default instance (SQLite files in DAGSTER_HOME, no limits). `environment` adds to
+    the processes' own (ENRICH_HOME, say). Waits until the webserver answers."""
     dagster_home = folder / "dagster"
     dagster_home.mkdir(parents=True, exist_ok=True)
-    shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", dagster_home / "dagster.yaml")
     environment = {
         **os.environ,
         **environment,
         "DAGSTER_HOME": str(dagster_home),
-        "DAGSTER_PG_URL": postgres_url,
         "PATH": f"{BIN}:{os.environ['PATH']}",
     }
-    subprocess.run(
-        ["bash", str(PROJECT_ROOT / "deploy" / "init-instance.sh")],
-        env=environment, check=True, capture_output=True,
-    )  # fmt: skip
+    if postgres_url is not None:
+        shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", dagster_home / "dagster.yaml")
+        environment["DAGSTER_PG_URL"] = postgres_url
+        subprocess.run(
+            ["bash", str(PROJECT_ROOT / "deploy" / "init-instance.sh")],
+            env=environment, check=True, capture_output=True,
+        )  # fmt: skip
     port = free_port()
     log = folder / "dagster.log"
     with log.open("w") as output:
