@@ -201,10 +201,12 @@ def test_backfills_reenrich_by_cutoff_and_resume_after_cancel_charging_once(
     )
     batch_b = instance.client.launch_backfill(resume_policy)
 
-    # B: cancel after its first shard; its runs stop at once (the backfill itself is marked
+    # B: cancel once its first record is written (a shard may hold none of B's customers, so
+    # not after its first shard); its runs stop at once (the backfill itself is marked
     # cancelled at the daemon's next turn).
     deadline = time.monotonic() + 240
-    while (progress := instance.client.progress(batch_b)).shards_done < 1:
+    while not _enriched_and_charged(instance, resume)[0]:
+        progress = instance.client.progress(batch_b)
         assert not progress.finished and time.monotonic() < deadline, progress
         time.sleep(0.5)
     instance.client.cancel(batch_b)
