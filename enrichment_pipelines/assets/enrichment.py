@@ -14,7 +14,6 @@ from typing import Any
 import dagster as dg
 
 from enrichment_pipelines.assets.progress import StepProgress
-from enrichment_pipelines.core.enrichment.policy import select_customers
 from enrichment_pipelines.core.enrichment.stream import (
     CrawlPlan,
     ShardEvents,
@@ -86,33 +85,36 @@ def enrich_shard_step(
         apply=CUSTOMER_ATTRIBUTES in selected,
     )
     store = warehouse.get_warehouse()
-    policy = enrichment_run.policy(context)
     with store.transaction() as connection:
         settings, created = ensure_settings(connection)
-        try:
-            customers = select_customers(connection, policy)
-            in_scope = len(select_customers(connection, policy, up_to_date_too=True))
-        except SegmentError as error:
-            raise dg.Failure(str(error)) from None
     if created:
         context.log.info("no enrichment settings saved yet: saved the defaults")
     chosen = extractor.get_extractor()
-    sites = len({customer.website_url for customer in customers if customer.website_url})
-    context.log.info(f"{len(customers)} records to bring up to date, {sites} websites")
-    summary = enrich_shard(
-        store,
-        policy,
-        chosen,
-        settings,
-        context.run_id,
-        crawl=CrawlPlan(web.crawl_options(), timedelta(hours=web.max_page_age_hours)),
-        stages=stages,
-        events=ShardEvents(
-            crawled=StepProgress(context, sites, "crawled", "websites"),
-            extracted=StepProgress(context, sites, "extracted", "websites"),
-            applied=StepProgress(context, len(customers), "wrote", "records"),
-        ),
-    )
+    crawled = StepProgress(context, "crawled", "websites")
+    extracted = StepProgress(context, "extracted", "websites")
+    applied = StepProgress(context, "wrote", "records")
+
+    def started(records: int, websites: int) -> None:
+        context.log.info(f"{records} records to bring up to date, {websites} websites")
+        crawled.start(websites)
+        extracted.start(websites)
+        applied.start(records)
+
+    try:
+        summary = enrich_shard(
+            store,
+            enrichment_run.policy(context),
+            chosen,
+            settings,
+            context.run_id,
+            crawl=CrawlPlan(web.crawl_options(), timedelta(hours=web.max_page_age_hours)),
+            stages=stages,
+            events=ShardEvents(
+                started=started, crawled=crawled, extracted=extracted, applied=applied
+            ),
+        )
+    except SegmentError as error:
+        raise dg.Failure(str(error)) from None
     if summary.crawl.crawling_elsewhere:
         context.log.info(
             f"{summary.crawl.crawling_elsewhere} websites were being crawled by another run"
@@ -134,7 +136,7 @@ def enrich_shard_step(
     if stages.apply:
         yield dg.MaterializeResult(
             asset_key=CUSTOMER_ATTRIBUTES,
-            metadata=_apply_metadata(summary, store, settings, len(customers), in_scope),
+            metadata=_apply_metadata(summary, store, settings),
         )
 
 
@@ -171,15 +173,13 @@ def _apply_metadata(
     summary: ShardSummary,
     store: Warehouse,
     settings: EnrichmentSettings,
-    records: int,
-    in_scope: int,
 ) -> dict[str, Any]:
     applied = summary.apply
     with store.connect() as connection:
         status = workspace_status(connection)
     return {
-        "records_in_scope": in_scope,
-        "records_up_to_date": in_scope - records,
+        "records_in_scope": summary.in_scope,
+        "records_up_to_date": summary.in_scope - summary.records,
         "records_enriched": applied.enriched,
         "records_skipped": sum(applied.skipped.values()),
         "records_failed": sum(applied.failed.values()),

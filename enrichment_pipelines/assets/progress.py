@@ -3,11 +3,15 @@ import dagster as dg
 
 class StepProgress:
     """Logs "<verb> i/total <noun>" about ten times over a long step: a callback for the core's
-    `on_done` hooks, whatever arguments they pass."""
+    progress hooks, whatever arguments they pass. `start` sets the total once it is known."""
 
-    def __init__(self, context: dg.AssetExecutionContext, total: int, verb: str, noun: str):
-        self.context, self.total, self.verb, self.noun = context, total, verb, noun
+    def __init__(self, context: dg.AssetExecutionContext, verb: str, noun: str) -> None:
+        self.context, self.verb, self.noun = context, verb, noun
         self.done = 0
+        self.start(0)
+
+    def start(self, total: int) -> None:
+        self.total = total
         self.every = max(1, total // 10)
 
     def __call__(self, *_: object) -> None:

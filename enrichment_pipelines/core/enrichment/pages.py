@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +21,6 @@ import duckdb
 from enrichment_pipelines.core.crawl import Page, SiteCrawl
 from enrichment_pipelines.core.enrichment.policy import (
     EnrichmentPolicy,
-    select_customers,
     websites_in_use,
 )
 from enrichment_pipelines.core.warehouse import fetch_dicts, insert_rows
@@ -35,13 +34,17 @@ PAGE_COLUMNS = ("website_url", *_PAGE_FIELDS)
 
 
 def websites_to_crawl(
-    connection: duckdb.DuckDBPyConnection, policy: EnrichmentPolicy, max_page_age: timedelta
+    connection: duckdb.DuckDBPyConnection,
+    websites: Iterable[str],
+    policy: EnrichmentPolicy,
+    max_page_age: timedelta,
 ) -> list[str]:
-    """Websites of customers needing enrichment whose pages are missing or too old."""
+    """Those of `websites` (of customers the policy selected) whose pages are missing or too
+    old for it."""
     fresh_after = datetime.now(UTC) - max_page_age
     if policy.reenrich_before is not None:
         fresh_after = max(fresh_after, policy.reenrich_before)
-    wanted = sorted({c.website_url for c in select_customers(connection, policy) if c.website_url})
+    wanted = sorted(set(websites))
     fresh = _freshly_crawled(connection, wanted, fresh_after)
     return [url for url in wanted if url not in fresh]
 

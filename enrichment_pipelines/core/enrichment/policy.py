@@ -58,40 +58,54 @@ class CustomerToEnrich:
 
 
 def select_customers(
-    connection: duckdb.DuckDBPyConnection,
-    policy: EnrichmentPolicy,
-    *,
-    up_to_date_too: bool = False,
+    connection: duckdb.DuckDBPyConnection, policy: EnrichmentPolicy
 ) -> list[CustomerToEnrich]:
-    """Customers that the policy says still need enriching, or with `up_to_date_too` every
-    customer in its scope (a SegmentError for a segment that does not exist or no longer
-    compiles)."""
-    in_segment, parameters = "true", {}
-    if policy.segment is not None:
-        compiled = compile_segment(connection, load_segment(connection, policy.segment))
-        in_segment, parameters = compiled.where, compiled.parameters
+    """Customers in the policy's scope that still need enriching (a SegmentError for a
+    segment that does not exist or no longer compiles)."""
+    in_scope, parameters = _scope(connection, policy)
     rows = connection.execute(
         f"""
         SELECT c.customer_id, c.website_url, c.website_error
         FROM customers AS c
         LEFT JOIN current_enrichments AS e USING (customer_id)
-        WHERE ($all OR e.customer_id IS NULL OR e.created_at < $cutoff)
-          AND ((len($ids) = 0 AND len($keys) = 0) OR list_contains($ids, c.customer_id)
-               OR list_contains($keys, {customer_key_sql("c.customer_id")}))
-          AND (len($shards) = 0 OR list_contains($shards, {shard_sql("c.customer_id")}))
-          AND {in_segment}
+        WHERE (e.customer_id IS NULL OR e.created_at < $cutoff) AND {in_scope}
         ORDER BY c.customer_id
         """,
-        {
-            **parameters,
-            "all": up_to_date_too,
-            "cutoff": policy.reenrich_before,
-            "ids": list(policy.customer_ids),
-            "keys": list(policy.customer_keys),
-            "shards": list(policy.shards),
-        },
+        {**parameters, "cutoff": policy.reenrich_before},
     ).fetchall()
     return [CustomerToEnrich(*row) for row in rows]
+
+
+def count_in_scope(connection: duckdb.DuckDBPyConnection, policy: EnrichmentPolicy) -> int:
+    """Customers in the policy's scope, whether they need enriching or not."""
+    in_scope, parameters = _scope(connection, policy)
+    (count,) = connection.execute(
+        f"SELECT count(*) FROM customers AS c WHERE {in_scope}", parameters
+    ).fetchone() or (0,)
+    return int(count)
+
+
+def _scope(
+    connection: duckdb.DuckDBPyConnection, policy: EnrichmentPolicy
+) -> tuple[str, dict[str, object]]:
+    """The SQL condition on `customers AS c` of the policy's scope (ids, keys, shards,
+    segment), and its parameters."""
+    in_segment, parameters = "true", {}
+    if policy.segment is not None:
+        compiled = compile_segment(connection, load_segment(connection, policy.segment))
+        in_segment, parameters = compiled.where, compiled.parameters
+    condition = f"""
+        ((len($ids) = 0 AND len($keys) = 0) OR list_contains($ids, c.customer_id)
+         OR list_contains($keys, {customer_key_sql("c.customer_id")}))
+        AND (len($shards) = 0 OR list_contains($shards, {shard_sql("c.customer_id")}))
+        AND {in_segment}
+    """
+    return condition, {
+        **parameters,
+        "ids": list(policy.customer_ids),
+        "keys": list(policy.customer_keys),
+        "shards": list(policy.shards),
+    }
 
 
 def still_due(

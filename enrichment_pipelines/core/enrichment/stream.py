@@ -53,6 +53,7 @@ from enrichment_pipelines.core.enrichment.pages import (
 from enrichment_pipelines.core.enrichment.policy import (
     CustomerToEnrich,
     EnrichmentPolicy,
+    count_in_scope,
     select_customers,
 )
 from enrichment_pipelines.core.enrichment.reasons import reason_group
@@ -111,6 +112,8 @@ class CrawlSummary:
 
 @dataclass
 class ShardSummary:
+    records: int = 0  # records the policy selected: to bring up to date
+    in_scope: int = 0  # records in the policy's scope, up to date or not
     crawl: CrawlSummary = field(default_factory=CrawlSummary)
     extract: ExtractSummary = field(default_factory=ExtractSummary)
     apply: ApplySummary = field(default_factory=ApplySummary)
@@ -118,8 +121,10 @@ class ShardSummary:
 
 @dataclass
 class ShardEvents:
-    """Progress hooks, each called once what it reports is committed to the warehouse."""
+    """Progress hooks: `started` once the work is chosen (records, websites); the others
+    each time what they report is committed to the warehouse."""
 
+    started: Callable[[int, int], None] | None = None
     crawled: Callable[[SiteCrawl], None] | None = None
     extracted: Callable[[str], None] | None = None  # website URL
     applied: Callable[[str, str, str | None], None] | None = None  # customer, status, reason
@@ -254,9 +259,14 @@ class _ShardStream:
     def run(self, plan: CrawlPlan | None, processes: int | None) -> ShardSummary:
         with self.warehouse.transaction() as connection:
             customers = select_customers(connection, self.policy)
+            self.summary.records = len(customers)
+            self.summary.in_scope = count_in_scope(connection, self.policy)
+            websites = {customer.website_url for customer in customers if customer.website_url}
             to_crawl, elsewhere, previous = (
-                self._claim(connection, plan) if plan else ([], [], set())
+                self._claim(connection, websites, plan) if plan else ([], [], set())
             )
+        if self.events.started is not None:
+            self.events.started(len(customers), len(websites))
         for customer in customers:
             if customer.website_url is None:
                 if self.stages.apply:
@@ -293,10 +303,11 @@ class _ShardStream:
         return self.summary
 
     def _claim(
-        self, connection: duckdb.DuckDBPyConnection, plan: CrawlPlan
+        self, connection: duckdb.DuckDBPyConnection, websites: set[str], plan: CrawlPlan
     ) -> tuple[list[str], list[str], set[str]]:
-        """(sites this run crawls, sites another run is crawling, sites with stored pages)."""
-        wanted = websites_to_crawl(connection, self.policy, plan.max_page_age)
+        """Of `websites`: (sites this run crawls, sites another run is crawling, sites with
+        stored pages)."""
+        wanted = websites_to_crawl(connection, websites, self.policy, plan.max_page_age)
         # The lease outlasts the slowest crawl these sites can take; a killed run's claims
         # are void at once on its host (`claimed_elsewhere`), and lapse with the lease elsewhere.
         rounds = len(wanted) // plan.options.concurrency + 2
