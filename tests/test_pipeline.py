@@ -195,8 +195,9 @@ def test_reenrich_cutoff_replaces_values_keeps_history_and_charges_once(
                 "WHERE name = 'location_city_enriched'"
             )
             connection.execute(
-                "INSERT INTO custom_attributes SELECT customer_id, ?, 'Stale', NULL, 'user', "
-                "NULL, now() FROM customers WHERE website_url IS NOT NULL",
+                "INSERT INTO custom_attributes (customer_id, name, value_string, source, "
+                "updated_at) SELECT customer_id, ?, 'Stale', 'user', now() FROM customers "
+                "WHERE website_url IS NOT NULL",
                 [unstated],
             )
         cutoff = datetime.now(UTC).isoformat()

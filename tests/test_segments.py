@@ -37,14 +37,18 @@ def customers(warehouse: Warehouse, tmp_path: Path) -> Warehouse:
         connection.execute(
             "INSERT INTO attribute_definitions VALUES ('is_saas_enriched', 'Boolean', "
             "'enrichment', NULL, now()), ('industry_category_enriched', 'String', 'enrichment', "
-            "NULL, now())"
+            "NULL, now()), ('founded_year_enriched', 'Integer', 'enrichment', NULL, now())"
         )
         connection.execute(
-            "INSERT INTO custom_attributes VALUES "
-            "('crm:1', 'is_saas_enriched', NULL, true, 'enrichment', NULL, now()), "
-            "('crm:2', 'is_saas_enriched', NULL, false, 'enrichment', NULL, now()), "
-            "('crm:1', 'industry_category_enriched', 'Software', NULL, 'enrichment', NULL, now()),"
-            "('crm:3', 'industry_category_enriched', 'Marketing', NULL, 'enrichment', NULL, now())"
+            "INSERT INTO custom_attributes (customer_id, name, value_string, value_boolean, "
+            "value_integer, source, enrichment_id, updated_at) VALUES "
+            "('crm:1', 'is_saas_enriched', NULL, true, NULL, 'enrichment', NULL, now()), "
+            "('crm:2', 'is_saas_enriched', NULL, false, NULL, 'enrichment', NULL, now()), "
+            "('crm:1', 'industry_category_enriched', 'Software', NULL, NULL, 'enrichment', NULL, "
+            "now()), ('crm:3', 'industry_category_enriched', 'Marketing', NULL, NULL, "
+            "'enrichment', NULL, now()), "
+            "('crm:1', 'founded_year_enriched', NULL, NULL, 2016, 'enrichment', NULL, now()), "
+            "('crm:2', 'founded_year_enriched', NULL, NULL, 1998, 'enrichment', NULL, now())"
         )
     return warehouse
 
@@ -76,6 +80,8 @@ def _leaf(field: str, op: str, value: object = None, *, has_value: bool = True) 
         (_leaf("tags", "is null", has_value=False), ["crm:2"]),
         (_leaf("attributes.is_saas_enriched", "=", True), ["crm:1"]),
         (_leaf("attributes.is_saas_enriched", "is null", has_value=False), ["crm:3", "crm:4"]),
+        (_leaf("attributes.founded_year_enriched", "<", 2000), ["crm:2"]),
+        (_leaf("attributes.founded_year_enriched", ">=", 2000), ["crm:1"]),
         (
             _leaf("attributes.industry_category_enriched", "in", ["Software", "Marketing"]),
             ["crm:1", "crm:3"],

@@ -158,8 +158,11 @@ def _customer_document(detail: CustomerDetail) -> dict[str, Any]:
     """A customer as JSON, each value of its data point's type (the warehouse keeps text)."""
     document = asdict(detail)
     for value in document["values"]:
-        if DATA_POINTS_BY_KEY[value["data_point"]].type == "Boolean" and value["value"]:
+        value_type = DATA_POINTS_BY_KEY[value["data_point"]].type
+        if value_type == "Boolean" and value["value"]:
             value["value"] = value["value"] == "true"
+        elif value_type == "Integer" and value["value"]:
+            value["value"] = int(value["value"])
     return document
 
 

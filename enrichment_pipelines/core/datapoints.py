@@ -7,13 +7,21 @@ contract (see DESIGN.md): do not rename them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 
 import pycountry
 
-AttributeType = Literal["String", "Boolean"]
+AttributeType = Literal["String", "Boolean", "Integer"]
+# The `custom_attributes` column that holds a value of each type.
+VALUE_COLUMN_BY_TYPE: dict[str, str] = {
+    "String": "value_string",
+    "Boolean": "value_boolean",
+    "Integer": "value_integer",
+}
 
 EMPLOYEE_RANGES: tuple[str, ...] = (
     "1-10",
@@ -73,8 +81,12 @@ class DataPoint:
     # registry entry sets its own (see the note above DATA_POINTS); this default is for points
     # defined elsewhere.
     completeness_target: float = 0.5
+    # Bounds of an Integer; `max_is_this_year`: no later than the current year (a founding).
+    min_value: int | None = None
+    max_value: int | None = None
+    max_is_this_year: bool = False
 
-    def validate(self, value: object) -> tuple[str | bool | None, str | None]:
+    def validate(self, value: object) -> tuple[str | bool | int | None, str | None]:
         """Coerce a candidate value to this data point's type.
 
         Returns `(value, None)` when valid and `(None, reason)` when not: an invalid value
@@ -88,6 +100,8 @@ class DataPoint:
             if isinstance(value, str) and value.strip().lower() in ("true", "false"):
                 return value.strip().lower() == "true", None
             return None, f"{self.key}: expected a boolean, got {type(value).__name__}"
+        if self.type == "Integer":
+            return self._validate_integer(value)
         if not isinstance(value, str):
             return None, f"{self.key}: expected a string, got {type(value).__name__}"
         text = " ".join(value.split())
@@ -107,6 +121,24 @@ class DataPoint:
         if self.max_length is not None and len(text) > self.max_length:
             return None, f"{self.key}: longer than {self.max_length} characters"
         return text, None
+
+    def bounds(self) -> tuple[int | None, int | None]:
+        """The lowest and highest value an Integer may take (None: no bound)."""
+        highest = datetime.now(UTC).year if self.max_is_this_year else self.max_value
+        return self.min_value, highest
+
+    def _validate_integer(self, value: object) -> tuple[int | None, str | None]:
+        whole_text = isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", value)
+        if whole_text or (isinstance(value, float) and value.is_integer()):
+            value = int(value)  # type: ignore[arg-type]
+        if isinstance(value, bool) or not isinstance(value, int):
+            return None, f"{self.key}: expected a whole number, got {type(value).__name__}"
+        lowest, highest = self.bounds()
+        if lowest is not None and value < lowest:
+            return None, f"{self.key}: {value} is below {lowest}"
+        if highest is not None and value > highest:
+            return None, f"{self.key}: {value} is above {highest}"
+        return value, None
 
 
 # The words a quote must contain to support each value (lower-cased regular expressions; see
@@ -334,6 +366,16 @@ DATA_POINTS: tuple[DataPoint, ...] = (
         "Sells to enterprises.",
         completeness_target=0.3,
         evidence=_cues("target_enterprise"),
+    ),
+    DataPoint(
+        "founded_year",
+        "founded_year_enriched",
+        "Integer",
+        "Year the company was founded (not a copyright year).",
+        completeness_target=0.1,
+        min_value=1500,
+        max_is_this_year=True,
+        evidence=EvidenceRule("year", min_chars=4, min_words=1, structured=("foundingdate",)),
     ),
 )
 

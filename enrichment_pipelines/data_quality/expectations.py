@@ -235,7 +235,36 @@ def validity(frames: QualityFrames) -> CheckOutcome:
         if point.max_length:
             expectations.append((gx.expectations.ExpectColumnValueLengthsToBeBetween(
                 column=point.key, max_value=point.max_length), 1.0))  # fmt: skip
-    return CheckOutcome("validity", _validate(frames.current, expectations))
+        if point.type == "Integer":
+            expectations.append((gx.expectations.ExpectColumnValuesToMatchRegex(
+                column=point.key, regex=r"^-?\d+$"), 1.0))  # fmt: skip
+    findings = _validate(frames.current, expectations)
+    # Integers are stored as text: their range is checked on numbers (text that is not a
+    # whole number fails the pattern above, and is left out here).
+    integers = [
+        point
+        for point in DATA_POINTS
+        if point.key in frames.enabled_keys and point.type == "Integer"
+    ]
+    if integers:
+        import pandas as pd
+
+        numbers = frames.current[[point.key for point in integers]].apply(
+            pd.to_numeric, errors="coerce"
+        )
+        findings += _validate(
+            numbers,
+            [
+                (
+                    gx.expectations.ExpectColumnValuesToBeBetween(
+                        column=point.key, min_value=point.bounds()[0], max_value=point.bounds()[1]
+                    ),
+                    1.0,
+                )
+                for point in integers
+            ],
+        )
+    return CheckOutcome("validity", findings)
 
 
 def uniqueness(frames: QualityFrames, targets: QualityTargets) -> CheckOutcome:

@@ -127,7 +127,8 @@ def _changes_sql(in_segment: str) -> str:
     return f"""
         WITH wanted AS (
             SELECT a.customer_id, 'attribute' AS kind, a.name,
-                   coalesce(a.value_string, CAST(a.value_boolean AS VARCHAR)) AS value,
+                   coalesce(a.value_string, CAST(a.value_boolean AS VARCHAR),
+                            CAST(a.value_integer AS VARCHAR)) AS value,
                    NULL AS text
             FROM custom_attributes AS a
             WHERE a.source = 'enrichment' AND list_contains($names, a.name)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from enrichment_pipelines.core.credits import balance, charge_enrichments
-from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
+from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY, VALUE_COLUMN_BY_TYPE
 from enrichment_pipelines.core.enrichment.extract import extraction_key
 from enrichment_pipelines.core.enrichment.pages import claimed_elsewhere
 from enrichment_pipelines.core.enrichment.policy import (
@@ -43,7 +43,7 @@ HISTORY_COLUMNS = (
     "customer_id", "name", "old_value", "new_value", "changed_at", "enrichment_id", "reason",
 )  # fmt: skip
 ATTRIBUTE_COLUMNS = (
-    "customer_id", "name", "value_string", "value_boolean", "source", "enrichment_id",
+    "customer_id", "name", *VALUE_COLUMN_BY_TYPE.values(), "source", "enrichment_id",
     "updated_at",
 )  # fmt: skip
 NOTE_COLUMNS = ("note_id", "customer_id", "body", "source", "enrichment_id", "created_at")
@@ -135,10 +135,8 @@ class _BatchWrites:
             "custom_attributes",
             ATTRIBUTE_COLUMNS,
             self.attributes,
-            conflict="ON CONFLICT (customer_id, name) DO UPDATE SET value_string = "
-            "excluded.value_string, value_boolean = excluded.value_boolean, "
-            "source = excluded.source, enrichment_id = excluded.enrichment_id, "
-            "updated_at = excluded.updated_at",
+            conflict="ON CONFLICT (customer_id, name) DO UPDATE SET "
+            + ", ".join(f"{column} = excluded.{column}" for column in ATTRIBUTE_COLUMNS[2:]),
         )
         insert_rows(connection, "notes", NOTE_COLUMNS, self.notes)
         charge_enrichments(connection, self.charges, self.run_id, self.at)
@@ -211,14 +209,14 @@ def _current_attributes(
 ) -> dict[str, dict[str, str | None]]:
     """Customer -> attribute name -> current value as text, for the attributes in `names`."""
     attributes: dict[str, dict[str, str | None]] = {}
-    for customer_id, name, string, boolean in connection.execute(
-        "SELECT customer_id, name, value_string, value_boolean FROM custom_attributes "
+    columns = ", ".join(VALUE_COLUMN_BY_TYPE.values())
+    for customer_id, name, *values in connection.execute(
+        f"SELECT customer_id, name, {columns} FROM custom_attributes "
         "WHERE list_contains($ids, customer_id) AND list_contains($names, name)",
         {"ids": list(ids), "names": list(names)},
     ).fetchall():
-        attributes.setdefault(customer_id, {})[name] = _as_text(
-            boolean if boolean is not None else string
-        )
+        value = next((value for value in values if value is not None), None)
+        attributes.setdefault(customer_id, {})[name] = _as_text(value)
     return attributes
 
 
@@ -311,17 +309,10 @@ def _write_attributes(
         if value is None:
             writes.cleared.append((customer_id, name))
             continue
-        is_boolean = DATA_POINTS_BY_KEY[key].type == "Boolean"
+        value_type = DATA_POINTS_BY_KEY[key].type
+        typed = [value if type_ == value_type else None for type_ in VALUE_COLUMN_BY_TYPE]
         writes.attributes.append(
-            [
-                customer_id,
-                name,
-                None if is_boolean else value,
-                value if is_boolean else None,
-                "enrichment",
-                enrichment_id,
-                writes.at,
-            ]
+            [customer_id, name, *typed, "enrichment", enrichment_id, writes.at]
         )
 
 

@@ -18,7 +18,7 @@ from enrichment_pipelines.core.config import LLMConfig
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
 
-Value = str | bool | None
+Value = str | bool | int | None
 
 
 @dataclass(frozen=True)

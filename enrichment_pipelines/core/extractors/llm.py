@@ -446,14 +446,16 @@ def describe_api_error(error: openai.APIError) -> str:
     return type(error).__name__
 
 
+# The JSON schema type of a value of each attribute type.
+_JSON_TYPES = {"String": "string", "Boolean": "boolean", "Integer": "integer"}
+
+
 def response_schema(keys: Sequence[str], taxonomy: Taxonomy) -> dict[str, Any]:
     """The JSON schema of a reply: per enabled data point, value, quote, url, confidence."""
     properties: dict[str, Any] = {}
     for key in keys:
         point = DATA_POINTS_BY_KEY[key]
-        value: dict[str, Any] = {
-            "type": ["boolean" if point.type == "Boolean" else "string", "null"]
-        }
+        value: dict[str, Any] = {"type": [_JSON_TYPES[point.type], "null"]}
         allowed: Sequence[str] | None = point.allowed_values
         if key == "industry_category":
             allowed = taxonomy.categories
@@ -484,7 +486,7 @@ def _field_guide(keys: Sequence[str], taxonomy: Taxonomy) -> str:
     lines = []
     for key in keys:
         point = DATA_POINTS_BY_KEY[key]
-        kind = "true/false" if point.type == "Boolean" else "text"
+        kind = {"Boolean": "true/false", "Integer": "a whole number"}.get(point.type, "text")
         if point.allowed_values:
             kind = "one of: " + ", ".join(point.allowed_values)
         if point.max_length:

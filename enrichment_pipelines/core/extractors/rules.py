@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
@@ -256,6 +256,11 @@ def _sentences(text: str) -> tuple[str, ...]:
 
 
 @cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I)
+
+
+@cache
 def _combined(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
 
@@ -318,6 +323,7 @@ def structured_facts(pages: Sequence[Page], keys: Sequence[str]) -> Extraction:
     _ld_value_proposition(pages, facts)
     _ld_employees(pages, facts)
     _ld_location(pages, facts)
+    _ld_founded(pages, facts)
     facts.keep_only(keys)
     return facts
 
@@ -338,6 +344,34 @@ def _ld_employees(pages: Sequence[Page], out: Extraction) -> bool:
         quote = raw if not isinstance(raw, dict) else count
         out.set("employee_count", employee_range(count), _ld_evidence(org[0], quote), 0.9)
         return True
+    return False
+
+
+def _stated_years(text: str, pattern: re.Pattern[str]) -> Iterator[tuple[str, int]]:
+    """(quote, year) for each match of a founding `pattern` in `text`: the quote runs from the
+    start of the match's sentence (at most 120 characters back: "Acme Ltd. Est. 2020" is one
+    statement however it is punctuated) to the year, and must not read as something else
+    (`_NOT_A_FOUNDING`)."""
+    for line in text.splitlines():
+        for match in pattern.finditer(line):
+            if reads_as_instruction(line):
+                break
+            start = max(0, match.start() - 120)
+            boundary = max(line.rfind(". ", start, match.start()), line.rfind("! ", start,
+                           match.start()), line.rfind("? ", start, match.start()))  # fmt: skip
+            quote = line[boundary + 2 if boundary >= 0 else start : match.end()].strip()
+            if not _NOT_A_FOUNDING.search(quote):
+                yield quote, int(match.group(1))
+
+
+def _ld_founded(pages: Sequence[Page], out: Extraction) -> bool:
+    """The organisation's `foundingDate` in the markup ("2016", "2016-03-01")."""
+    org = _organisation(pages)
+    raw = org[1].get("foundingDate") if org else None
+    match = re.match(r"\s*(\d{4})\b", str(raw)) if isinstance(raw, str | int) else None
+    if org and match:
+        out.set("founded_year", int(match.group(1)), _ld_evidence(org[0], raw), 0.9)
+        return "founded_year" in out.data
     return False
 
 
@@ -378,9 +412,49 @@ def _addressed_item(pages: Sequence[Page]) -> tuple[Page, dict[str, Any]] | None
     return None
 
 
+# A founding year as sites state it. Strongest first: the founding verbs ("founded in 2016",
+# "established in March 1998", "founded by two designers in 2019", "Founded: 2016", "est.
+# 2020"), then an incorporation, then the organisation in business since a year ("family
+# owned since 1952", "serving Ohio since 1985", "Since 1998, Acme has..."). A copyright year,
+# a person's career and a re-incorporation are not foundings (`_NOT_A_FOUNDING`).
+_YEAR = r"(?<![\d,.])((?:1[5-9]|20)\d\d)(?!\d)"
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_FOUNDED_WHEN = (
+    r"(?:in\s+|on\s+)?(?:(?:the\s+)?(?:spring|summer|autumn|fall|winter|early|late)\s+"
+    rf"(?:of\s+)?|{_MONTH}\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?(?:of\s+)?)?"
+)
+_FOUNDINGS: tuple[tuple[float, str], ...] = (
+    (
+        0.85,
+        r"\b(?:founded|established|formed|started|launched|created)"
+        rf"(?:\s+by\s+[^.;:!?\d]{{1,60}}?)?\s*:?\s*{_FOUNDED_WHEN}{_YEAR}",
+    ),
+    (0.85, rf"\b(?:est|estd|estab)\.?\s*:?\s*{_YEAR}"),
+    (0.85, rf"\b(?:year\s+)?founded\s*[:\-–]\s*{_YEAR}"),
+    (0.8, rf"\bopened\s+(?:our|its|their)\s+doors\s+{_FOUNDED_WHEN}{_YEAR}"),
+    (0.7, rf"\b(?<!re)incorporated\b[^.;:!?\d]{{0,40}}?\s+{_FOUNDED_WHEN}{_YEAR}"),
+    (
+        0.7,
+        r"(?:\bin business|\bfamily[- ]owned(?:\s+and\s+operated)?|\bserving\s[^.;:!?\d]{1,50}?"
+        rf"|\boperating|\btrading|^)\s*since\s+{_YEAR}",
+    ),
+)
+_NOT_A_FOUNDING = re.compile(
+    r"©|\(c\)|copyright|all rights reserved|\b(?:he|she|his|her|member|partner|director|"
+    r"attorney|lawyer|dr\.|practi[cs](?:ed|ing)|licensed|certified|married|joined|worked|"
+    r"served|graduated)\b|re-?incorporated|\b(?:office|branch|foundation|chapter|division|"
+    r"subsidiary|department|program(?:me)?|project|partnership|relationship)s?\s+(?:was\s+|were\s+)?"
+    r"(?:founded|established|formed|started|launched|created|opened)",
+    re.I,
+)
+
+
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v5"
+RULES_VERSION = "rules-v6"
 
 
 class RulesExtractor:
@@ -423,6 +497,7 @@ class RulesExtractor:
             "target_enterprise": self._enterprise,
             "market_focus": self._market_focus,
             "target_role": self._target_role,
+            "founded_year": self._founded,
         }
         for step in dict.fromkeys(steps.values()):
             step(readable, result)
@@ -642,6 +717,21 @@ class RulesExtractor:
             out.set("is_acquired", True, _evidence("is_acquired", True, hits), 0.8)
         elif evidence := _read_page_evidence(pages, "about", "is_acquired"):
             out.set("is_acquired", False, evidence, 0.55)
+
+    def _founded(self, pages: Sequence[Page], out: Extraction) -> None:
+        """The founding year: the markup's `foundingDate`, else the strongest founding the
+        text states (an about page's before others')."""
+        if _ld_founded(pages, out):
+            return
+        ordered = sorted(pages, key=lambda page: page.kind != "about")
+        for confidence, pattern in _FOUNDINGS:
+            compiled = _compiled(pattern)
+            for page in ordered:
+                for quote, year in _stated_years(page.text, compiled):
+                    evidence = Evidence(page.final_url or page.url, quote)
+                    out.set("founded_year", year, evidence, confidence)
+                    if "founded_year" in out.data:
+                        return
 
     def _enterprise(self, pages: Sequence[Page], out: Extraction) -> None:
         if hits := _find(pages, _ENTERPRISE):

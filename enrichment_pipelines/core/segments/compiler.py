@@ -17,6 +17,7 @@ import duckdb
 import yaml
 
 from enrichment_pipelines.core.customers import COLUMN_ALIASES
+from enrichment_pipelines.core.datapoints import VALUE_COLUMN_BY_TYPE
 from enrichment_pipelines.core.errors import EnrichError
 
 SEGMENT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -55,6 +56,8 @@ IMPORTED_AS: dict[str, str] = {
     for target, aliases in COLUMN_ALIASES.items()
     for alias in aliases
 }
+# The kind of a custom attribute of each type (String is "string").
+_ATTRIBUTE_KINDS = {"Boolean": "boolean", "Integer": "number"}
 NULL_OPS = ("is null", "is not null")
 OPERATORS: dict[str, tuple[str, ...]] = {
     "string": ("=", "!=", "<", ">", "<=", ">=", "in", "not in", "contains", "not contains",
@@ -180,13 +183,13 @@ class _Compiler:
                 raise SegmentError(
                     f"{path}: no custom attribute named {attribute!r} (known: {known})"
                 )
-            is_boolean = self.attribute_types[attribute] == "Boolean"
-            value_column = "value_boolean" if is_boolean else "value_string"
+            attribute_type = self.attribute_types[attribute]
+            value_column = VALUE_COLUMN_BY_TYPE.get(attribute_type, "value_string")
             sql = (
                 f"(SELECT a.{value_column} FROM custom_attributes AS a "
                 f"WHERE a.customer_id = c.customer_id AND a.name = {self.bind(attribute)})"
             )
-            return ("boolean" if is_boolean else "string"), sql
+            return _ATTRIBUTE_KINDS.get(attribute_type, "string"), sql
         if name.startswith("extra."):
             key = name.removeprefix("extra.")
             if not EXTRA_KEY.match(key):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import duckdb
 
+from enrichment_pipelines.core.datapoints import VALUE_COLUMN_BY_TYPE
+
 _BASE_COLUMNS = """
     c.customer_id, c.source, c.external_id, c.name, c.email, c.website_url, c.website_domain,
     c.website_error, c.billing_country_code, c.imported_at,
@@ -40,7 +42,7 @@ def refresh_customer_360(connection: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
     attribute_columns = []
     for name, attribute_type in definitions:
-        value_column = "value_boolean" if attribute_type == "Boolean" else "value_string"
+        value_column = VALUE_COLUMN_BY_TYPE.get(attribute_type, "value_string")
         literal = "'" + name.replace("'", "''") + "'"
         attribute_columns.append(
             f"max(a.{value_column}) FILTER (WHERE a.name = {literal}) AS {quote_identifier(name)}"
