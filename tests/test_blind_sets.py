@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pycountry
+import yaml
 
 from enrichment_pipelines.core.datapoints import EMPLOYEE_RANGES
 from tests.support.blind import (
     COMPANIES_DIR,
+    COMPANY_FIELDS,
     PAGE_KINDS,
     PAGES_DIR,
     STATEMENT_GAP,
@@ -36,7 +38,7 @@ def test_blind_pages_are_frozen() -> None:
         if city is not None:
             assert city == city.strip() and city, where
         for name, values in page.also_accept.items():
-            assert all(value.strip() for value in values), (where, name)
+            assert all(str(value).strip() for value in values), (where, name)
 
 
 def _collapsed(text: str) -> str:
@@ -49,6 +51,7 @@ def test_blind_companies_are_frozen() -> None:
     assert len(companies) >= 100
     assert {path.name for path in COMPANIES_DIR.iterdir()} == {
         "companies.yaml",
+        "founded.yaml",
         "MANIFEST.sha256",
     }
     for company in companies:
@@ -66,13 +69,27 @@ def test_blind_companies_are_frozen() -> None:
             assert city == city.strip() and city, where
             assert country is not None, where
         for name, values in company.also_accept.items():
-            assert all(value.strip() for value in values), (where, name)
+            assert all(str(value).strip() for value in values), (where, name)
         # every label can be checked against the words it came from, and the extractor
         # sees those words: each piece of the statement is in the description
-        for name, value in company.expected.items():
-            statement = company.statements.get(name)
+        for name in COMPANY_FIELDS:
+            value, statement = company.expected.get(name), company.statements.get(name)
             if value is not None:
                 assert statement, (where, name)
             if statement:
                 for piece in statement.split(STATEMENT_GAP):
                     assert _collapsed(piece) in description, (where, name, piece)
+
+
+def test_each_founding_year_of_the_companies_stands_on_words_of_its_description() -> None:
+    descriptions = {
+        company.id: _collapsed(company.description) for company in load_blind_companies()
+    }
+    labels = yaml.safe_load((COMPANIES_DIR / "founded.yaml").read_text(encoding="utf-8"))
+    for entry in labels:
+        where, year, statement = entry["id"], entry["founded_year"], entry["founded_statement"]
+        if year is None:
+            continue
+        assert statement and _collapsed(statement) in descriptions[where], where
+        years = {year, *entry["also_accept"].get("founded_year", [])}
+        assert any(str(candidate) in statement for candidate in years), where

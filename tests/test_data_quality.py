@@ -312,3 +312,19 @@ def test_enrich_quality_prints_the_report_and_writes_the_html(warehouse: Warehou
     path = EnrichConfig.load().quality_report_path
     assert f"HTML report: {path}" in result.stdout
     assert "<svg" in path.read_text()
+
+
+def test_validity_of_a_whole_number_is_its_form_and_its_range() -> None:
+    outcome = dq.validity(
+        _frames([
+            {"customer_id": "a", "founded_year": "2016"},
+            {"customer_id": "b", "founded_year": "MMXVI"},
+            {"customer_id": "c", "founded_year": "3000"},
+            {"customer_id": "d", "founded_year": None},
+        ])
+    )  # fmt: skip
+    assert not outcome.passed
+    founded = [finding for finding in outcome.findings if finding.column == "founded_year"]
+    # one record fails the form (not a number), another the range (after this year)
+    assert sorted(finding.observed for finding in founded) == [0.75, 0.75]
+    assert dq.validity(_frames([{"customer_id": "a", "founded_year": "1998"}])).passed

@@ -20,6 +20,7 @@ import pytest
 
 from enrichment_pipelines.core.crawl import Page, SiteCrawl
 from enrichment_pipelines.core.credits import balance, charge_enrichments, top_up
+from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.enrichment import stream as stream_module
 from enrichment_pipelines.core.enrichment.extract import EXTRACT_BATCH_SIZE
 from enrichment_pipelines.core.enrichment.pages import load_pages, websites_to_crawl
@@ -30,7 +31,11 @@ from enrichment_pipelines.core.enrichment.policy import (
 )
 from enrichment_pipelines.core.segments.compiler import SegmentError, parse_segment
 from enrichment_pipelines.core.segments.store import save_segment
-from enrichment_pipelines.core.settings import EnrichmentSettings, change_data_point
+from enrichment_pipelines.core.settings import (
+    EnrichmentSettings,
+    change_data_point,
+    ensure_settings,
+)
 from enrichment_pipelines.core.shards import customer_shard
 from enrichment_pipelines.core.warehouse import Warehouse, insert_rows
 from tests.support.records import (
@@ -593,3 +598,48 @@ def test_the_claims_of_a_killed_process_are_void_at_once(
             [sites[0]],
         )
         assert claim_websites(connection, sites, "run-later", lease) == []
+
+
+def test_a_whole_number_is_stored_typed_and_reads_as_a_number_in_customer_360(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    extractor = FakeExtractor(results={site(1): extraction_of(site(1) + "/", founded_year=2016)})
+    prepared(warehouse, tmp_path, 1, extractor)
+
+    apply_enrichments(warehouse, ALL, SETTINGS, extractor.name, "run-1")
+
+    with warehouse.transaction() as connection:
+        ensure_settings(connection)  # defines the attributes, rebuilds customer_360
+        stored = rows(
+            connection,
+            "SELECT value_string, value_boolean, value_integer FROM custom_attributes "
+            "WHERE name = 'founded_year_enriched'",
+        )
+        in_360 = rows(connection, "SELECT founded_year_enriched FROM customer_360")
+        history = rows(
+            connection,
+            "SELECT new_value FROM custom_attribute_history WHERE name = 'founded_year_enriched'",
+        )
+    assert stored == [(None, None, 2016)]
+    assert in_360 == [(2016,)] and isinstance(in_360[0][0], int)
+    assert history == [("2016",)]
+
+
+@pytest.mark.parametrize(
+    ("given", "value", "problem"),
+    [
+        (2016, 2016, None),
+        ("1998", 1998, None),
+        (2016.0, 2016, None),
+        (True, None, "expected a whole number"),
+        ("MMXVI", None, "expected a whole number"),
+        (1200, None, "below 1500"),
+        (datetime.now(UTC).year + 1, None, "above"),
+    ],
+)
+def test_a_year_is_validated_as_a_whole_number_in_range(
+    given: object, value: int | None, problem: str | None
+) -> None:
+    valid, reason = DATA_POINTS_BY_KEY["founded_year"].validate(given)
+    assert valid == value
+    assert (reason is None) if problem is None else (problem in (reason or ""))

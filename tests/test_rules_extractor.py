@@ -251,3 +251,45 @@ def test_a_town_named_only_in_the_title_is_read_there() -> None:
         "Ithaca",
         "US",
     )
+
+
+@pytest.mark.parametrize(
+    ("statement", "year"),
+    [
+        ("Ledgerline was founded in 2019 by two freelance designers.", 2019),
+        ("Founded by two engineers in 2016, Acme builds rockets.", 2016),
+        ("RouteLogic was founded in Lyon, France in 2011.", 2011),
+        ("Established in March 1998, we serve the Midwest.", 1998),
+        ("Acme Ltd. Est. 2020", 2020),
+        ("Year founded: 2011", 2011),
+        ("Family owned and operated since 1952.", 1952),
+        ("Since 1985, Acme has served Ohio homeowners.", 1985),
+        ("CarePoint has cared for patients in Denver since 1998.", 1998),
+        ("The company was incorporated in Delaware in August 1987.", 1987),
+        # not a founding: a copyright, a person's career, a branch, a verb, a move, a
+        # re-incorporation, a year in the future
+        ("© 2012 Acme Inc. All rights reserved.", None),
+        ("Copyright 1999-2013 Acme.", None),
+        ("Jane has practised law since 1990.", None),
+        ("Our Berlin office was founded in 2018.", None),
+        ("We have established relationships with 300 clients in 2015 alone.", None),
+        ("In 2019 we moved to Lisbon.", None),
+        ("Acme was reincorporated in Delaware in 2007.", None),
+        ("Acme will be founded in 2999.", None),
+    ],
+)
+def test_a_founding_year_is_the_one_a_page_states(statement: str, year: int | None) -> None:
+    found = _extract(_page(f"<h1>About us</h1><p>{statement}</p>", kind="about"))
+    assert found.data.get("founded_year") == year
+    if year is not None:
+        assert str(year) in found.evidence["founded_year"].quote
+
+
+def test_a_founding_date_in_the_markup_is_the_founding_year() -> None:
+    markup = (
+        '<script type="application/ld+json">{"@type": "Organization", "name": "Acme",'
+        ' "foundingDate": "2009-04-01"}</script><p>We build boats. © 2024 Acme.</p>'
+    )
+    found = _extract(_page(markup))
+    assert found.data["founded_year"] == 2009
+    assert found.confidence["founded_year"] >= 0.9

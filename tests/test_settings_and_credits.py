@@ -210,3 +210,33 @@ def test_a_top_up_that_is_not_a_positive_whole_number_is_refused_in_one_line(
     assert refused.stderr.endswith(f"number of credits, not {named}\n")
     assert "Usage" not in refused.output
     assert json.loads(_enrich("status", "--json").output)["credit_balance"] == 100
+
+
+def test_a_data_point_added_by_an_upgrade_gets_its_attribute_on_the_next_run(
+    tmp_path: Path,
+) -> None:
+    from enrichment_pipelines.core.settings import ensure_settings
+
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    warehouse.migrate()
+    with warehouse.transaction() as connection:
+        ensure_settings(connection)
+        # As an earlier version left it: settings saved without founded_year, no attribute.
+        stored = json.loads(connection.execute(
+            "SELECT value FROM settings WHERE key = 'enrichment'").fetchone()[0])  # fmt: skip
+        del stored["data_points"]["founded_year"]
+        connection.execute(
+            "UPDATE settings SET value = ? WHERE key = 'enrichment'", [json.dumps(stored)]
+        )
+        connection.execute("DELETE FROM attribute_definitions WHERE name = 'founded_year_enriched'")
+
+    with warehouse.transaction() as connection:
+        settings, created = ensure_settings(connection)
+        defined = connection.execute(
+            "SELECT type FROM attribute_definitions WHERE name = 'founded_year_enriched'"
+        ).fetchall()
+        columns = [row[0] for row in connection.execute("DESCRIBE customer_360").fetchall()]
+
+    assert not created and "founded_year" in settings.enabled_keys
+    assert defined == [("Integer",)]
+    assert "founded_year_enriched" in columns

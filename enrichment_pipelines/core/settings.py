@@ -183,15 +183,27 @@ def save_settings(
         updated_by,
         describe_change(_flat(previous) if previous else None, _flat(settings)),
     )
-    for key, setting in settings.data_points.items():
-        if setting.enabled:
-            point = DATA_POINTS_BY_KEY[key]
-            connection.execute(
-                "INSERT INTO attribute_definitions (name, type, source, description, created_at) "
-                "VALUES (?, ?, 'enrichment', ?, now()) ON CONFLICT (name) DO NOTHING",
-                [setting.attribute_name, point.type, point.description],
-            )
+    define_attributes(connection, settings)
     refresh_customer_360(connection)
+
+
+def define_attributes(connection: duckdb.DuckDBPyConnection, settings: EnrichmentSettings) -> bool:
+    """Define the custom attribute of every enabled data point that has none yet (a point
+    added by an upgrade, say); True when one was added (`customer_360` needs rebuilding)."""
+    defined = {name for (name,) in connection.execute(
+        "SELECT name FROM attribute_definitions").fetchall()}  # fmt: skip
+    missing = [
+        (setting.attribute_name, DATA_POINTS_BY_KEY[key])
+        for key, setting in settings.data_points.items()
+        if setting.enabled and setting.attribute_name not in defined
+    ]
+    for name, point in missing:
+        connection.execute(
+            "INSERT INTO attribute_definitions (name, type, source, description, created_at) "
+            "VALUES (?, ?, 'enrichment', ?, now())",
+            [name, point.type, point.description],
+        )
+    return bool(missing)
 
 
 def _flat(settings: EnrichmentSettings) -> dict[str, object]:
@@ -290,6 +302,10 @@ def ensure_settings(connection: duckdb.DuckDBPyConnection) -> tuple[EnrichmentSe
     """The saved settings, saving the defaults first if there are none (returns created=True)."""
     settings = load_settings(connection)
     if settings is not None:
+        # Data points this version added since the settings were saved are enabled by default
+        # (`from_json`): they need their attributes.
+        if define_attributes(connection, settings):
+            refresh_customer_360(connection)
         return settings, False
     settings = EnrichmentSettings.defaults()
     save_settings(connection, settings, updated_by="enrich (defaults saved on first use)")

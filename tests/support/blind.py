@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -73,10 +73,56 @@ def verify_manifest(directory: Path | None = None) -> None:
         raise BlindSetError(f"{folder}: the frozen set was changed: {shown}{more}")
 
 
+# Customer-360 labels (issue 18), a file of their own in each set, keyed by page file or
+# company id: the fields scored so far (those with a data point in the registry).
+CUSTOMER_360_FIELDS: tuple[str, ...] = ("founded_year",)
+
+
+_Labelled = TypeVar("_Labelled", "BlindPage", "BlindCompany")
+Customer360Labels = dict[str, tuple[dict[str, object], dict[str, tuple[object, ...]]]]
+
+
+def load_customer_360_labels(path: Path, key: str, keys: list[str]) -> Customer360Labels:
+    """Entry key -> (expected value of each of CUSTOMER_360_FIELDS, other values also right);
+    every one of `keys` must be labelled, once, and nothing else."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(document, list):
+        raise BlindSetError(f"{path.name}: expected a list")
+    labels: Customer360Labels = {}
+    for number, entry in enumerate(document, start=1):
+        where = f"{path.name}: entry #{number}"
+        if not isinstance(entry, dict) or entry.get(key) not in keys:
+            raise BlindSetError(f"{where}: {key} is not one of the set's")
+        if entry[key] in labels:
+            raise BlindSetError(f"{where}: {entry[key]} labelled twice")
+        year = entry.get("founded_year")
+        if year is not None and not (isinstance(year, int) and 1000 < year < 2100):
+            raise BlindSetError(f"{where}: founded_year must be a year or null")
+        also = entry.get("also_accept") or {}
+        labels[entry[key]] = (
+            {name: entry.get(name) for name in CUSTOMER_360_FIELDS},
+            {name: tuple(also.get(name) or ()) for name in CUSTOMER_360_FIELDS},
+        )
+    if missing := [name for name in keys if name not in labels]:
+        raise BlindSetError(f"{path.name}: {len(missing)} not labelled, e.g. {missing[0]}")
+    return labels
+
+
+def _with_customer_360(labels: Customer360Labels, name: str, item: _Labelled) -> _Labelled:
+    """`item` with its Customer-360 labels added to its expected values."""
+    expected, also_accept = labels[name]
+    return replace(
+        item,
+        expected={**item.expected, **expected},
+        also_accept={**item.also_accept, **also_accept},
+    )
+
+
 # --- pages set ------------------------------------------------------------------------
 
 PAGES_DIR = BLIND_DIR / "pages"
 PAGES_LABELS = "labels.yaml"
+PAGES_CUSTOMER_360 = "labels_customer360.yaml"
 PAGE_KINDS: tuple[str, ...] = ("contact", "about", "imprint", "other")
 PAGE_FIELDS: tuple[str, ...] = ("location_city", "location_country_code", "employee_count")
 
@@ -89,9 +135,9 @@ class BlindPage:
     page_kind: str
     # Scored fields only: field -> expected value; None = the page states no such fact
     # (the value must stay unknown). A field listed as `unscored` in labels.yaml is absent.
-    expected: Mapping[str, str | None]
+    expected: Mapping[str, object]
     # Other spellings of the same annotated value that also count as right.
-    also_accept: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    also_accept: Mapping[str, tuple[object, ...]] = field(default_factory=dict)
     url: str | None = None
     ambiguous: bool = False
     note: str | None = None
@@ -116,7 +162,8 @@ def load_blind_pages(directory: Path | None = None) -> list[BlindPage]:
             raise BlindSetError(f"{path.name}: {page.file.name} labelled twice")
         seen.add(page.file.name)
         pages.append(page)
-    return pages
+    more = load_customer_360_labels(folder / PAGES_CUSTOMER_360, "file", sorted(seen))
+    return [_with_customer_360(more, page.file.name, page) for page in pages]
 
 
 def _expected(
@@ -170,6 +217,7 @@ def _parse_page(entry: object, folder: Path, where: str) -> BlindPage:
 
 COMPANIES_DIR = BLIND_DIR / "companies"
 COMPANIES_LABELS = "companies.yaml"
+COMPANIES_CUSTOMER_360 = "founded.yaml"
 COMPANY_FIELDS: tuple[str, ...] = ("employee_count", "location_country_code", "location_city")
 _STATEMENT_OF = {
     "employee_count": "employee_statement",
@@ -188,9 +236,9 @@ class BlindCompany:
     description: str
     # Scored fields only: field -> expected value; None = the description states no such
     # fact (the value must stay unknown). A field listed as `unscored` is absent.
-    expected: Mapping[str, str | None]
+    expected: Mapping[str, object]
     # Other spellings of the same value that also count as right ("New York City").
-    also_accept: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    also_accept: Mapping[str, tuple[object, ...]] = field(default_factory=dict)
     # The verbatim sentence(s) each label came from, pieces joined by " [...] "; None
     # when the field is null.
     statements: Mapping[str, str | None] = field(default_factory=dict)
@@ -214,7 +262,8 @@ def load_blind_companies(directory: Path | None = None) -> list[BlindCompany]:
             raise BlindSetError(f"{path.name}: id {company.id!r} used twice")
         seen.add(company.id)
         companies.append(company)
-    return companies
+    more = load_customer_360_labels(folder / COMPANIES_CUSTOMER_360, "id", sorted(seen))
+    return [_with_customer_360(more, company.id, company) for company in companies]
 
 
 def _parse_company(entry: object, where: str) -> BlindCompany:

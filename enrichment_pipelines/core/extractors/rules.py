@@ -413,7 +413,8 @@ def _addressed_item(pages: Sequence[Page]) -> tuple[Page, dict[str, Any]] | None
 
 
 # A founding year as sites state it. Strongest first: the founding verbs ("founded in 2016",
-# "established in March 1998", "founded by two designers in 2019", "Founded: 2016", "est.
+# "established in March 1998", "founded by two designers in 2019", "founded in Lyon, France in
+# 2011", "Founded: 2016", "est.
 # 2020"), then an incorporation, then the organisation in business since a year ("family
 # owned since 1952", "serving Ohio since 1985", "Since 1998, Acme has..."). A copyright year,
 # a person's career and a re-incorporation are not foundings (`_NOT_A_FOUNDING`).
@@ -430,7 +431,7 @@ _FOUNDINGS: tuple[tuple[float, str], ...] = (
     (
         0.85,
         r"\b(?:founded|established|formed|started|launched|created)"
-        rf"(?:\s+by\s+[^.;:!?\d]{{1,60}}?)?\s*:?\s*{_FOUNDED_WHEN}{_YEAR}",
+        rf"(?:\s+(?:by|in|at)\s+[^.;:!?\d]{{1,60}}?)?,?\s*:?\s*{_FOUNDED_WHEN}{_YEAR}",
     ),
     (0.85, rf"\b(?:est|estd|estab)\.?\s*:?\s*{_YEAR}"),
     (0.85, rf"\b(?:year\s+)?founded\s*[:\-–]\s*{_YEAR}"),
@@ -440,6 +441,13 @@ _FOUNDINGS: tuple[tuple[float, str], ...] = (
         0.7,
         r"(?:\bin business|\bfamily[- ]owned(?:\s+and\s+operated)?|\bserving\s[^.;:!?\d]{1,50}?"
         rf"|\boperating|\btrading|^)\s*since\s+{_YEAR}",
+    ),
+    # The organisation doing what it does since a year: "has cared for patients in Denver
+    # since 1998", "we have been making pumps since 1952" (a person's career is excluded).
+    (
+        0.6,
+        r"\b(?:has|have)\s+(?:been\s+)?\w+(?:ed|ing|t|n)\b[^.;:!?\d]{0,60}?\s+since\s+"
+        rf"{_YEAR}",
     ),
 )
 _NOT_A_FOUNDING = re.compile(
