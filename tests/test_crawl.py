@@ -263,7 +263,10 @@ def test_healthy_sites_succeed_beside_the_bad_ones(crawled: dict[str, SiteCrawl]
         home = crawl.pages[0]
         assert home.status_code == 200 and home.content_hash and home.title
         assert home.meta["description"].endswith("makes tools.")
-        assert all(link.startswith(crawl.website_url) for link, _ in home.links)  # same site
+        # Links to other sites are kept (social profiles, job boards); only this site's pages
+        # are fetched.
+        assert any(not link.startswith(crawl.website_url) for link, _ in home.links)
+        assert all(page.url.startswith(crawl.website_url) for page in crawl.pages)
         assert "Home" not in home.text.splitlines()  # navigation is boilerplate
         assert crawl.content_key
 

@@ -36,7 +36,7 @@ from protego import Protego
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from enrichment_pipelines.core.config import CrawlConfig
-from enrichment_pipelines.core.html_text import parse_html
+from enrichment_pipelines.core.html_text import PageAssets, parse_html
 from enrichment_pipelines.core.network_errors import transport_failure
 from enrichment_pipelines.core.retry import backoff_seconds, retry_after_seconds
 from enrichment_pipelines.core.websites import (
@@ -92,6 +92,10 @@ _PARKED = re.compile(
     re.IGNORECASE,
 )
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Response headers kept with a page (technology fingerprints read them): at most this many,
+# each value cut to this length.
+_MAX_HEADERS = 40
+_MAX_HEADER_CHARS = 200
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})  # httpx's is_redirect includes 304
 _ROBOTS_MAX_BYTES = 512 * 1024
 
@@ -143,11 +147,13 @@ class Page:
     title: str | None = None
     meta: dict[str, str] = field(default_factory=dict)
     structured_data: list[dict[str, Any]] = field(default_factory=list)
-    links: list[tuple[str, str]] = field(default_factory=list)  # same-site (URL, anchor text)
+    # (URL, anchor text), this site's and others' (social profiles, job boards)
+    links: list[tuple[str, str]] = field(default_factory=list)
     text: str = ""
     error: str | None = None
     kind: str = "home"
     unchanged: bool = False
+    assets: PageAssets = field(default_factory=lambda: PageAssets())
 
 
 @dataclass
@@ -521,7 +527,18 @@ class Crawler:
         parsed = parse_html(html, final_url)
         page.title, page.meta = parsed.title, parsed.meta
         page.structured_data, page.text = parsed.structured_data, parsed.text
-        page.links = [(url, text) for url, text in parsed.links if _same_site(url, final_url)]
+        page.links = parsed.links
+        page.assets = parsed.assets
+        page.assets["headers"] = {
+            name.lower(): value[:_MAX_HEADER_CHARS]
+            for name, value in list(response.headers.items())[:_MAX_HEADERS]
+            if name.lower() != "set-cookie"
+        }
+        # Only the names: a cookie's value may be a session, and is nobody's business here.
+        page.assets["cookies"] = [
+            cookie.split("=", 1)[0].strip()
+            for cookie in response.headers.get_list("set-cookie")[:_MAX_HEADERS]
+        ]
 
     async def crawl_site(
         self, website_url: str, previous: Mapping[str, Page] | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
@@ -65,6 +65,25 @@ _MAX_TEXT_CHARS = 100_000
 _MAX_ITEMS = 50
 
 
+_MAX_ASSETS = 50
+_MAX_HEAD_CHARS = 16_000
+_HEAD = re.compile(r"<head\b[^>]*>(.*?)</head>", re.I | re.S)
+_LOGO_HINT = re.compile(r"logo|brand", re.I)
+
+
+class PageAssets(TypedDict, total=False):
+    """What a page's markup and response say about the site beyond its text: the material of
+    the technology, logo and social profile extractors. Lists, not tuples: stored as JSON."""
+
+    scripts: list[str]  # <script src> URLs
+    stylesheets: list[str]  # <link rel=stylesheet> URLs
+    icons: list[list[str]]  # [URL, rel, sizes] of <link rel=icon / apple-touch-icon / ...>
+    images: list[list[str]]  # [URL, why it may be the logo: "logo", "home link", "header"]
+    head: str  # the raw <head> markup, capped (technology fingerprints match it)
+    headers: dict[str, str]  # the response's headers, lower-cased (set by the crawler)
+    cookies: list[str]  # names of the cookies the response set, never their values
+
+
 @dataclass
 class ParsedPage:
     title: str | None = None
@@ -72,6 +91,7 @@ class ParsedPage:
     structured_data: list[dict[str, Any]] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)  # (absolute URL, anchor text)
     text: str = ""
+    assets: PageAssets = field(default_factory=lambda: PageAssets())
 
 
 def _squash(text: str | None) -> str:
@@ -159,6 +179,7 @@ def parse_html(html: str, base_url: str) -> ParsedPage:
         if urlsplit(url).scheme in ("http", "https") and url not in seen:
             seen.add(url)
             page.links.append((url, _squash(anchor.text_content())[:200]))
+    page.assets = _assets(root, html, base_url)
     for element in root.xpath(_DROP, namespaces=_NAMESPACES):
         if element.getparent() is not None:
             element.drop_tree()
@@ -172,3 +193,75 @@ def parse_html(html: str, base_url: str) -> ParsedPage:
     page.text = re.sub(r"\n{2,}", "\n", "\n".join(line for line in lines if line))
     page.text = page.text[:_MAX_TEXT_CHARS]
     return page
+
+
+def _absolute(base_url: str, reference: str | None) -> str | None:
+    reference = (reference or "").strip()
+    if not reference or reference.startswith(("data:", "javascript:")):
+        return None
+    try:
+        return urldefrag(urljoin(base_url, reference)).url
+    except ValueError:
+        return None
+
+
+def _assets(root: Any, html: str, base_url: str) -> PageAssets:
+    """Scripts, stylesheets, icons, the images that may be the logo, and the raw head."""
+    scripts = [
+        url for script in root.iter("script") if (url := _absolute(base_url, script.get("src")))
+    ]
+    stylesheets, icons = [], []
+    for link in root.iter("link"):
+        rel = " ".join((link.get("rel") or "").lower().split())
+        url = _absolute(base_url, link.get("href"))
+        if url is None:
+            continue
+        if "stylesheet" in rel:
+            stylesheets.append(url)
+        elif "icon" in rel or rel == "image_src":
+            icons.append([url, rel, (link.get("sizes") or "").strip()])
+    head = _HEAD.search(html[:200_000])
+    return PageAssets(
+        scripts=list(dict.fromkeys(scripts))[:_MAX_ASSETS],
+        stylesheets=list(dict.fromkeys(stylesheets))[:_MAX_ASSETS],
+        icons=icons[:_MAX_ASSETS],
+        images=_logo_candidates(root, base_url),
+        head=(head.group(0) if head else "")[:_MAX_HEAD_CHARS],
+    )
+
+
+def _logo_candidates(root: Any, base_url: str) -> list[list[str]]:
+    """Images that may be the site's logo, each with why: named or classed a logo (or inside
+    an element that is), inside the link to the home page, or the first image of the header."""
+    home = urlsplit(base_url)._replace(path="/", query="", fragment="").geturl()
+    found: list[list[str]] = []
+    header_taken = False
+    for image in root.iter("img"):
+        url = _absolute(base_url, image.get("src") or image.get("data-src"))
+        if url is None:
+            continue
+        ancestors = list(image.iterancestors())[:4]
+        marks = " ".join(
+            [image.get("alt") or "", image.get("id") or "", image.get("class") or "",
+             url.rsplit("/", 1)[-1]]
+            + [f"{a.get('id') or ''} {a.get('class') or ''}" for a in ancestors]
+        )  # fmt: skip
+        link = next((a for a in ancestors if a.tag == "a"), None)
+        href = _absolute(base_url, link.get("href")) if link is not None else None
+        in_header = any(
+            a.tag == "header"
+            or re.search(r"\b(site-?)?header\b", f"{a.get('id')} {a.get('class')}", re.I)
+            for a in image.iterancestors()
+        )
+        why = (
+            "logo" if _LOGO_HINT.search(marks)
+            else "home link" if href is not None and href.rstrip("/") == home.rstrip("/")
+            else "header" if in_header and not header_taken
+            else None
+        )  # fmt: skip
+        header_taken = header_taken or in_header
+        if why:
+            found.append([url, why])
+        if len(found) >= 10:
+            break
+    return found

@@ -188,6 +188,7 @@ def _page_row(website_url: str, page: Page) -> list[object]:
     values["meta"] = json.dumps(page.meta)
     values["structured_data"] = json.dumps(page.structured_data, default=str)
     values["links"] = json.dumps(page.links)
+    values["assets"] = json.dumps(page.assets)
     return [website_url, *values.values()]
 
 
@@ -217,6 +218,7 @@ def _page_from_row(row: dict[str, Any]) -> Page:
     values = {name: row[name] for name in _PAGE_FIELDS}
     values["meta"] = json.loads(row["meta"]) if row["meta"] else {}
     values["structured_data"] = json.loads(row["structured_data"]) if row["structured_data"] else []
+    values["assets"] = json.loads(row["assets"]) if row["assets"] else {}
     links = json.loads(row["links"]) if row["links"] else []
     values["links"] = [(url, text) for url, text in links]
     values["text"] = row["text"] or ""

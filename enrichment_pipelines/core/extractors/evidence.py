@@ -39,10 +39,19 @@ def _structured_strings(value: Any) -> Iterator[str]:
 
 
 def page_sources(page: Page) -> str:
-    """Everything on a page a quote may come from: its visible text, title, meta tags and
-    structured data values (whitespace squashed, as quotes are compared)."""
+    """Everything on a page a quote may come from: its visible text, title, meta tags,
+    structured data values, the addresses it links and loads (links, scripts, stylesheets,
+    icons, images), its raw head, and its response headers and cookie names (whitespace
+    squashed, as quotes are compared)."""
+    assets = page.assets
     parts = [page.title or "", page.text, *page.meta.values()]
     parts += _structured_strings(page.structured_data)
+    parts += [url for url, _ in page.links]
+    parts += [*assets.get("scripts", []), *assets.get("stylesheets", [])]
+    parts += [icon[0] for icon in assets.get("icons", [])]
+    parts += [image[0] for image in assets.get("images", [])]
+    parts += [f"{name}: {value}" for name, value in assets.get("headers", {}).items()]
+    parts += [*assets.get("cookies", []), assets.get("head", "")]
     return "\n".join(_squash(part) for part in parts if part)
 
 
