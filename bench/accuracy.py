@@ -39,7 +39,13 @@ from enrichment_pipelines.core.websites import parse_networks
 from enrichment_pipelines.demo.server import SiteMap, SiteServer, site_address
 from enrichment_pipelines.demo.sites import Response
 from tests.support.blind import load_blind_companies, load_blind_pages
-from tests.support.labelled import load_labelled_sites, matches, site_map
+from tests.support.labelled import (
+    LIST_FIELDS,
+    list_items,
+    load_labelled_sites,
+    matches,
+    site_map,
+)
 
 CLAIM = 0.90
 MAX_GAP = 0.05  # development minus blind: more means the rules learnt the fixtures' wording
@@ -66,6 +72,8 @@ class SetScore:
     errors: list[str] = field(default_factory=list)
     nulls: list[bool] = field(default_factory=list)  # per expected null: was it kept null?
     extract_seconds: float = 0.0  # extraction alone (the crawl excluded)
+    # list data point -> [items found, of them labelled, items labelled, of them found]
+    items: dict[str, list[int]] = field(default_factory=dict)
 
     def accuracy(self, key: str) -> float | None:
         return self.right.get(key, 0) / self.total[key] if self.total.get(key) else None
@@ -140,6 +148,13 @@ def evaluate(cases: Sequence[Case], extract: Callable[..., Extraction]) -> SetSc
                 result.given.append((key, extraction.confidence.get(key, 0.0), right))
             if not right:
                 result.errors.append(f"{key}: {case.id}: expected {expected!r}, got {found!r}")
+            if key in LIST_FIELDS:
+                wanted, got = list_items(key, expected), list_items(key, found)
+                counts = result.items.setdefault(key, [0, 0, 0, 0])
+                counts[0] += len(got)
+                counts[1] += len(got & wanted)
+                counts[2] += len(wanted)
+                counts[3] += len(wanted & got)
     return result
 
 
@@ -208,6 +223,20 @@ def main() -> None:
                          if band else "")  # fmt: skip
         reliability.add_row(name, *cells)
     console.print(reliability)
+    items = Table(title="List data points item by item: precision (items found that are "
+                  "labelled) and recall (labelled items found)")  # fmt: skip
+    items.add_column("data point")
+    for name in sets:
+        items.add_column(name, justify="right")
+    for key in LIST_FIELDS:
+        cells = []
+        for _, score in sets.values():
+            found, right, wanted, hit = score.items.get(key, [0, 0, 0, 0])
+            cells.append(f"P {right}/{found} ({_percent(right / found)}), "
+                         f"R {hit}/{wanted} ({_percent(hit / wanted)})"
+                         if found and wanted else "")  # fmt: skip
+        items.add_row(key, *cells)
+    console.print(items)
     if development.total:
         overall = sum(development.right.values()) / sum(development.total.values())
         claimed = [key for key in DATA_POINT_KEYS if (development.accuracy(key) or 0) >= CLAIM]

@@ -36,7 +36,9 @@ def default_resources(config: EnrichConfig | None = None) -> dict[str, Any]:
     return {
         "warehouse": WarehouseResource.from_config(config),
         "web": WebClientResource.from_config(config.crawl),
-        "extractor": ExtractorResource.from_config(config.llm, config.taxonomy_path),
+        "extractor": ExtractorResource.from_config(
+            config.llm, config.taxonomy_path, config.fingerprints_path
+        ),
         "customer_file": CustomerFileResource(
             path=str(config.customers_path) if config.customers_path else None
         ),

@@ -18,7 +18,8 @@ import pytest
 from enrichment_pipelines.assets import ASSETS
 from enrichment_pipelines.core.config import LLMConfig
 from enrichment_pipelines.core.crawl import CrawlOptions, Page, SiteCrawl, crawl_sites
-from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
+from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS, DATA_POINTS_BY_KEY
+from enrichment_pipelines.core.extractors.evidence import page_sources
 from enrichment_pipelines.core.extractors.llm import CircuitBreaker, LLMExtractor
 from enrichment_pipelines.core.extractors.rules import RulesExtractor
 from enrichment_pipelines.core.warehouse import Warehouse
@@ -37,6 +38,9 @@ from tests.support.llm_server import LLMReply, LocalLLMServer, rules_answer
 from tests.support.materializations import metadata
 
 KEYS = DATA_POINT_KEYS
+# What the model is asked for: what the markup shows (technologies, profiles, logo, roles) is
+# read by the offline detectors instead.
+ASKED = [key for key in KEYS if not DATA_POINTS_BY_KEY[key].from_markup]
 
 
 @pytest.fixture(scope="module")
@@ -75,19 +79,16 @@ def test_schema_mode_values_evidence_and_token_accounting(
     assert len(result.data) >= 8
     [request] = llm.requests
     assert request["response_format"]["type"] == "json_schema"
-    assert set(request["response_format"]["json_schema"]["schema"]["properties"]) == set(KEYS)
-    texts = "\n".join(page.text for page in site.pages)
+    assert set(request["response_format"]["json_schema"]["schema"]["properties"]) == set(ASKED)
+    sources = "\n".join(page_sources(page) for page in site.pages)
     for key, evidence in result.evidence.items():
         assert evidence.url.startswith(site.website_url), key
         assert 0 <= result.confidence[key] <= 1
-        if not evidence.quote.isdigit():  # a JSON-LD head count is quoted from the markup
-            assert (
-                " ".join(evidence.quote.split()) in " ".join(texts.split())
-                or any(
-                    evidence.quote in value for page in site.pages for value in page.meta.values()
-                )
-                or any(evidence.quote in json.dumps(page.structured_data) for page in site.pages)
-            )
+        assert " ".join(evidence.quote.split()) in sources, key
+    # What the markup shows is read by the offline detectors, not asked of the model.
+    offline = RulesExtractor().extract(site.website_url, site.pages, KEYS)
+    for key in set(KEYS) - set(ASKED):
+        assert result.data.get(key) == offline.data.get(key), key
     usage = result.usage
     assert usage.calls == 1
     assert usage.prompt_tokens > 200 and usage.completion_tokens > 50
@@ -217,7 +218,7 @@ def test_page_text_is_data_not_instructions(llm: LocalLLMServer) -> None:
     system, user = request["messages"]
     assert "IGNORE ALL PREVIOUS" not in system["content"]
     assert json.loads(user["content"])["pages"][0]["text"] == injected  # stays one JSON string
-    assert list(request["response_format"]["json_schema"]["schema"]["properties"]) == list(KEYS)
+    assert list(request["response_format"]["json_schema"]["schema"]["properties"]) == ASKED
     assert "is_acquired" not in result.data
     assert "credits" not in result.data
     assert "is_acquired: quote not found on the site" in result.problems

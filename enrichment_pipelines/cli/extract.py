@@ -29,7 +29,9 @@ def extract(config: EnrichConfig, urls: tuple[str, ...], use_llm: bool) -> None:
         raise click.UsageError(
             "--llm needs OPENAI_API_KEY (and OPENAI_BASE_URL for a server other than OpenAI)"
         )
-    extractor = build_extractor(config.llm if use_llm else LLMConfig(), config.taxonomy_path)
+    extractor = build_extractor(
+        config.llm if use_llm else LLMConfig(), config.taxonomy_path, config.fingerprints_path
+    )
     normalised: dict[str, str] = {}
     results: dict[str, dict[str, Any]] = {}
     for url in urls:

@@ -275,6 +275,11 @@ class EnrichConfig:
         "ENRICH_TAXONOMY",
         "A user's industry taxonomy (YAML) instead of the bundled one.",
     )
+    fingerprints_path: Path | None = setting(
+        None,
+        "ENRICH_TECH_FINGERPRINTS",
+        "A user's technology fingerprints (Wappalyzer's JSON format), added over the bundled ones.",
+    )
     customers_path: Path | None = setting(
         None,
         "ENRICH_CUSTOMERS_PATH",

@@ -34,6 +34,7 @@ EMPLOYEE_RANGES: tuple[str, ...] = (
     "10001+",
 )
 
+_WEB_ADDRESS = re.compile(r"https?://[^\s/?#,]+\.[^\s/?#,]+[^\s,]*", re.I)
 _ISO_ALPHA2 = frozenset(country.alpha_2 for country in pycountry.countries)
 
 EvidenceKind = Literal["text", "cues", "country", "city", "count", "year"]
@@ -85,6 +86,11 @@ class DataPoint:
     min_value: int | None = None
     max_value: int | None = None
     max_is_this_year: bool = False
+    # A String that is a web address ("url") or a comma list of them ("urls").
+    format: Literal["url", "urls"] | None = None
+    # Read off the site's markup (links, scripts, images) by the same detectors whatever the
+    # extractor: a model is not asked for these, the pages show them.
+    from_markup: bool = False
 
     def validate(self, value: object) -> tuple[str | bool | int | None, str | None]:
         """Coerce a candidate value to this data point's type.
@@ -120,6 +126,10 @@ class DataPoint:
             return by_lower[text.lower()], None
         if self.max_length is not None and len(text) > self.max_length:
             return None, f"{self.key}: longer than {self.max_length} characters"
+        if self.format is not None:
+            addresses = text.split(", ") if self.format == "urls" else [text]
+            if bad := next((a for a in addresses if not _WEB_ADDRESS.fullmatch(a)), None):
+                return None, f"{self.key}: {bad[:80]!r} is not a web address"
         return text, None
 
     def bounds(self) -> tuple[int | None, int | None]:
@@ -222,6 +232,11 @@ EVIDENCE_CUES: dict[str, dict[str, str]] = {
         ),
     },
 }
+
+
+# Evidence of what the markup shows: the address, script or words that show it (a URL, a
+# product's script, "3 open positions"), which need be neither long nor a sentence.
+_ADDRESS_EVIDENCE = EvidenceRule(min_chars=2, min_words=1)
 
 
 def _cues(key: str, industry_attribute: str | None = None) -> EvidenceRule:
@@ -376,6 +391,50 @@ DATA_POINTS: tuple[DataPoint, ...] = (
         min_value=1500,
         max_is_this_year=True,
         evidence=EvidenceRule("year", min_chars=4, min_words=1, structured=("foundingdate",)),
+    ),
+    DataPoint(
+        "tech_stack",
+        "tech_stack_enriched",
+        "String",
+        "Products the site is built with, by name (comma list), from technology fingerprints.",
+        completeness_target=0.5,
+        max_length=255,
+        from_markup=True,
+        evidence=_ADDRESS_EVIDENCE,
+    ),
+    DataPoint(
+        "social_profiles",
+        "social_profiles_enriched",
+        "String",
+        "The company's own profiles on LinkedIn, X/Twitter, Facebook, Instagram, YouTube and "
+        "GitHub (comma list of URLs).",
+        completeness_target=0.3,
+        max_length=255,
+        format="urls",
+        from_markup=True,
+        evidence=_ADDRESS_EVIDENCE,
+    ),
+    DataPoint(
+        "open_positions",
+        "open_positions_enriched",
+        "Integer",
+        "Open roles on the careers page or its job board; 0 when it says there are none.",
+        completeness_target=0.05,
+        min_value=0,
+        max_value=100_000,
+        from_markup=True,
+        evidence=_ADDRESS_EVIDENCE,
+    ),
+    DataPoint(
+        "logo_url",
+        "logo_url_enriched",
+        "String",
+        "The company's logo (URL).",
+        completeness_target=0.5,
+        max_length=2048,
+        format="url",
+        from_markup=True,
+        evidence=_ADDRESS_EVIDENCE,
     ),
 )
 

@@ -26,7 +26,7 @@ _CUSTOMER_ROWS = (
     ("enrichments", "customer_id"),
     ("customers", "customer_id"),
 )
-_WEBSITE_ROWS = ("scraped_pages", "site_crawls", "extractions")
+_WEBSITE_ROWS = ("scraped_pages", "site_crawls", "extractions", "site_technologies")
 
 
 class ForgetError(EnrichError, ValueError):

@@ -80,6 +80,8 @@ class PageAssets(TypedDict, total=False):
     icons: list[list[str]]  # [URL, rel, sizes] of <link rel=icon / apple-touch-icon / ...>
     images: list[list[str]]  # [URL, why it may be the logo: "logo", "home link", "header"]
     head: str  # the raw <head> markup, capped (technology fingerprints match it)
+    inline_scripts: str  # the text of the inline scripts, capped (so do these)
+    frames: list[str]  # <iframe src> URLs (a Facebook page's like box names the page)
     headers: dict[str, str]  # the response's headers, lower-cased (set by the crawler)
     cookies: list[str]  # names of the cookies the response set, never their values
 
@@ -221,12 +223,20 @@ def _assets(root: Any, html: str, base_url: str) -> PageAssets:
         elif "icon" in rel or rel == "image_src":
             icons.append([url, rel, (link.get("sizes") or "").strip()])
     head = _HEAD.search(html[:200_000])
+    inline = "\n".join(
+        script.text for script in root.iter("script") if script.text and not script.get("src")
+    )
+    frames = [
+        url for frame in root.iter("iframe") if (url := _absolute(base_url, frame.get("src")))
+    ]
     return PageAssets(
         scripts=list(dict.fromkeys(scripts))[:_MAX_ASSETS],
         stylesheets=list(dict.fromkeys(stylesheets))[:_MAX_ASSETS],
         icons=icons[:_MAX_ASSETS],
         images=_logo_candidates(root, base_url),
         head=(head.group(0) if head else "")[:_MAX_HEAD_CHARS],
+        inline_scripts=inline[:_MAX_HEAD_CHARS],
+        frames=list(dict.fromkeys(frames))[:_MAX_ASSETS],
     )
 
 

@@ -71,6 +71,10 @@ class LoopbackServer:
             access_log=False,
             lifespan="off",
             timeout_keep_alive=5,
+            # A site's own headers only: "server: uvicorn" on every local site would read as
+            # every company running Uvicorn.
+            server_header=False,
+            date_header=False,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -74,17 +74,43 @@ def verify_manifest(directory: Path | None = None) -> None:
 
 
 # Customer-360 labels (issue 18), a file of their own in each set, keyed by page file or
-# company id: the fields scored so far (those with a data point in the registry).
-CUSTOMER_360_FIELDS: tuple[str, ...] = ("founded_year",)
-
+# company id. Scored: the founding year; on the pages also the markup signals.
+CUSTOMER_360_FIELDS: tuple[str, ...] = (
+    "founded_year", "tech_stack", "social_profiles", "logo_url", "open_positions",
+)  # fmt: skip
+# The annotators named technologies as they knew them; where a name is the fingerprint set's
+# product under another spelling or its later official name, it is scored as that one. Written
+# from the two lists of names alone (the annotators' and the set's), before any detector ran
+# on these pages; a product the set does not know is left out of what a page is expected to
+# show (the set's coverage, reported apart), never mapped to a look-alike.
+TECH_NAME_ALIASES: dict[str, str] = {
+    "Joomla!": "Joomla",
+    "BoldChat": "Bold Chat",
+    "Maxymiser": "Oracle Maxymiser",
+    "Mouseflow": "Mouse Flow",
+    "concrete5": "Concrete CMS",
+    "DotNetNuke": "DNN",
+    "Genesis": "Genesis theme",
+}
 
 _Labelled = TypeVar("_Labelled", "BlindPage", "BlindCompany")
 Customer360Labels = dict[str, tuple[dict[str, object], dict[str, tuple[object, ...]]]]
 
 
+def known_technologies(names: list[str]) -> list[str]:
+    """The labelled technologies the bundled fingerprint set knows, under its names."""
+    from enrichment_pipelines.core.extractors.technologies import load_fingerprints
+
+    known = load_fingerprints().technologies
+    return [alias for name in names if (alias := TECH_NAME_ALIASES.get(name, name)) in known]
+
+
 def load_customer_360_labels(path: Path, key: str, keys: list[str]) -> Customer360Labels:
-    """Entry key -> (expected value of each of CUSTOMER_360_FIELDS, other values also right);
-    every one of `keys` must be labelled, once, and nothing else."""
+    """Entry key -> (expected value of each Customer-360 field the file labels, other values
+    also right); every one of `keys` must be labelled, once, and nothing else. List labels
+    become: for `tech_stack`, the known technologies (`known_technologies`), None when none;
+    for `logo_url`, its first accepted value, the others also right, None when empty;
+    `social_profiles`, the list, None when empty."""
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(document, list):
         raise BlindSetError(f"{path.name}: expected a list")
@@ -95,13 +121,30 @@ def load_customer_360_labels(path: Path, key: str, keys: list[str]) -> Customer3
             raise BlindSetError(f"{where}: {key} is not one of the set's")
         if entry[key] in labels:
             raise BlindSetError(f"{where}: {entry[key]} labelled twice")
-        year = entry.get("founded_year")
-        if year is not None and not (isinstance(year, int) and 1000 < year < 2100):
-            raise BlindSetError(f"{where}: founded_year must be a year or null")
-        also = entry.get("also_accept") or {}
+        for name in ("founded_year", "open_positions"):
+            value = entry.get(name)
+            if value is not None and not (isinstance(value, int) and value >= 0):
+                raise BlindSetError(f"{where}: {name} must be a whole number or null")
+        for name in ("tech_stack", "social_profiles", "logo_url"):
+            if name in entry and not isinstance(entry[name], list):
+                raise BlindSetError(f"{where}: {name} must be a list")
+        also = dict(entry.get("also_accept") or {})
+        expected: dict[str, object] = {}
+        for name in CUSTOMER_360_FIELDS:
+            if name not in entry:
+                continue
+            value = entry[name]
+            if name == "tech_stack":
+                value = known_technologies(value) or None
+            elif name == "logo_url":
+                also[name] = [*value[1:], *also.get(name, [])]
+                value = value[0] if value else None
+            elif name == "social_profiles":
+                value = value or None
+            expected[name] = value
         labels[entry[key]] = (
-            {name: entry.get(name) for name in CUSTOMER_360_FIELDS},
-            {name: tuple(also.get(name) or ()) for name in CUSTOMER_360_FIELDS},
+            expected,
+            {name: tuple(also.get(name) or ()) for name in expected},
         )
     if missing := [name for name in keys if name not in labels]:
         raise BlindSetError(f"{path.name}: {len(missing)} not labelled, e.g. {missing[0]}")

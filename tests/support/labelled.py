@@ -3,9 +3,13 @@ reader would record, served on loopback, and how extraction is scored against th
 
 Each YAML file under the set's folder lists sites: an `id`, `pages` (path -> HTML) and
 `expected` (data point -> value). A data point left out of `expected` is expected to be
-unknown (null). Free-text data points are scored by content: `value_proposition` expects
-words ("a|b" = either) that the summary must contain; `target_role` expects roles, at least
-one of which must be found.
+unknown (null), unless the site lists the fields it is `scored` on (the Customer-360 sites
+score only the markup signals they were written for). Free-text data points are scored by
+content: `value_proposition` expects words ("a|b" = either) that the summary must contain;
+`target_role` expects roles, at least one of which must be found. Lists are sets:
+`tech_stack` names and `social_profiles` addresses (compared without scheme, www or trailing
+slash) must be those found, no more and no fewer. `logo_url` may be a path: the logo found
+must be that path on the site it was served from.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS, DATA_POINTS_BY_KEY
+from enrichment_pipelines.core.extractors.site_signals import profile_key
 from enrichment_pipelines.demo.server import SiteMap, site_address
 from enrichment_pipelines.demo.sites import Response
 
@@ -33,7 +39,7 @@ class LabelledSetError(ValueError):
 class LabelledSite:
     id: str
     pages: Mapping[str, str]  # path -> HTML
-    expected: Mapping[str, object]  # every data point; None = expected unknown
+    expected: Mapping[str, object]  # every data point scored; None = expected unknown
 
 
 def load_labelled_sites(directory: Path = LABELLED_SITES_DIR) -> list[LabelledSite]:
@@ -64,18 +70,26 @@ def _parse_site(entry: object, where: str) -> LabelledSite:
         raise LabelledSetError(f"{where}: 'pages' must map paths to HTML, '/' included")
     if not isinstance(expected, dict):
         raise LabelledSetError(f"{where}: 'expected' must map data points to values")
+    scored = entry.get("scored") or list(DATA_POINT_KEYS)
+    if unknown := [key for key in [*expected, *scored] if key not in DATA_POINTS_BY_KEY]:
+        raise LabelledSetError(f"{where}: {unknown[0]!r} is not a data point")
     for key, value in expected.items():
-        if key not in DATA_POINTS_BY_KEY:
-            raise LabelledSetError(f"{where}: {key!r} is not a data point")
-        if key in ("value_proposition", "target_role"):
+        if key not in scored:
+            raise LabelledSetError(f"{where}: {key!r} is expected but not scored")
+        if key in _SCORED_BY_CONTENT:
             continue
         if value is not None and DATA_POINTS_BY_KEY[key].validate(value)[1]:
             raise LabelledSetError(f"{where}: {DATA_POINTS_BY_KEY[key].validate(value)[1]}")
     return LabelledSite(
         id=entry["id"],
         pages={str(path): str(text) for path, text in pages.items()},
-        expected={key: expected.get(key) for key in DATA_POINT_KEYS},
+        expected={key: expected.get(key) for key in DATA_POINT_KEYS if key in scored},
     )
+
+
+# Scored by what they contain, not by the registry's validation of one value.
+_SCORED_BY_CONTENT = ("value_proposition", "target_role", "tech_stack", "social_profiles",
+                      "logo_url")  # fmt: skip
 
 
 def _label(path: str) -> str:
@@ -89,10 +103,18 @@ def site_map(sites: Sequence[LabelledSite]) -> SiteMap:
     for index, site in enumerate(sites):
         menu = "".join(f'<a href="{html.escape(path)}">{_label(path)}</a> ' for path in site.pages)
         served[site_address(index)] = {
-            path: Response(200, f"<!doctype html>\n{body}\n<nav>{menu}</nav>".encode())
+            path: Response(200, _with_menu(body, f"<nav>{menu}</nav>").encode())
             for path, body in site.pages.items()
         }
     return served
+
+
+def _with_menu(body: str, menu: str) -> str:
+    """The page with the menu at the end of its body (a whole document keeps its `</body>`:
+    a parser drops what comes after `</html>`)."""
+    if "</body>" in body:
+        return body.replace("</body>", f"{menu}</body>", 1)
+    return f"<!doctype html>\n{body}\n{menu}"
 
 
 @dataclass
@@ -117,9 +139,38 @@ def matches(key: str, expected: object, found: object) -> bool:
     if key == "target_role":
         wanted = {role.strip().lower() for role in str(expected).split(",")}
         return bool(wanted & {role.strip().lower() for role in str(found).split(",")})
+    if key in LIST_FIELDS:
+        return list_items(key, expected) == list_items(key, found)
+    if key == "logo_url":
+        wanted, got = str(expected), str(found)
+        if "://" in wanted:
+            return wanted == got
+        return urlsplit(got).path.endswith("/" + wanted.lstrip("./").lstrip("/"))
     if isinstance(expected, str) and isinstance(found, str):
         return _plain(expected) == _plain(found)
     return expected == found
+
+
+# Data points whose value is a list: scored as a whole (right: the same set), and item by item
+# (precision and recall, see bench/accuracy.py).
+LIST_FIELDS = ("tech_stack", "social_profiles")
+
+
+def list_items(key: str, value: object) -> set[str]:
+    """The items of a list value, as they are compared: product names folded, profile
+    addresses without scheme, www or trailing slash."""
+    if value is None:
+        return set()
+    if key == "social_profiles":
+        return {profile_key(url) for url in _items(value)}
+    return {_plain(name) for name in _items(value)}
+
+
+def _items(value: object) -> list[str]:
+    """A list value: a YAML list, or the comma-joined form an attribute holds."""
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return [item.strip() for item in str(value).split(", ") if item.strip()]
 
 
 def _plain(text: str) -> str:
@@ -135,7 +186,7 @@ def score(
     scores = {key: FieldScore() for key in DATA_POINT_KEYS}
     for site in sites:
         values = found.get(site.id, {})
-        for key in DATA_POINT_KEYS:
+        for key in site.expected:
             expected, got = site.expected[key], values.get(key)
             entry = scores[key]
             entry.total += 1

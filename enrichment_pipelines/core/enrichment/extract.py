@@ -10,6 +10,7 @@ the network (an LLM).
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
 import threading
@@ -36,6 +37,12 @@ PROCESS_POOL_MIN_SITES = 50
 EXTRACTION_COLUMNS = (
     "website_url", "extraction_key", "extractor", "extracted_at", "result", "error",
     "llm_calls", "prompt_tokens", "completion_tokens", "cost_usd",
+)  # fmt: skip
+
+
+TECHNOLOGY_COLUMNS = (
+    "website_url", "technology", "categories", "version", "confidence", "evidence_url",
+    "evidence_quote", "implied_by", "detected_at",
 )  # fmt: skip
 
 
@@ -172,14 +179,38 @@ def save_extractions(
     """Store each site's latest extraction, replacing the one before (not for a site no
     customer has any more: forgotten while it was being extracted)."""
     in_use = websites_in_use(connection, [row[0] for row in rows])
+    rows = [row for row in rows if row[0] in in_use]
     insert_rows(
         connection,
         "extractions",
         EXTRACTION_COLUMNS,
-        [row for row in rows if row[0] in in_use],
+        rows,
         conflict="ON CONFLICT (website_url) DO UPDATE SET "
         + ", ".join(f"{c} = excluded.{c}" for c in EXTRACTION_COLUMNS[1:]),
     )
+    _save_technologies(connection, rows)
+
+
+def _save_technologies(
+    connection: duckdb.DuckDBPyConnection, rows: Sequence[Sequence[object]]
+) -> None:
+    """Replace each site's detected technologies with those of its new extraction (none for
+    a failed one: its old list goes, as its old values do)."""
+    websites = [row[0] for row in rows]
+    connection.execute(
+        "DELETE FROM site_technologies WHERE list_contains(?, website_url)", [websites]
+    )
+    technology_rows = []
+    for row in rows:
+        website_url, extracted_at = row[0], row[3]
+        details = json.loads(str(row[4])).get("details", {})
+        for found in details.get("tech_stack", []):
+            technology_rows.append([
+                website_url, found["name"], found["categories"], found["version"] or None,
+                found["confidence"], found["url"], found["quote"], found["implied_by"],
+                extracted_at,
+            ])  # fmt: skip
+    insert_rows(connection, "site_technologies", TECHNOLOGY_COLUMNS, technology_rows)
 
 
 def extraction_row(

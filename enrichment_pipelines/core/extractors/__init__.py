@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from enrichment_pipelines.core.config import LLMConfig
 from enrichment_pipelines.core.crawl import Page
@@ -53,6 +53,9 @@ class Extraction:
     # Set when the extraction could not be made (e.g. the LLM was unreachable): such a result
     # is not reused, so the next run tries again.
     error: str | None = None
+    # What lies behind a value, by data point: the technologies detected (each with its
+    # categories, version and evidence), the job board of the open roles.
+    details: dict[str, Any] = field(default_factory=dict)
 
     def set(self, key: str, value: object, evidence: Evidence, confidence: float) -> None:
         """Record a value for `key` after validating it against the registry."""
@@ -66,13 +69,33 @@ class Extraction:
         self.confidence[key] = round(max(0.0, min(1.0, confidence)), 2)
 
     def drop(self, key: str, problem: str | None = None) -> None:
-        for store in (self.data, self.evidence, self.confidence):
+        for store in (self.data, self.evidence, self.confidence, self.details):
             store.pop(key, None)
         if problem:
             self.problems.append(problem)
 
+    def merge(self, other: Extraction) -> None:
+        """Take `other`'s values (replacing any of the same keys), details and problems."""
+        for key, value in other.data.items():
+            self.drop(key)
+            self.data[key] = value
+            self.evidence[key] = other.evidence[key]
+            self.confidence[key] = other.confidence[key]
+        self.details.update(other.details)
+        self.problems.extend(other.problems)
+
+    def subset(self, keys: Sequence[str]) -> Extraction:
+        """A new extraction of `keys` alone: their values, details and problems."""
+        return Extraction(
+            data={key: value for key, value in self.data.items() if key in keys},
+            evidence={key: value for key, value in self.evidence.items() if key in keys},
+            confidence={key: value for key, value in self.confidence.items() if key in keys},
+            problems=[problem for problem in self.problems if problem.split(":")[0] in keys],
+            details={key: value for key, value in self.details.items() if key in keys},
+        )
+
     def keep_only(self, keys: Sequence[str]) -> None:
-        for key in [key for key in self.data if key not in keys]:
+        for key in [key for key in {*self.data, *self.details} if key not in keys]:
             self.drop(key)
 
     def to_json(self) -> str:
@@ -84,6 +107,7 @@ class Extraction:
                 "problems": self.problems,
                 "usage": asdict(self.usage),
                 "error": self.error,
+                "details": self.details,
             },
             sort_keys=True,
         )
@@ -98,6 +122,7 @@ class Extraction:
             problems=document.get("problems", []),
             usage=Usage(**document.get("usage", {})),
             error=document.get("error"),
+            details=document.get("details", {}),
         )
 
 
@@ -116,18 +141,22 @@ class Extractor(Protocol):
         ...
 
 
-def build_extractor(llm: LLMConfig, taxonomy_path: Path | None = None) -> Extractor:
+def build_extractor(
+    llm: LLMConfig, taxonomy_path: Path | None = None, fingerprints_path: Path | None = None
+) -> Extractor:
     """The extractor the configuration asks for: the LLM one when it has an API key, the
-    offline rules otherwise; with the user's taxonomy when one is named. The CLI and the
-    Dagster resource both build theirs here, so they price and behave alike."""
+    offline rules otherwise; with the user's taxonomy and technology fingerprints when named.
+    The CLI and the Dagster resource both build theirs here, so they price and behave alike."""
     from enrichment_pipelines.core.extractors.rules import RulesExtractor
+    from enrichment_pipelines.core.extractors.technologies import load_fingerprints
     from enrichment_pipelines.core.taxonomy import DEFAULT_TAXONOMY_PATH, load_taxonomy
 
     taxonomy = load_taxonomy(taxonomy_path or DEFAULT_TAXONOMY_PATH)
+    fingerprints = load_fingerprints(fingerprints_path)
     if not llm.enabled:
-        return RulesExtractor(taxonomy)
+        return RulesExtractor(taxonomy, fingerprints)
     # Imported here: the openai client takes half a second to import, and every run
     # process would pay it even without an API key.
     from enrichment_pipelines.core.extractors.llm import LLMExtractor
 
-    return LLMExtractor(llm, taxonomy)
+    return LLMExtractor(llm, taxonomy, fingerprints)

@@ -51,7 +51,8 @@ def page_sources(page: Page) -> str:
     parts += [icon[0] for icon in assets.get("icons", [])]
     parts += [image[0] for image in assets.get("images", [])]
     parts += [f"{name}: {value}" for name, value in assets.get("headers", {}).items()]
-    parts += [*assets.get("cookies", []), assets.get("head", "")]
+    parts += [*assets.get("cookies", []), *assets.get("frames", [])]
+    parts += [assets.get("head", ""), assets.get("inline_scripts", "")]
     return "\n".join(_squash(part) for part in parts if part)
 
 
@@ -201,7 +202,10 @@ def evidence_problem(
     `addressCountry`), which waives the minimum length."""
     rule = DATA_POINTS_BY_KEY[key].evidence
     quote = _squash(quote).removesuffix("…")
-    text = "true" if value is True else "false" if value is False else _squash(str(value or ""))
+    text = (
+        "true" if value is True else "false" if value is False
+        else "" if value is None else _squash(str(value))  # 0 is a value (no open roles)
+    )  # fmt: skip
     if not text:
         return "no value"
     if reads_as_instruction(quote):

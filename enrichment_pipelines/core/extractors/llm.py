@@ -45,6 +45,7 @@ from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.extractors import Evidence, Extraction, Usage
 from enrichment_pipelines.core.extractors.evidence import verify_evidence
 from enrichment_pipelines.core.extractors.rules import RulesExtractor, structured_facts
+from enrichment_pipelines.core.extractors.technologies import Fingerprints
 from enrichment_pipelines.core.taxonomy import Taxonomy, load_taxonomy
 
 LOGGER = logging.getLogger("enrichment_pipelines.llm")
@@ -179,10 +180,18 @@ class LLMExtractor:
 
     cpu_bound = False  # it waits on the model: threads (`concurrency`) keep it busy
 
-    def __init__(self, options: LLMConfig, taxonomy: Taxonomy | None = None) -> None:
+    def __init__(
+        self,
+        options: LLMConfig,
+        taxonomy: Taxonomy | None = None,
+        fingerprints: Fingerprints | None = None,
+    ) -> None:
         self.options = options
         self.taxonomy = taxonomy or load_taxonomy()
-        self.name = f"llm-{PROMPT_VERSION}:{options.model}{self.taxonomy.cache_suffix}"
+        self.name = (
+            f"llm-{PROMPT_VERSION}:{options.model}{self.taxonomy.cache_suffix}"
+            f"{(fingerprints.cache_suffix if fingerprints else '')}"
+        )
         self.concurrency = options.concurrency
         # Retries are made here (see `_complete`), within the site's deadline.
         self.client = openai.OpenAI(
@@ -191,7 +200,7 @@ class LLMExtractor:
             timeout=options.timeout_seconds,
             max_retries=0,
         )
-        self.offline = RulesExtractor(self.taxonomy)
+        self.offline = RulesExtractor(self.taxonomy, fingerprints)
         self.breaker = CircuitBreaker(
             options.breaker_failures,
             options.breaker_cooldown_seconds,
@@ -209,6 +218,11 @@ class LLMExtractor:
         if not readable:
             return Extraction(problems=["no readable page"])
         offline = self.offline.extract(website_url, readable, keys)
+        # What the markup shows (technologies, profiles, logo, roles) is read, not asked.
+        markup = offline.subset([key for key in keys if DATA_POINTS_BY_KEY[key].from_markup])
+        keys = [key for key in keys if not DATA_POINTS_BY_KEY[key].from_markup]
+        if not keys:
+            return markup
         permit = self.breaker.acquire()
         if permit is None:
             return self._offline_fallback(offline)
@@ -239,6 +253,7 @@ class LLMExtractor:
             result.drop(key)
             result.set(key, facts.data[key], facts.evidence[key], facts.confidence[key])
         keep_stated_facts(result, offline)
+        result.merge(markup)
         return result
 
     def _offline_fallback(self, offline: Extraction) -> Extraction:

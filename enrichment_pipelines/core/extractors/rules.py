@@ -16,7 +16,7 @@ from typing import Any
 
 from enrichment_pipelines.core import geography
 from enrichment_pipelines.core.crawl import Page
-from enrichment_pipelines.core.datapoints import employee_range
+from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY, employee_range
 from enrichment_pipelines.core.extractors import Evidence, Extraction
 from enrichment_pipelines.core.extractors.addresses import (
     POSTCODE_AND_CITY,
@@ -32,6 +32,8 @@ from enrichment_pipelines.core.extractors.evidence import (
     verify_evidence,
 )
 from enrichment_pipelines.core.extractors.headcount import stated_counts
+from enrichment_pipelines.core.extractors.site_signals import markup_facts
+from enrichment_pipelines.core.extractors.technologies import Fingerprints, load_fingerprints
 from enrichment_pipelines.core.taxonomy import Subcategory, Taxonomy, load_taxonomy
 
 _ORG_TYPES = {"organization", "corporation", "localbusiness", "onlinebusiness", "ngo"}
@@ -365,8 +367,12 @@ def _stated_years(text: str, pattern: re.Pattern[str]) -> Iterator[tuple[str, in
 
 
 def _ld_founded(pages: Sequence[Page], out: Extraction) -> bool:
-    """The organisation's `foundingDate` in the markup ("2016", "2016-03-01")."""
-    org = _organisation(pages)
+    """The `foundingDate` in the markup ("2016", "2016-03-01"), of the organisation or of
+    whatever business type the site marks itself up as (a Bakery, a Dentist...)."""
+    org = next(
+        ((page, item) for page in pages for item in page.structured_data
+         if item.get("foundingDate")), None,
+    )  # fmt: skip
     raw = org[1].get("foundingDate") if org else None
     match = re.match(r"\s*(\d{4})\b", str(raw)) if isinstance(raw, str | int) else None
     if org and match:
@@ -471,9 +477,12 @@ class RulesExtractor:
     concurrency = 1  # CPU-bound: threads would only contend for the GIL...
     cpu_bound = True  # ...so large runs extract in worker processes
 
-    def __init__(self, taxonomy: Taxonomy | None = None) -> None:
+    def __init__(
+        self, taxonomy: Taxonomy | None = None, fingerprints: Fingerprints | None = None
+    ) -> None:
         self.taxonomy = taxonomy or load_taxonomy()
-        self.name = f"{RULES_VERSION}{self.taxonomy.cache_suffix}"
+        self.fingerprints = fingerprints or load_fingerprints()
+        self.name = f"{RULES_VERSION}{self.taxonomy.cache_suffix}{self.fingerprints.cache_suffix}"
         # Every taxonomy keyword in one pattern (longest first), and the subcategories each
         # belongs to: one scan per page instead of one per keyword.
         self._keyword_subcategories: dict[str, list[int]] = {}
@@ -510,6 +519,8 @@ class RulesExtractor:
         for step in dict.fromkeys(steps.values()):
             step(readable, result)
         self._growth_type(readable, result)
+        if any(DATA_POINTS_BY_KEY[key].from_markup for key in keys):
+            result.merge(markup_facts(readable, self.fingerprints))
         result.keep_only(keys)
         verify_evidence(result, readable, self.taxonomy)
         return result

@@ -1,0 +1,398 @@
+"""What a site's markup says about the company, read off its links, images and structured
+data rather than its prose: its own social profiles, its logo, and its open roles.
+
+- Social profiles: the organisation's `sameAs` in its markup first, then its links to the six
+  platforms (LinkedIn, X/Twitter, Facebook, Instagram, YouTube, GitHub), kept only when the
+  address is an account's own page: not a share or intent link, not a person's profile, not a
+  single post or video, not the platform's own pages, not the site maker's ("site by ...").
+- Logo: the markup's `logo`, then an image marked as the logo (its name, class or alt, or an
+  element around it), then a large icon (apple-touch-icon, an icon of 96 px or more, an SVG),
+  then the image inside the link to the home page; `og:image` only when its address says logo.
+  A plain favicon is not a logo.
+- Open positions: the careers page's roles, counted from its JobPosting markup, or from its
+  links to single job postings on the site or on a job board (Greenhouse, Lever, Ashby,
+  Workable, Personio, ...), or from a stated number ("12 open positions"); 0 where it says
+  there are none. No careers page: unknown. A careers page that only embeds a job board's
+  script lists nothing we can count: unknown, with the board named.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from enrichment_pipelines.core.crawl import Page
+from enrichment_pipelines.core.extractors import Evidence, Extraction
+from enrichment_pipelines.core.extractors.technologies import Fingerprints
+
+# A comma list value must fit a ChartMogul String attribute.
+_LIST_CHARS = 255
+
+
+def markup_facts(pages: Sequence[Page], fingerprints: Fingerprints) -> Extraction:
+    """The data points read off the markup (`DataPoint.from_markup`): technologies, social
+    profiles, open positions and the logo, each with the address or words that show it."""
+    facts = Extraction()
+    _technologies(pages, fingerprints, facts)
+    profiles = social_profiles(pages)
+    if profiles:
+        value = _joined([profile.url for profile in _one_per_platform_first(profiles)])
+        first = profiles[0]
+        evidence = Evidence(first.page_url, first.url)
+        facts.set("social_profiles", value, evidence, 0.9 if first.from_markup else 0.8)
+    logo = find_logo(pages)
+    if logo is not None:
+        facts.set("logo_url", logo.url, Evidence(logo.page_url, logo.url), logo.confidence)
+    openings = open_positions(pages)
+    if openings is not None:
+        if openings.board:
+            facts.details["open_positions"] = {"board": openings.board}
+        if openings.count is None:
+            facts.problems.append(
+                f"open_positions: the careers page embeds {openings.board}'s board; its "
+                "roles are not listed on the page"
+            )
+        else:
+            evidence = Evidence(openings.page_url, openings.quote)
+            facts.set("open_positions", openings.count, evidence, openings.confidence)
+    return facts
+
+
+def _technologies(pages: Sequence[Page], fingerprints: Fingerprints, facts: Extraction) -> None:
+    detections = fingerprints.detect(pages)
+    if not detections:
+        return
+    # The value names what the pages show, surer first; what those imply (WordPress -> PHP)
+    # is kept in the details (and the warehouse's technology table), not in the attribute.
+    seen = sorted((d for d in detections if d.implied_by is None), key=lambda d: -d.confidence)
+    if not seen:
+        return
+    shown = seen[0]
+    facts.set(
+        "tech_stack",
+        _joined([d.name for d in seen]),
+        Evidence(shown.url, shown.quote),
+        0.9 if shown.confidence >= 1 else shown.confidence,
+    )
+    facts.details["tech_stack"] = [detection.to_dict() for detection in detections]
+
+
+def _one_per_platform_first(profiles: Sequence[Profile]) -> list[Profile]:
+    """Each platform's first profile, then the others (a second account on a platform)."""
+    seen: set[str] = set()
+    first = [p for p in profiles if not (p.platform in seen or seen.add(p.platform))]
+    return first + [p for p in profiles if p not in first]
+
+
+def _joined(items: Sequence[str]) -> str:
+    """`items` comma-joined, as many as fit the attribute (whole items only)."""
+    joined = ""
+    for item in items:
+        candidate = f"{joined}, {item}" if joined else item
+        if len(candidate) > _LIST_CHARS:
+            continue
+        joined = candidate
+    return joined
+
+
+# --- social profiles -------------------------------------------------------------------------
+
+PLATFORMS: tuple[str, ...] = ("linkedin", "twitter", "facebook", "instagram", "youtube", "github")
+_HOSTS = {
+    "linkedin.com": "linkedin", "twitter.com": "twitter", "x.com": "twitter",
+    "facebook.com": "facebook", "fb.com": "facebook", "instagram.com": "instagram",
+    "youtube.com": "youtube", "github.com": "github",
+}  # fmt: skip
+# First path segments that are the platform's own pages or actions, never an account.
+_NOT_ACCOUNTS = {
+    "twitter": {"share", "intent", "home", "search", "hashtag", "i", "privacy", "tos", "login",
+                "signup", "widgets", "about", "settings", "explore", "messages", "notifications"},
+    "facebook": {"sharer", "sharer.php", "share.php", "dialog", "plugins", "policies",
+                 "privacy", "help", "login", "login.php", "legal", "l.php", "tr", "watch",
+                 "photo.php", "story.php", "permalink.php", "hashtag", "events", "groups",
+                 "people", "profile.php", "home.php", "ads", "business", "gaming", "marketplace"},
+    "instagram": {"p", "explore", "accounts", "reel", "reels", "stories", "about", "legal",
+                  "developer", "direct", "tv"},
+    "youtube": {"watch", "embed", "results", "playlist", "feed", "t", "about", "yt",
+                "howyoutubeworks", "premium", "kids", "shorts", "live", "redirect", "signin",
+                "account", "creators", "ads", "v"},
+    "github": {"features", "pricing", "about", "login", "join", "marketplace", "sponsors",
+               "topics", "collections", "explore", "site", "contact", "security", "enterprise",
+               "team", "customer-stories", "readme", "trending", "settings", "notifications"},
+}  # fmt: skip
+_MAKER = re.compile(
+    r"\b(site|website|web|designed|developed|built|made|powered|hosted)\s+(by|design)\b|"
+    r"\bweb ?design\b|\bagency\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    platform: str
+    url: str  # as the page gives it (absolute)
+    page_url: str
+    from_markup: bool
+
+
+def profile_platform(url: str) -> str | None:
+    """The platform whose account `url` is (an account's own page), else None."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower().removeprefix("www.").removeprefix("m.")
+    host = host.removeprefix("mobile.").removeprefix("business.")
+    platform = _HOSTS.get(host) or _HOSTS.get(host.partition(".")[2])
+    if platform is None or parts.scheme not in ("http", "https"):
+        return None
+    segments = [unquote(segment) for segment in parts.path.split("/") if segment]
+    if platform == "linkedin":
+        ok = len(segments) >= 2 and segments[0] in ("company", "school", "showcase")
+        return platform if ok else None
+    if platform == "youtube":
+        if segments and segments[0] in ("user", "channel", "c") and len(segments) >= 2:
+            return platform
+        ok = len(segments) == 1 and (
+            segments[0].startswith("@") or segments[0].lower() not in _NOT_ACCOUNTS["youtube"]
+        )
+        return platform if ok and not parts.query.startswith("v=") else None
+    if platform == "facebook" and segments[:1] == ["pages"]:
+        return platform if len(segments) >= 2 else None
+    if not segments or segments[0].lower() in _NOT_ACCOUNTS[platform]:
+        return None
+    if platform == "twitter":
+        handle_only = len(segments) == 1 or segments[1].lower() in ("", "with_replies", "media")
+        return platform if handle_only and re.fullmatch(r"@?\w{1,15}", segments[0]) else None
+    if platform == "github":
+        ok = len(segments) == 1 or (segments[0] == "orgs" and len(segments) == 2)
+        return platform if ok else None
+    return platform if len(segments) <= 2 else None  # facebook, instagram
+
+
+def profile_key(url: str) -> str:
+    """A profile address compared loosely: no scheme, www, query for most, trailing slash."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().removeprefix("www.").removeprefix("m.")
+    host = {"x.com": "twitter.com", "fb.com": "facebook.com"}.get(host, host)
+    return f"{host}{parts.path.rstrip('/').lower().replace('/@', '/')}"
+
+
+def social_profiles(pages: Sequence[Page]) -> list[Profile]:
+    """The organisation's own profiles, the markup's first; one per distinct account."""
+    found: dict[str, Profile] = {}
+    for page in pages:
+        url = page.final_url or page.url
+        for item in page.structured_data:
+            for address in _strings(item.get("sameAs")):
+                platform = profile_platform(address)
+                if platform:
+                    found.setdefault(profile_key(address), Profile(platform, address, url, True))
+    for page in pages:
+        url = page.final_url or page.url
+        candidates = [(link, text) for link, text in page.links]
+        candidates += [(page_url, "") for page_url in _like_box_pages(page)]
+        for link, text in candidates:
+            platform = profile_platform(link)
+            if platform and not _MAKER.search(text):
+                found.setdefault(profile_key(link), Profile(platform, link, url, False))
+    return sorted(found.values(), key=lambda profile: PLATFORMS.index(profile.platform))
+
+
+def _like_box_pages(page: Page) -> Iterator[str]:
+    """The page a Facebook like box or page plugin shows (`plugins/likebox.php?href=...`)."""
+    for frame in page.assets.get("frames", []):
+        parts = urlsplit(frame)
+        if "facebook.com" in (parts.hostname or "") and parts.path.startswith("/plugins/"):
+            for value in parse_qs(parts.query).get("href", []):
+                if profile_platform(value) == "facebook":
+                    yield value
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+# --- logo --------------------------------------------------------------------------------------
+
+_ICON_SIZE = re.compile(r"(\d+)\s*x\s*(\d+)")
+_LOGO_WORD = re.compile(r"logo|brand", re.I)
+
+
+@dataclass(frozen=True)
+class Logo:
+    url: str
+    page_url: str
+    why: str  # markup logo, image named logo, touch icon, large icon, home link, og:image
+    confidence: float
+
+
+def find_logo(pages: Sequence[Page]) -> Logo | None:
+    """The company's logo by the strongest sign on any page, the home page's first."""
+    ordered = sorted(pages, key=lambda page: page.kind != "home")
+    for finder in (_markup_logo, _marked_image, _large_icon, _home_link_image, _og_logo):
+        for page in ordered:
+            logo = finder(page)
+            if logo is not None:
+                return logo
+    return None
+
+
+def _markup_logo(page: Page) -> Logo | None:
+    for item in page.structured_data:
+        logo = item.get("logo")
+        if isinstance(logo, dict):
+            logo = logo.get("url") or logo.get("contentUrl")
+        if isinstance(logo, str) and logo.startswith(("http://", "https://")):
+            return Logo(logo, page.final_url or page.url, "markup logo", 0.9)
+    return None
+
+
+def _marked_image(page: Page) -> Logo | None:
+    for url, why in page.assets.get("images", []):
+        if why == "logo":
+            return Logo(url, page.final_url or page.url, "image marked logo", 0.8)
+    return None
+
+
+def _large_icon(page: Page) -> Logo | None:
+    best: tuple[int, str] | None = None
+    for url, rel, sizes in page.assets.get("icons", []):
+        side = max((int(w) for w, _ in _ICON_SIZE.findall(sizes)), default=0)
+        if "apple-touch-icon" in rel:
+            side = max(side, 120)  # 120-180 px when not given
+        elif url.lower().split("?")[0].endswith(".svg") or "mask-icon" in rel:
+            side = max(side, 512)
+        if side >= 96 and (best is None or side > best[0]):
+            best = (side, url)
+    if best is None:
+        return None
+    return Logo(best[1], page.final_url or page.url, "large icon", 0.7)
+
+
+def _home_link_image(page: Page) -> Logo | None:
+    for url, why in page.assets.get("images", []):
+        if why == "home link":
+            return Logo(url, page.final_url or page.url, "image linked to the home page", 0.6)
+    return None
+
+
+def _og_logo(page: Page) -> Logo | None:
+    image = page.meta.get("og:image", "")
+    if image.startswith(("http://", "https://")) and _LOGO_WORD.search(urlsplit(image).path):
+        return Logo(image, page.final_url or page.url, "og:image named logo", 0.6)
+    return None
+
+
+# --- open positions ----------------------------------------------------------------------------
+
+# Job boards by the address of their boards and postings: name, board host pattern, and the
+# path of a single posting on it.
+JOB_BOARDS: tuple[tuple[str, str, str], ...] = (
+    ("Greenhouse", r"(?:boards|job-boards)(?:\.eu)?\.greenhouse\.io", r"/[^/]+/jobs/\d+"),
+    ("Lever", r"jobs(?:\.eu)?\.lever\.co", r"/[^/]+/[0-9a-f-]{36}"),
+    ("Ashby", r"jobs\.ashbyhq\.com", r"/[^/]+/[0-9a-f-]{36}"),
+    ("Workable", r"(?:apply\.workable\.com|[\w-]+\.workable\.com)", r"/(?:[^/]+/)?j/[0-9A-F]+"),
+    ("Personio", r"[\w-]+\.jobs\.personio\.(?:de|com)", r"/job/\d+"),
+    ("SmartRecruiters", r"(?:jobs|careers)\.smartrecruiters\.com", r"/[^/]+/\d+"),
+    ("Recruitee", r"[\w-]+\.recruitee\.com", r"/o/[\w-]+"),
+    ("Teamtailor", r"[\w-]+\.teamtailor\.com", r"/jobs/\d+"),
+    ("BambooHR", r"[\w-]+\.bamboohr\.com", r"/(?:careers|jobs)/\d+"),
+    ("Jobvite", r"jobs\.jobvite\.com", r"/[^/]+/job/\w+"),
+    ("Breezy HR", r"[\w-]+\.breezy\.hr", r"/p/[\w-]+"),
+    ("Workday", r"[\w-]+\.wd\d+\.myworkdayjobs\.com", r"/.+/job/.+"),
+    ("iCIMS", r"[\w-]+\.icims\.com", r"/jobs/\d+"),
+    ("JOIN", r"join\.com", r"/companies/[^/]+/\d+"),
+)
+_SAME_SITE_JOB = re.compile(r"/(?:careers?|jobs?|vacanc(?:y|ies)|positions?|openings?)/[\w-]{3,}")
+_NO_OPENINGS = re.compile(
+    r"\bno (?:current |open )?(?:openings|vacancies|open (?:positions|roles|jobs))\b|"
+    r"\b(?:not|aren't|are not) (?:currently )?hiring\b|"
+    r"\bno (?:positions|roles|jobs) (?:are )?(?:currently )?(?:open|available)\b|"
+    r"\bthere are (?:currently )?no (?:open )?(?:positions|roles|jobs|vacancies|openings)\b",
+    re.I,
+)
+_STATED_OPENINGS = re.compile(
+    r"\b(\d{1,4})\s+(?:open\s+)?(?:positions|roles|jobs|vacancies|openings|job openings)\b"
+    r"(?:\s+(?:open|available))?",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Openings:
+    count: int | None  # None: a careers page whose roles cannot be counted here
+    page_url: str
+    quote: str
+    board: str | None  # the job board the roles are on, if any
+    confidence: float
+
+
+def open_positions(pages: Sequence[Page]) -> Openings | None:
+    """The careers page's open roles (see the module docstring); None without one."""
+    careers = next((page for page in pages if page.kind == "careers"), None)
+    if careers is None:
+        return None
+    url = careers.final_url or careers.url
+    board = _board(careers)
+    postings = [item for item in careers.structured_data if _is_type(item, "jobposting")]
+    if postings:
+        title = next((str(p.get("title")) for p in postings if p.get("title")), "JobPosting")
+        return Openings(len(postings), url, title, board, 0.85)
+    jobs = _job_links(careers, url)
+    if jobs:
+        return Openings(len(jobs), url, jobs[0], board, 0.75)
+    stated = _STATED_OPENINGS.search(careers.text)
+    if stated:
+        return Openings(int(stated.group(1)), url, stated.group(0), board, 0.7)
+    none = _NO_OPENINGS.search(careers.text)
+    if none:
+        return Openings(0, url, none.group(0), board, 0.75)
+    if board is not None:
+        return Openings(None, url, board, board, 0.0)
+    return None
+
+
+def _is_type(item: dict[str, Any], name: str) -> bool:
+    types = item.get("@type")
+    return name in {str(t).lower() for t in (types if isinstance(types, list) else [types])}
+
+
+def _board(page: Page) -> str | None:
+    """The job board the careers page links to or embeds."""
+    addresses = [link for link, _ in page.links]
+    addresses += [*page.assets.get("scripts", []), *page.assets.get("frames", [])]
+    for name, host, _ in JOB_BOARDS:
+        if any(re.fullmatch(host, urlsplit(address).hostname or "") for address in addresses):
+            return name
+    return None
+
+
+def _job_links(page: Page, page_url: str) -> list[str]:
+    """Distinct links to single job postings: on a job board, or under the site's careers
+    path (not the careers page itself)."""
+    own = urlsplit(page_url)
+    found: dict[str, str] = {}
+    for link, _ in page.links:
+        parts = urlsplit(link)
+        host = parts.hostname or ""
+        on_board = any(
+            re.fullmatch(board_host, host) and re.match(posting, parts.path)
+            for _, board_host, posting in JOB_BOARDS
+        )
+        on_site = (
+            host == own.hostname
+            and _SAME_SITE_JOB.search(parts.path)
+            and parts.path.rstrip("/") != own.path.rstrip("/")
+            and len([s for s in parts.path.split("/") if s]) >= 2
+        )
+        if on_board or on_site:
+            found.setdefault(f"{host}{parts.path.rstrip('/')}", link)
+    return list(found.values())

@@ -1,0 +1,494 @@
+"""Technologies a site is built with, detected from Wappalyzer-format fingerprints.
+
+The bundled fingerprints (`fingerprints/`, MIT, see its SOURCE.md) are data, not code; a user's
+own file in the same format (`ENRICH_TECH_FINGERPRINTS`) adds technologies or replaces those of
+the same name. A fingerprint names patterns per signal; these signals are read from what a
+crawl keeps of each page (`Page.assets`, `Page.meta`):
+
+- `scriptSrc`: the page's `<script src>` URLs, and the URLs its inline scripts load (the
+  classic analytics snippets insert a script element rather than naming a `src`);
+- `scripts`: the inline scripts' text; `html`: the raw `<head>` (the body's markup is not
+  kept, so a fingerprint of body markup alone is not seen);
+- `meta`, `headers`, `cookies` (names only), `url`.
+
+Not read: `js` (global variables) and `dom` (selectors), which need a browser running the page.
+Then `implies` adds what a detection implies (WordPress -> PHP), `requires` and `excludes` drop
+what lacks its requirement or is excluded. A pattern's `\\;version:\\1` gives the version,
+`\\;confidence:N` a confidence below 100.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache, cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+from enrichment_pipelines.core.crawl import Page
+from enrichment_pipelines.core.errors import EnrichError
+
+BUNDLED_DIR = Path(__file__).with_name("fingerprints")
+# Longest pattern compiled (a few bundled ones are pathological), and text scanned per signal.
+_MAX_PATTERN_CHARS = 2_000
+
+
+class FingerprintError(EnrichError, ValueError):
+    """A fingerprint file that cannot be used; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class Pattern:
+    regex: re.Pattern[str] | None  # None: the signal's presence is enough ("" in the file)
+    version: str = ""  # template: "\\1", "\\1?a:b"
+    confidence: int = 100
+    # Lower-cased text any match must contain: a substring test, much cheaper than the
+    # search, rules out most patterns on most pages.
+    literal: str = ""
+
+    def match(self, value: str, lowered: str | None = None) -> re.Match[str] | bool | None:
+        if self.regex is None:
+            return True
+        if self.literal and self.literal not in (lowered if lowered is not None else value.lower()):
+            return None
+        return self.regex.search(value)
+
+    def version_of(self, match: re.Match[str] | bool | None) -> str:
+        if not self.version or not isinstance(match, re.Match):
+            return ""
+        template = self.version
+        for index in range(1, 10):
+            group = match.group(index) if index <= (match.re.groups or 0) else None
+            ternary = re.search(rf"\\{index}\?([^:]*):(.*)", template)
+            if ternary:  # "\1?present:absent"
+                template = template.replace(
+                    ternary.group(0), ternary.group(1) if group else ternary.group(2)
+                )
+            template = template.replace(f"\\{index}", group or "")
+        return template.strip()[:40]
+
+
+@dataclass(frozen=True)
+class Technology:
+    name: str
+    categories: tuple[str, ...]
+    website: str | None
+    script_src: tuple[Pattern, ...] = ()
+    scripts: tuple[Pattern, ...] = ()
+    html: tuple[Pattern, ...] = ()
+    url: tuple[Pattern, ...] = ()
+    meta: Mapping[str, tuple[Pattern, ...]] = field(default_factory=dict)
+    headers: Mapping[str, tuple[Pattern, ...]] = field(default_factory=dict)
+    cookies: Mapping[str, tuple[Pattern, ...]] = field(default_factory=dict)
+    implies: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    requires_category: tuple[str, ...] = ()
+    excludes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One technology found on a site, with the page and the words that show it."""
+
+    name: str
+    categories: tuple[str, ...]
+    version: str
+    confidence: float
+    url: str  # the page
+    quote: str  # what matched, as it stands on the page (empty for an implied technology)
+    implied_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "categories": list(self.categories),
+            "version": self.version,
+            "confidence": self.confidence,
+            "url": self.url,
+            "quote": self.quote,
+            "implied_by": self.implied_by,
+        }
+
+
+@dataclass
+class Fingerprints:
+    """A fingerprint set: technologies by name, and a key naming its content (part of the
+    extractor's name, so a changed set extracts again)."""
+
+    technologies: dict[str, Technology]
+    key: str
+    user_path: Path | None = None
+
+    def __reduce__(self) -> tuple[Any, tuple[Path | None]]:
+        # Sent to extraction worker processes as the file it came from, not 3,500 compiled
+        # technologies: the worker loads it again (once, cached).
+        return load_fingerprints, (self.user_path,)
+
+    @property
+    def cache_suffix(self) -> str:
+        """Part of the extractor's name: a user's fingerprints extract again when changed."""
+        return "" if self.user_path is None else f"+tech-{self.key.removeprefix('user-')}"
+
+    @cached_property
+    def by_signal(self) -> dict[str, list[Technology]]:
+        """The technologies that have patterns for each signal (most have few)."""
+        index: dict[str, list[Technology]] = {}
+        for technology in self.technologies.values():
+            for signal in ("script_src", "scripts", "html", "url", "meta", "headers", "cookies"):
+                if getattr(technology, signal):
+                    index.setdefault(signal, []).append(technology)
+        return index
+
+    def detect(self, pages: Sequence[Page]) -> list[Detection]:
+        """Every technology the pages show, with those they imply; sorted by name. Each signal
+        is matched once per site, over the distinct values of all its pages (a site's pages
+        share their scripts and head): one search per pattern, not one per page."""
+        found: dict[str, Detection] = {}
+        for detection in self._detect_site(pages):
+            known = found.get(detection.name)
+            if known is None or (detection.version and not known.version):
+                found[detection.name] = detection
+        self._add_implied(found)
+        self._drop_unmet(found)
+        return sorted(found.values(), key=lambda detection: detection.name.lower())
+
+    def _detect_site(self, pages: Sequence[Page]) -> Iterator[Detection]:
+        texts: dict[str, _Lines] = {signal: _Lines() for signal in _TEXT_SIGNALS}
+        named: dict[str, dict[str, tuple[str, str]]] = {signal: {} for signal in _NAMED_SIGNALS}
+        for page in pages:
+            assets, url = page.assets, page.final_url or page.url
+            inline = assets.get("inline_scripts", "")
+            for source in [*assets.get("scripts", []), *_loaded_by(inline)]:
+                texts["script_src"].add(source, url)
+            texts["scripts"].add(inline, url)
+            texts["html"].add(assets.get("head", ""), url)
+            texts["url"].add(url, url)
+            for name, value in page.meta.items():
+                named["meta"].setdefault(name.lower(), (value, url))
+            for name, value in assets.get("headers", {}).items():
+                named["headers"].setdefault(name.lower(), (value, url))
+            for name in assets.get("cookies", []):
+                named["cookies"].setdefault(name.lower(), ("", url))
+        for signal, lines in texts.items():
+            if not lines.text:
+                continue
+            lowered = lines.text.lower()
+            for technology in self.by_signal.get(signal, []):
+                best: Detection | None = None
+                for pattern in getattr(technology, signal):
+                    match = pattern.match(lines.text, lowered)
+                    if not match:
+                        continue
+                    detection = _detection(technology, pattern, match, lines)
+                    if best is None or detection.version:
+                        best = detection
+                    if best.version:
+                        break  # else another pattern may give the version
+                if best is not None:
+                    yield best
+        for signal, values in named.items():
+            for technology in self.by_signal.get(signal, []):
+                detection = _named_match(technology, signal, values)
+                if detection is not None:
+                    yield detection
+
+    def _add_implied(self, found: dict[str, Detection]) -> None:
+        pending = list(found.values())
+        while pending:
+            detection = pending.pop()
+            technology = self.technologies.get(detection.name)
+            for implied in technology.implies if technology else ():
+                name, _, _ = implied.partition("\\;")
+                target = self.technologies.get(name)
+                if target is None or name in found:
+                    continue
+                found[name] = Detection(
+                    name, target.categories, "", detection.confidence, detection.url,
+                    detection.quote, implied_by=detection.name,
+                )  # fmt: skip
+                pending.append(found[name])
+
+    def _drop_unmet(self, found: dict[str, Detection]) -> None:
+        changed = True
+        while changed:
+            changed = False
+            categories = {category for detection in found.values()
+                          for category in detection.categories}  # fmt: skip
+            for name in list(found):
+                technology = self.technologies.get(name)
+                if technology is None:
+                    continue
+                unmet = (technology.requires and not set(technology.requires) & found.keys()) or (
+                    technology.requires_category
+                    and not set(technology.requires_category) & categories
+                )
+                if unmet:
+                    del found[name]
+                    changed = True
+            for detection in list(found.values()):
+                technology = self.technologies.get(detection.name)
+                for excluded in technology.excludes if technology else ():
+                    if excluded in found:
+                        del found[excluded]
+                        changed = True
+
+
+_TEXT_SIGNALS = ("script_src", "scripts", "html", "url")
+_NAMED_SIGNALS = ("meta", "headers", "cookies")
+
+
+class _Lines:
+    """The distinct values of one signal across a site's pages, one per line, each with the
+    page it came from: patterns search them in one go (multi-line, so ^ and $ are per value)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}  # value -> page URL
+
+    def add(self, value: str, url: str) -> None:
+        if value:
+            self.values.setdefault(value.replace("\n", " ") if "\n" in value else value, url)
+
+    @cached_property
+    def text(self) -> str:
+        return "\n".join(self.values)
+
+    @cached_property
+    def _starts(self) -> list[tuple[int, str, str]]:
+        starts, offset = [], 0
+        for value, url in self.values.items():
+            starts.append((offset, value, url))
+            offset += len(value) + 1
+        return starts
+
+    def at(self, position: int) -> tuple[int, str, str]:
+        """(offset, value, page URL) of the value holding `position` in `text`."""
+        return next(start for start in reversed(self._starts) if start[0] <= position)
+
+
+def _detection(
+    technology: Technology, pattern: Pattern, match: re.Match[str] | bool, lines: _Lines
+) -> Detection:
+    if isinstance(match, re.Match):
+        offset, value, url = lines.at(match.start())
+        quote = value if len(value) <= 300 else value[
+            max(0, match.start() - offset - 40) : match.end() - offset + 40]  # fmt: skip
+    else:
+        _, value, url = lines.at(0)
+        quote = value[:300]
+    return Detection(
+        technology.name, technology.categories, pattern.version_of(match),
+        pattern.confidence / 100, url, quote.strip(),
+    )  # fmt: skip
+
+
+def _named_match(
+    technology: Technology, signal: str, values: Mapping[str, tuple[str, str]]
+) -> Detection | None:
+    for name, patterns in getattr(technology, signal).items():
+        for key in _keys_named(name, values):
+            value, url = values[key]
+            for pattern in patterns:
+                match = pattern.match(value)
+                if match:
+                    quote = key if signal == "cookies" or not value else value
+                    return Detection(
+                        technology.name, technology.categories, pattern.version_of(match),
+                        pattern.confidence / 100, url, quote[:300],
+                    )  # fmt: skip
+    return None
+
+
+def _keys_named(name: str, values: Mapping[str, object]) -> list[str]:
+    """The keys of `values` a fingerprint's name means: itself, or with a trailing `*` (cookie
+    names like `_ga_*`) every key it starts."""
+    name = name.lower()
+    if name.endswith("*"):
+        return [key for key in values if key.startswith(name[:-1])]
+    return [name] if name in values else []
+
+
+_LOADED_URL = re.compile(r"""["'](?:https?:)?(//[^"'\s]{4,300}\.js[^"'\s]{0,200})["']""")
+
+
+def _loaded_by(inline: str) -> list[str]:
+    """Script URLs inline scripts load (`s.src = '//www.google-analytics.com/ga.js'`), and
+    the host-relative tail of concatenated ones ('http://www' + '.google-analytics.com/ga.js')."""
+    found = [match.group(1) for match in _LOADED_URL.finditer(inline)]
+    found += re.findall(r"""["'](\.[\w.-]+\.[a-z]{2,}/[^"'\s]{1,200}\.js)["']""", inline)
+    return found
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def _patterns(raw: object, where: str) -> tuple[Pattern, ...]:
+    items = raw if isinstance(raw, list) else [raw]
+    patterns = []
+    for item in items:
+        if not isinstance(item, str):
+            raise FingerprintError(f"{where}: a pattern must be text, got {type(item).__name__}")
+        patterns.append(_pattern(item, where))
+    return tuple(pattern for pattern in patterns if pattern is not None)
+
+
+@cache
+def _compiled(regex: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(regex, re.I | re.M)
+    except re.error:
+        return None
+
+
+def _pattern(text: str, where: str) -> Pattern | None:
+    regex, *tags = text.split("\\;")
+    version, confidence = "", 100
+    for tag in tags:
+        name, _, value = tag.partition(":")
+        if name == "version":
+            version = value
+        elif name == "confidence" and value.isdigit():
+            confidence = int(value)
+    if not regex:
+        return Pattern(None, version, confidence)
+    if len(regex) > _MAX_PATTERN_CHARS:
+        return None
+    compiled = _compiled(regex.replace("\\/", "/"))
+    if compiled is None:
+        return None
+    return Pattern(compiled, version, confidence, required_literal(regex))
+
+
+_ESCAPED_LITERALS = set(".-/_:?*+()[]{}|^$\\'\"#&=@!%~,;<> ")
+
+
+def required_literal(regex: str) -> str:
+    """The longest run of plain characters every match of `regex` contains, lower-cased (""
+    when none can be told: an alternation at the top, or no run of 3 characters). A light
+    scan of the pattern: groups, classes and anything repeated or optional end a run."""
+    runs, run, depth, index = [], "", 0, 0
+    while index < len(regex):
+        char = regex[index]
+        if char == "\\" and index + 1 < len(regex):
+            escaped = regex[index + 1]
+            index += 2
+            if depth == 0 and escaped in _ESCAPED_LITERALS:
+                run += escaped
+                run = _after_quantifier(regex, index, run, runs)
+            else:
+                runs.append(run)
+                run = ""
+            continue
+        index += 1
+        if char == "[":
+            runs.append(run)
+            run = ""
+            while index < len(regex) and regex[index] != "]":
+                index += 2 if regex[index] == "\\" else 1
+            index += 1
+            continue
+        if char == "(":
+            depth += 1
+            runs.append(run)
+            run = ""
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return ""
+        elif depth == 0 and (char.isalnum() or char in "-_/:=<>\"' #&@!%~,;"):
+            run += char
+            run = _after_quantifier(regex, index, run, runs)
+        else:
+            runs.append(run)
+            run = ""
+    runs.append(run)
+    best = max(runs, key=len)
+    return best.lower() if len(best) >= 3 else ""
+
+
+def _after_quantifier(regex: str, index: int, run: str, runs: list[str]) -> str:
+    """The run after its last character, which a quantifier may make optional or repeated."""
+    following = regex[index : index + 2]
+    if following[:1] in ("?", "*") or following.startswith("{0"):
+        runs.append(run[:-1])
+        return ""
+    if following[:1] in ("+", "{"):
+        runs.append(run)
+        return ""
+    return run
+
+
+def _named(raw: object, where: str) -> dict[str, tuple[Pattern, ...]]:
+    if not isinstance(raw, dict):
+        raise FingerprintError(f"{where}: expected a mapping of names to patterns")
+    return {str(name): _patterns(value, f"{where}.{name}") for name, value in raw.items()}
+
+
+def _names(raw: object) -> tuple[str, ...]:
+    items = raw if isinstance(raw, list) else [raw] if raw else []
+    return tuple(str(item).split("\\;")[0] for item in items)
+
+
+def _technology(name: str, raw: object, categories: Mapping[str, str], where: str) -> Technology:
+    if not isinstance(raw, dict):
+        raise FingerprintError(f"{where}: expected a mapping")
+    cats = tuple(
+        categories.get(str(number), f"category {number}") for number in raw.get("cats", [])
+    )
+    return Technology(
+        name=name,
+        categories=cats,
+        website=raw.get("website"),
+        script_src=_patterns(raw.get("scriptSrc", []), f"{where}.scriptSrc"),
+        scripts=_patterns(raw.get("scripts", []), f"{where}.scripts"),
+        html=_patterns(raw.get("html", []), f"{where}.html"),
+        url=_patterns(raw.get("url", []), f"{where}.url"),
+        meta=_named(raw.get("meta", {}), f"{where}.meta"),
+        headers=_named(raw.get("headers", {}), f"{where}.headers"),
+        cookies=_named(raw.get("cookies", {}), f"{where}.cookies"),
+        implies=_names(raw.get("implies")),
+        requires=_names(raw.get("requires")),
+        requires_category=tuple(
+            categories.get(str(number), "") for number in _names(raw.get("requiresCategory"))
+        ),
+        excludes=_names(raw.get("excludes")),
+    )
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise FingerprintError(f"{path}: cannot be read ({error.strerror or error})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise FingerprintError(f"{path}: not a JSON file ({error})") from None
+
+
+@lru_cache(maxsize=4)
+def load_fingerprints(user_path: Path | None = None) -> Fingerprints:
+    """The bundled fingerprints, with the technologies of `user_path` (same format: an object
+    of technologies, or {"technologies": ..., "categories": ...}) added over them."""
+    categories = {
+        number: str(category["name"])
+        for number, category in _read_json(BUNDLED_DIR / "categories.json").items()
+    }
+    raw: dict[str, Any] = dict(_read_json(BUNDLED_DIR / "technologies.json"))
+    key = "bundled"
+    if user_path is not None:
+        user = _read_json(user_path)
+        if not isinstance(user, dict):
+            raise FingerprintError(f"{user_path}: expected an object of technologies")
+        if isinstance(user.get("technologies"), dict):
+            for number, category in (user.get("categories") or {}).items():
+                categories[str(number)] = str(category.get("name", number))
+            user = user["technologies"]
+        raw.update(user)
+        digest = hashlib.sha256(json.dumps(user, sort_keys=True).encode()).hexdigest()[:8]
+        key = f"user-{digest}"
+    technologies = {
+        name: _technology(name, entry, categories, f"{user_path or BUNDLED_DIR}: {name}")
+        for name, entry in raw.items()
+    }
+    return Fingerprints(technologies, key, user_path)
