@@ -328,3 +328,17 @@ def test_validity_of_a_whole_number_is_its_form_and_its_range() -> None:
     # one record fails the form (not a number), another the range (after this year)
     assert sorted(finding.observed for finding in founded) == [0.75, 0.75]
     assert dq.validity(_frames([{"customer_id": "a", "founded_year": "1998"}])).passed
+
+
+def test_validity_of_web_addresses_and_lists_of_them() -> None:
+    outcome = dq.validity(
+        _frames([
+            {"customer_id": "a", "logo_url": "https://acme.example/logo.svg",
+             "social_profiles": "https://twitter.com/acme, https://github.com/acme"},
+            {"customer_id": "b", "logo_url": "logo.svg", "social_profiles": "@acme"},
+        ])
+    )  # fmt: skip
+    assert not outcome.passed
+    by_column = {finding.column: finding for finding in outcome.findings}
+    assert by_column["logo_url"].observed == 0.5
+    assert by_column["social_profiles"].observed == 0.5

@@ -32,6 +32,7 @@ _PER_CUSTOMER = {
     "scraped_pages": "website_url = $site",
     "site_crawls": "website_url = $site",
     "extractions": "website_url = $site",
+    "site_technologies": "website_url = $site",
 }
 
 

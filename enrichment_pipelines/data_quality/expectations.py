@@ -238,6 +238,11 @@ def validity(frames: QualityFrames) -> CheckOutcome:
         if point.type == "Integer":
             expectations.append((gx.expectations.ExpectColumnValuesToMatchRegex(
                 column=point.key, regex=r"^-?\d+$"), 1.0))  # fmt: skip
+        if point.format is not None:  # a web address, or a comma list of them
+            address = r"https?://[^\s/?#,]+\.[^\s,]+"
+            regex = f"^{address}$" if point.format == "url" else f"^{address}(?:, {address})*$"
+            expectations.append((gx.expectations.ExpectColumnValuesToMatchRegex(
+                column=point.key, regex=regex), 1.0))  # fmt: skip
     findings = _validate(frames.current, expectations)
     # Integers are stored as text: their range is checked on numbers (text that is not a
     # whole number fails the pattern above, and is left out here).

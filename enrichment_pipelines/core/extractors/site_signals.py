@@ -123,9 +123,10 @@ _NOT_ACCOUNTS = {
                "topics", "collections", "explore", "site", "contact", "security", "enterprise",
                "team", "customer-stories", "readme", "trending", "settings", "notifications"},
 }  # fmt: skip
+# Who made or hosts the site ("Website by Pixel Studio"): their accounts are not the company's.
 _MAKER = re.compile(
-    r"\b(site|website|web|designed|developed|built|made|powered|hosted)\s+(by|design)\b|"
-    r"\bweb ?design\b|\bagency\b",
+    r"\b(?:site|website|web design|design|designed|developed|built|made|powered|hosted)"
+    r"\s+by\s+([^\n|,.©]{2,60})",
     re.I,
 )
 
@@ -193,11 +194,13 @@ def social_profiles(pages: Sequence[Page]) -> list[Profile]:
                     found.setdefault(profile_key(address), Profile(platform, address, url, True))
     for page in pages:
         url = page.final_url or page.url
+        makers = [match.group(1).strip().lower() for match in _MAKER.finditer(page.text)]
         candidates = [(link, text) for link, text in page.links]
         candidates += [(page_url, "") for page_url in _like_box_pages(page)]
         for link, text in candidates:
             platform = profile_platform(link)
-            if platform and not _MAKER.search(text):
+            named = text.strip().lower()
+            if platform and not (named and any(maker.startswith(named) for maker in makers)):
                 found.setdefault(profile_key(link), Profile(platform, link, url, False))
     return sorted(found.values(), key=lambda profile: PLATFORMS.index(profile.platform))
 

@@ -1,0 +1,220 @@
+"""What the markup shows: technologies (bundled and a user's fingerprints), the company's own
+social profiles, its logo, its open roles; and where they land in the warehouse."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from enrichment_pipelines.core.config import LLMConfig
+from enrichment_pipelines.core.crawl import Page
+from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
+from enrichment_pipelines.core.extractors import Extraction, build_extractor
+from enrichment_pipelines.core.extractors.rules import RulesExtractor
+from enrichment_pipelines.core.extractors.site_signals import profile_platform
+from enrichment_pipelines.core.extractors.technologies import (
+    FingerprintError,
+    load_fingerprints,
+    required_literal,
+)
+from enrichment_pipelines.core.html_text import parse_html
+
+SITE = "https://acme.example"
+
+
+def _page(html: str, path: str = "/", kind: str = "home") -> Page:
+    url = SITE + path
+    parsed = parse_html(html, url)
+    return Page(
+        url=url, final_url=url, fetched_at=datetime.now(UTC), kind=kind, title=parsed.title,
+        meta=parsed.meta, structured_data=parsed.structured_data, links=parsed.links,
+        text=parsed.text, assets=parsed.assets,
+    )  # fmt: skip
+
+
+def _extract(*pages: Page, extractor: RulesExtractor | None = None) -> Extraction:
+    return (extractor or RulesExtractor()).extract(SITE, pages, DATA_POINT_KEYS)
+
+
+# --- social profiles ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "platform"),
+    [
+        ("https://www.linkedin.com/company/acme-ltd/", "linkedin"),
+        ("https://twitter.com/acmehq", "twitter"),
+        ("https://x.com/acmehq", "twitter"),
+        ("https://www.facebook.com/AcmeLtd", "facebook"),
+        ("https://www.facebook.com/pages/Acme-Ltd/108455322", "facebook"),
+        ("https://www.instagram.com/acme.ltd/", "instagram"),
+        ("https://www.youtube.com/@acme", "youtube"),
+        ("https://www.youtube.com/channel/UC123", "youtube"),
+        ("https://github.com/acme", "github"),
+        # share and intent links, people, posts, videos, the platforms' own pages
+        ("https://twitter.com/intent/tweet?text=hi", None),
+        ("https://twitter.com/share", None),
+        ("https://www.facebook.com/sharer/sharer.php?u=x", None),
+        ("https://www.linkedin.com/shareArticle?mini=true", None),
+        ("https://www.linkedin.com/in/jane-doe/", None),
+        ("https://twitter.com/acmehq/status/1234567890", None),
+        ("https://www.youtube.com/watch?v=dQw4w9WgXcQ", None),
+        ("https://www.instagram.com/p/C1a2b3/", None),
+        ("https://github.com/acme/acme-sdk", None),
+        ("https://www.facebook.com/policies", None),
+        ("https://www.pinterest.com/acme", None),
+    ],
+)
+def test_a_profile_is_an_account_s_own_page(url: str, platform: str | None) -> None:
+    assert profile_platform(url) == platform
+
+
+def test_social_profiles_are_the_company_s_own_not_shares_people_or_the_site_maker() -> None:
+    home = _page(
+        "<p>Acme makes tools for builders.</p><footer>"
+        '<a href="https://www.linkedin.com/company/acme-ltd/">LinkedIn</a> '
+        '<a href="https://twitter.com/intent/tweet?text=Acme">Tweet</a> '
+        '<a href="https://www.linkedin.com/in/jane-doe/">Our CEO</a> '
+        'Site by <a href="https://twitter.com/pixelstudio">Pixel Studio</a> '
+        '<a href="https://twitter.com/acmehq">Twitter</a></footer>'
+    )
+    found = _extract(home)
+    assert found.data["social_profiles"] == (
+        "https://www.linkedin.com/company/acme-ltd/, https://twitter.com/acmehq"
+    )
+    assert found.evidence["social_profiles"].quote == "https://www.linkedin.com/company/acme-ltd/"
+
+
+def test_the_markup_s_same_as_comes_first() -> None:
+    markup = (
+        '<script type="application/ld+json">{"@type": "Organization", "name": "Acme",'
+        ' "sameAs": ["https://github.com/acme"]}</script><p>Acme builds developer tools.</p>'
+    )
+    found = _extract(_page(markup))
+    assert found.data["social_profiles"] == "https://github.com/acme"
+    assert found.confidence["social_profiles"] == 0.9
+
+
+# --- logo -----------------------------------------------------------------------------------
+
+
+def test_a_logo_is_the_image_marked_so_and_a_favicon_is_none() -> None:
+    with_logo = _page(
+        '<link rel="icon" href="/favicon.ico"><header><a href="/"><img src="/img/acme.svg"'
+        ' class="site-logo" alt="Acme"></a></header><p>Acme makes tools.</p>'
+    )
+    assert _extract(with_logo).data["logo_url"] == SITE + "/img/acme.svg"
+    only_favicon = _page('<link rel="icon" href="/favicon.ico"><p>Acme makes tools.</p>')
+    assert "logo_url" not in _extract(only_favicon).data
+
+
+def test_a_large_icon_stands_in_and_a_photo_shared_is_no_logo() -> None:
+    page = _page(
+        '<meta property="og:image" content="https://acme.example/team-photo.jpg">'
+        '<link rel="icon" sizes="32x32" href="/icon-32.png">'
+        '<link rel="apple-touch-icon" href="/apple-touch-icon.png"><p>Acme makes tools.</p>'
+    )
+    assert _extract(page).data["logo_url"] == SITE + "/apple-touch-icon.png"
+
+
+# --- open positions -------------------------------------------------------------------------
+
+
+def test_roles_are_counted_from_job_board_postings_on_the_careers_page() -> None:
+    careers = _page(
+        "<h1>Careers</h1>"
+        '<a href="https://boards.greenhouse.io/acme/jobs/401">Backend Engineer</a>'
+        '<a href="https://boards.greenhouse.io/acme/jobs/402">Designer</a>'
+        '<a href="https://boards.greenhouse.io/acme">All jobs</a>',
+        "/careers",
+        "careers",
+    )
+    found = _extract(_page("<p>Acme makes tools.</p>"), careers)
+    assert found.data["open_positions"] == 2
+    assert found.details["open_positions"] == {"board": "Greenhouse"}
+
+
+def test_a_careers_page_without_openings_gives_0_and_no_careers_page_unknown() -> None:
+    home = _page("<p>Acme makes tools.</p>")
+    empty = _page(
+        "<h1>Careers</h1><p>There are no open positions at the moment.</p>", "/careers", "careers"
+    )
+    assert _extract(home, empty).data["open_positions"] == 0
+    assert "open_positions" not in _extract(home).data
+
+
+def test_an_embedded_job_board_is_named_but_its_roles_are_not_guessed() -> None:
+    careers = _page(
+        '<h1>Jobs</h1><script src="https://acme.recruitee.com/embed.js"></script>'
+        '<div id="jobs"></div>',
+        "/jobs",
+        "careers",
+    )
+    found = _extract(_page("<p>Acme makes tools.</p>"), careers)
+    assert "open_positions" not in found.data
+    assert found.details["open_positions"] == {"board": "Recruitee"}
+    assert any("Recruitee" in problem for problem in found.problems)
+
+
+# --- technologies ---------------------------------------------------------------------------
+
+
+def test_technologies_with_versions_and_what_they_imply_kept_apart() -> None:
+    page = _page(
+        '<html><head><meta name="generator" content="WordPress 6.4.2">'
+        '<script src="/wp-includes/js/jquery/jquery-3.7.1.min.js"></script>'
+        "<script>var s=document.createElement('script');s.src=('https:'==location.protocol?"
+        "'https://ssl':'http://www')+'.google-analytics.com/ga.js';</script></head>"
+        "<body><p>Acme makes tools.</p></body></html>"
+    )
+    found = _extract(page)
+    names = found.data["tech_stack"].split(", ")
+    assert {"WordPress", "jQuery", "Google Analytics"} <= set(names)
+    assert "PHP" not in names  # implied by WordPress: in the details, not the attribute
+    detected = {item["name"]: item for item in found.details["tech_stack"]}
+    assert detected["WordPress"]["version"] == "6.4.2"
+    assert detected["jQuery"]["version"] == "3.7.1"
+    assert detected["PHP"]["implied_by"] == "WordPress"
+    assert "CMS" in detected["WordPress"]["categories"]
+
+
+def test_a_user_s_fingerprints_add_a_technology_and_change_the_extractor_s_name(
+    tmp_path: Path,
+) -> None:
+    own = tmp_path / "fingerprints.json"
+    own.write_text(json.dumps({
+        "Acme Widgets": {"cats": [5], "scriptSrc": r"widgets\.acme-cdn\.com/v(\d+)\;version:\1"}
+    }))  # fmt: skip
+    extractor = build_extractor(LLMConfig(), fingerprints_path=own)
+    page = _page('<script src="https://widgets.acme-cdn.com/v3/w.js"></script><p>Acme.</p>')
+    found = extractor.extract(SITE, [page], DATA_POINT_KEYS)
+    assert "Acme Widgets" in found.data["tech_stack"]
+    assert found.details["tech_stack"][0]["version"] == "3"
+    assert extractor.name != RulesExtractor().name  # stored extractions are redone
+
+
+def test_a_broken_fingerprint_file_names_the_file_and_the_entry(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"Acme": {"cats": [1], "meta": "not a mapping"}}')
+    with pytest.raises(FingerprintError, match=r"bad\.json: Acme\.meta"):
+        load_fingerprints(bad)
+    missing = tmp_path / "missing.json"
+    with pytest.raises(FingerprintError, match=r"missing\.json: cannot be read"):
+        load_fingerprints(missing)
+
+
+@pytest.mark.parametrize(
+    ("regex", "literal"),
+    [
+        (r"google-analytics\.com/(?:ga|urchin)\.js", "google-analytics.com/"),
+        (r"^WordPress(?: ([\d.]+))?", "wordpress"),
+        (r"colou?r-scheme", "r-scheme"),
+        (r"ab|cd", ""),  # an alternation at the top: no text every match has
+        (r"<link[^>]+s\d+\.wp\.com", ".wp.com"),
+    ],
+)
+def test_the_prefilter_text_is_one_every_match_contains(regex: str, literal: str) -> None:
+    assert required_literal(regex) == literal
