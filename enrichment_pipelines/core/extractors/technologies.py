@@ -45,15 +45,17 @@ class Pattern:
     regex: re.Pattern[str] | None  # None: the signal's presence is enough ("" in the file)
     version: str = ""  # template: "\\1", "\\1?a:b"
     confidence: int = 100
-    # Lower-cased text any match must contain: a substring test, much cheaper than the
-    # search, rules out most patterns on most pages.
-    literal: str = ""
+    # Lower-cased texts any match must contain: substring tests, much cheaper than the
+    # search, rule out most patterns on most pages.
+    literals: tuple[str, ...] = ()
 
     def match(self, value: str, lowered: str | None = None) -> re.Match[str] | bool | None:
         if self.regex is None:
             return True
-        if self.literal and self.literal not in (lowered if lowered is not None else value.lower()):
-            return None
+        if self.literals:
+            lowered = lowered if lowered is not None else value.lower()
+            if not all(literal in lowered for literal in self.literals):
+                return None
         return self.regex.search(value)
 
     def version_of(self, match: re.Match[str] | bool | None) -> str:
@@ -133,6 +135,17 @@ class Fingerprints:
         return "" if self.user_path is None else f"+tech-{self.key.removeprefix('user-')}"
 
     @cached_property
+    def by_name(self) -> dict[str, dict[str, list[Technology]]]:
+        """Signal -> lower-cased meta, header or cookie name -> the technologies that name it
+        (a name ending in `*` under its prefix, with the `*`)."""
+        index: dict[str, dict[str, list[Technology]]] = {}
+        for technology in self.technologies.values():
+            for signal in _NAMED_SIGNALS:
+                for name in getattr(technology, signal):
+                    index.setdefault(signal, {}).setdefault(name.lower(), []).append(technology)
+        return index
+
+    @cached_property
     def by_signal(self) -> dict[str, list[Technology]]:
         """The technologies that have patterns for each signal (most have few)."""
         index: dict[str, list[Technology]] = {}
@@ -190,7 +203,13 @@ class Fingerprints:
                 if best is not None:
                     yield best
         for signal, values in named.items():
-            for technology in self.by_signal.get(signal, []):
+            index = self.by_name.get(signal, {})
+            wildcards = [name for name in index if name.endswith("*")]
+            candidates = {id(t): t for key in values for t in index.get(key, [])}
+            for name in wildcards:
+                if any(key.startswith(name[:-1]) for key in values):
+                    candidates.update({id(t): t for t in index[name]})
+            for technology in candidates.values():
                 detection = _named_match(technology, signal, values)
                 if detection is not None:
                     yield detection
@@ -358,16 +377,16 @@ def _pattern(text: str, where: str) -> Pattern | None:
     compiled = _compiled(regex.replace("\\/", "/"))
     if compiled is None:
         return None
-    return Pattern(compiled, version, confidence, required_literal(regex))
+    return Pattern(compiled, version, confidence, required_literals(regex))
 
 
 _ESCAPED_LITERALS = set(".-/_:?*+()[]{}|^$\\'\"#&=@!%~,;<> ")
 
 
-def required_literal(regex: str) -> str:
-    """The longest run of plain characters every match of `regex` contains, lower-cased (""
-    when none can be told: an alternation at the top, or no run of 3 characters). A light
-    scan of the pattern: groups, classes and anything repeated or optional end a run."""
+def required_literals(regex: str) -> tuple[str, ...]:
+    """The runs of plain characters (3 or more) every match of `regex` contains, lower-cased,
+    longest first (none when they cannot be told: an alternation at the top). A light scan of
+    the pattern: groups, classes and anything repeated or optional end a run."""
     runs, run, depth, index = [], "", 0, 0
     while index < len(regex):
         char = regex[index]
@@ -389,6 +408,12 @@ def required_literal(regex: str) -> str:
                 index += 2 if regex[index] == "\\" else 1
             index += 1
             continue
+        if char == "{":  # a repetition count after something not plain: skip it
+            runs.append(run)
+            run = ""
+            closing = regex.find("}", index)
+            index = len(regex) if closing < 0 else closing + 1
+            continue
         if char == "(":
             depth += 1
             runs.append(run)
@@ -396,7 +421,7 @@ def required_literal(regex: str) -> str:
         elif char == ")":
             depth -= 1
         elif char == "|" and depth == 0:
-            return ""
+            return ()
         elif depth == 0 and (char.isalnum() or char in "-_/:=<>\"' #&@!%~,;"):
             run += char
             run = _after_quantifier(regex, index, run, runs)
@@ -404,8 +429,7 @@ def required_literal(regex: str) -> str:
             runs.append(run)
             run = ""
     runs.append(run)
-    best = max(runs, key=len)
-    return best.lower() if len(best) >= 3 else ""
+    return tuple(sorted({run.lower() for run in runs if len(run) >= 3}, key=len, reverse=True))
 
 
 def _after_quantifier(regex: str, index: int, run: str, runs: list[str]) -> str:
