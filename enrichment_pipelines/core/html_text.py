@@ -67,6 +67,7 @@ _MAX_ITEMS = 50
 
 _MAX_ASSETS = 50
 _MAX_HEAD_CHARS = 16_000
+_MAX_COMMENT_CHARS = 200
 _HEAD = re.compile(r"<head\b[^>]*>(.*?)</head>", re.I | re.S)
 _LOGO_HINT = re.compile(r"logo|brand", re.I)
 
@@ -82,6 +83,7 @@ class PageAssets(TypedDict, total=False):
     head: str  # the raw <head> markup, capped (technology fingerprints match it)
     inline_scripts: str  # the text of the inline scripts, capped (so do these)
     frames: list[str]  # <iframe src> URLs (a Facebook page's like box names the page)
+    comments: list[str]  # the markup's comments, distinct and capped ("<!-- Powered by ... -->")
     headers: dict[str, str]  # the response's headers, lower-cased (set by the crawler)
     cookies: list[str]  # names of the cookies the response set, never their values
 
@@ -208,7 +210,8 @@ def _absolute(base_url: str, reference: str | None) -> str | None:
 
 
 def _assets(root: Any, html: str, base_url: str) -> PageAssets:
-    """Scripts, stylesheets, icons, the images that may be the logo, and the raw head."""
+    """Scripts, stylesheets, icons, frames, comments, the images that may be the logo, the
+    raw head and the inline scripts."""
     scripts = [
         url for script in root.iter("script") if (url := _absolute(base_url, script.get("src")))
     ]
@@ -229,6 +232,10 @@ def _assets(root: Any, html: str, base_url: str) -> PageAssets:
     frames = [
         url for frame in root.iter("iframe") if (url := _absolute(base_url, frame.get("src")))
     ]
+    comments = dict.fromkeys(
+        " ".join(str(comment.text or "").split())[:_MAX_COMMENT_CHARS]
+        for comment in root.iter(etree.Comment)
+    )
     return PageAssets(
         scripts=list(dict.fromkeys(scripts))[:_MAX_ASSETS],
         stylesheets=list(dict.fromkeys(stylesheets))[:_MAX_ASSETS],
@@ -237,6 +244,7 @@ def _assets(root: Any, html: str, base_url: str) -> PageAssets:
         head=(head.group(0) if head else "")[:_MAX_HEAD_CHARS],
         inline_scripts=inline[:_MAX_HEAD_CHARS],
         frames=list(dict.fromkeys(frames))[:_MAX_ASSETS],
+        comments=[comment for comment in comments if comment][:_MAX_ASSETS],
     )
 
 

@@ -52,6 +52,7 @@ def page_sources(page: Page) -> str:
     parts += [image[0] for image in assets.get("images", [])]
     parts += [f"{name}: {value}" for name, value in assets.get("headers", {}).items()]
     parts += [*assets.get("cookies", []), *assets.get("frames", [])]
+    parts += [f"<!-- {comment} -->" for comment in assets.get("comments", [])]
     parts += [assets.get("head", ""), assets.get("inline_scripts", "")]
     return "\n".join(_squash(part) for part in parts if part)
 

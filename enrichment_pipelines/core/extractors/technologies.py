@@ -178,6 +178,8 @@ class Fingerprints:
                 texts["script_src"].add(source, url)
             texts["scripts"].add(inline, url)
             texts["html"].add(assets.get("head", ""), url)
+            for tag in _kept_markup(assets):
+                texts["html"].add(tag, url)
             texts["url"].add(url, url)
             for name, value in page.meta.items():
                 named["meta"].setdefault(name.lower(), (value, url))
@@ -327,6 +329,17 @@ def _keys_named(name: str, values: Mapping[str, object]) -> list[str]:
     if name.endswith("*"):
         return [key for key in values if key.startswith(name[:-1])]
     return [name] if name in values else []
+
+
+def _kept_markup(assets: Mapping[str, Any]) -> list[str]:
+    """The page's markup beyond its head, as far as a crawl keeps it: its comments, and its
+    scripts, stylesheets and frames written back as the tags they came from. The raw body is
+    not kept; these are what most `html` fingerprints look for in it."""
+    tags = [f"<!-- {comment} -->" for comment in assets.get("comments", [])]
+    tags += [f'<script src="{url}"></script>' for url in assets.get("scripts", [])]
+    tags += [f'<link rel="stylesheet" href="{url}">' for url in assets.get("stylesheets", [])]
+    tags += [f'<iframe src="{url}"></iframe>' for url in assets.get("frames", [])]
+    return tags
 
 
 _LOADED_URL = re.compile(r"""["'](?:https?:)?(//[^"'\s]{4,300}\.js[^"'\s]{0,200})["']""")
