@@ -22,13 +22,18 @@ from enrichment_pipelines.core.crawl import Page, SiteCrawl
 from enrichment_pipelines.core.credits import balance, charge_enrichments, top_up
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.enrichment import stream as stream_module
-from enrichment_pipelines.core.enrichment.extract import EXTRACT_BATCH_SIZE
+from enrichment_pipelines.core.enrichment.extract import (
+    EXTRACT_BATCH_SIZE,
+    extraction_row,
+    save_extractions,
+)
 from enrichment_pipelines.core.enrichment.pages import load_pages, websites_to_crawl
 from enrichment_pipelines.core.enrichment.policy import (
     EnrichmentPolicy,
     count_in_scope,
     select_customers,
 )
+from enrichment_pipelines.core.extractors import Extraction
 from enrichment_pipelines.core.segments.compiler import SegmentError, parse_segment
 from enrichment_pipelines.core.segments.store import save_segment
 from enrichment_pipelines.core.settings import (
@@ -643,3 +648,41 @@ def test_a_year_is_validated_as_a_whole_number_in_range(
     valid, reason = DATA_POINTS_BY_KEY["founded_year"].validate(given)
     assert valid == value
     assert (reason is None) if problem is None else (problem in (reason or ""))
+
+
+def test_pages_stored_before_assets_were_kept_are_crawled_again(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    sites = import_sites(warehouse, tmp_path, 2)
+    store_crawls(warehouse, [crawl_of(sites[0]), crawl_of(sites[1])])
+    with warehouse.transaction() as connection:  # as an earlier version stored them
+        connection.execute(
+            "UPDATE scraped_pages SET assets = NULL WHERE website_url = ?", [sites[1]]
+        )
+        due = websites_to_crawl(connection, sites, ALL, timedelta(days=7))
+    assert due == [sites[1]]
+
+
+def test_technologies_follow_the_latest_extraction_and_survive_a_failed_one(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    url = import_sites(warehouse, tmp_path, 1)[0]
+    found = extraction_of(url + "/")
+    found.details["tech_stack"] = [
+        {"name": "WordPress", "categories": ["CMS", "Blogs"], "version": "6.4", "confidence": 1.0,
+         "url": url + "/", "quote": "WordPress 6.4", "implied_by": None},
+        {"name": "Acme Widgets", "categories": [], "version": "", "confidence": 1.0,
+         "url": url + "/", "quote": "w.js", "implied_by": None},
+    ]  # fmt: skip
+    failed = Extraction(error="LLM call failed: HTTP 500")
+    with warehouse.transaction() as connection:
+        save_extractions(connection, [extraction_row(url, "k1", "x", found)])
+        save_extractions(connection, [extraction_row(url, "k2", "x", failed)])  # retried later
+        kept = rows(connection, "SELECT technology, version FROM site_technologies ORDER BY 1")
+        by_category = rows(
+            connection,
+            "SELECT category, technology FROM customer_technologies ORDER BY 1 NULLS FIRST, 2",
+        )
+    assert kept == [("Acme Widgets", None), ("WordPress", "6.4")]
+    # a technology without a category is still there, under NULL
+    assert by_category == [(None, "Acme Widgets"), ("Blogs", "WordPress"), ("CMS", "WordPress")]

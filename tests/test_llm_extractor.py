@@ -80,7 +80,7 @@ def test_schema_mode_values_evidence_and_token_accounting(
     [request] = llm.requests
     assert request["response_format"]["type"] == "json_schema"
     assert set(request["response_format"]["json_schema"]["schema"]["properties"]) == set(ASKED)
-    sources = "\n".join(page_sources(page) for page in site.pages)
+    sources = "\n".join(page_sources(page, markup=True) for page in site.pages)
     for key, evidence in result.evidence.items():
         assert evidence.url.startswith(site.website_url), key
         assert 0 <= result.confidence[key] <= 1

@@ -12,7 +12,8 @@ import pytest
 from enrichment_pipelines.core.config import LLMConfig
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
-from enrichment_pipelines.core.extractors import Extraction, build_extractor
+from enrichment_pipelines.core.extractors import Evidence, Extraction, build_extractor
+from enrichment_pipelines.core.extractors.evidence import verify_evidence
 from enrichment_pipelines.core.extractors.rules import RulesExtractor
 from enrichment_pipelines.core.extractors.site_signals import profile_platform
 from enrichment_pipelines.core.extractors.technologies import (
@@ -213,6 +214,10 @@ def test_a_broken_fingerprint_file_names_the_file_and_the_entry(tmp_path: Path) 
         (r"^WordPress(?: ([\d.]+))?", ("wordpress",)),
         (r"colou?r-scheme", ("r-scheme", "colo")),
         (r"lightbox.{0,32}\.js", ("lightbox", ".js")),
+        (r"[]abc]xyz", ("xyz",)),  # "]" first in a class is one of its members
+        (r"abcd{,2}efg", ("abc", "efg")),
+        (r"\x41bcd", ("bcd",)),  # a character code is not the text "x41"
+        (r"(?x)foo bar", ()),
         (r"ab|cd", ()),  # an alternation at the top: no text every match has
         (r"<link[^>]+s\d+\.wp\.com", (".wp.com", "<link")),
     ],
@@ -221,3 +226,31 @@ def test_the_prefilter_texts_are_ones_every_match_contains(
     regex: str, literals: tuple[str, ...]
 ) -> None:
     assert required_literals(regex) == literals
+
+
+def test_what_the_markup_shows_is_quoted_as_the_page_has_it() -> None:
+    page = _page(
+        '<p>Acme makes tools.</p><iframe src="https://www.youtube.com/embed/abc123"></iframe>'
+        '<iframe src="https://www.facebook.com/plugins/likebox.php?href=https%3A%2F%2F'
+        'www.facebook.com%2FAcmeTools&amp;width=300"></iframe>'
+    )
+    page.assets["cookies"] = ["PHPSESSID"]
+    found = _extract(page)
+    detected = {item["name"]: item["quote"] for item in found.details["tech_stack"]}
+    assert "YouTube" in found.data["tech_stack"]  # its quote: the frame's tag, as kept
+    assert detected["PHP"] == "PHPSESSID"  # the cookie's name as the page sets it
+    assert found.data["social_profiles"] == "https://www.facebook.com/AcmeTools"
+    assert found.evidence["social_profiles"].quote.startswith(
+        "https://www.facebook.com/plugins/likebox.php"
+    )
+
+
+def test_a_quote_from_scripts_or_headers_does_not_stand_for_what_a_visitor_reads() -> None:
+    page = _page(
+        "<html><head><script>var tz = 'Europe/Paris';</script></head>"
+        "<body><p>We make tools for builders.</p></body></html>"
+    )
+    claim = Extraction()
+    claim.set("location_city", "Paris", Evidence(page.url, "Europe/Paris"), 0.9)
+    verify_evidence(claim, [page])
+    assert "location_city" not in claim.data

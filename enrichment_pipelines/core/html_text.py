@@ -68,7 +68,6 @@ _MAX_ITEMS = 50
 _MAX_ASSETS = 50
 _MAX_HEAD_CHARS = 16_000
 _MAX_COMMENT_CHARS = 200
-_HEAD = re.compile(r"<head\b[^>]*>(.*?)</head>", re.I | re.S)
 _LOGO_HINT = re.compile(r"logo|brand", re.I)
 
 
@@ -225,7 +224,7 @@ def _assets(root: Any, html: str, base_url: str) -> PageAssets:
             stylesheets.append(url)
         elif "icon" in rel or rel == "image_src":
             icons.append([url, rel, (link.get("sizes") or "").strip()])
-    head = _HEAD.search(html[:200_000])
+    head = _raw_head(html)
     inline = "\n".join(
         script.text for script in root.iter("script") if script.text and not script.get("src")
     )
@@ -241,11 +240,35 @@ def _assets(root: Any, html: str, base_url: str) -> PageAssets:
         stylesheets=list(dict.fromkeys(stylesheets))[:_MAX_ASSETS],
         icons=icons[:_MAX_ASSETS],
         images=_logo_candidates(root, base_url),
-        head=(head.group(0) if head else "")[:_MAX_HEAD_CHARS],
+        head=head[:_MAX_HEAD_CHARS],
         inline_scripts=inline[:_MAX_HEAD_CHARS],
         frames=list(dict.fromkeys(frames))[:_MAX_ASSETS],
         comments=[comment for comment in comments if comment][:_MAX_ASSETS],
     )
+
+
+def _raw_head(html: str) -> str:
+    """The raw `<head>...</head>` markup, found with plain searches (a regex with a lazy
+    `.*?` would take quadratic time on a hostile page of unclosed heads)."""
+    lowered = html[:200_000].lower()
+    start = lowered.find("<head")
+    while start >= 0 and lowered[start + 5 : start + 6] not in (">", " ", "\t", "\n", "\r", "/"):
+        start = lowered.find("<head", start + 5)  # <header>, <heading>: not the head
+    if start < 0:
+        return ""
+    end = lowered.find("</head>", start)
+    return html[start : end + len("</head>")] if end >= 0 else html[start : start + _MAX_HEAD_CHARS]
+
+
+def kept_markup(assets: PageAssets) -> list[str]:
+    """The page's markup beyond its head, as far as a crawl keeps it: its comments, and its
+    scripts, stylesheets and frames written back as the tags they came from (the raw body is
+    not kept; these are what most technology fingerprints of the body look for)."""
+    tags = [f"<!-- {comment} -->" for comment in assets.get("comments", [])]
+    tags += [f'<script src="{url}"></script>' for url in assets.get("scripts", [])]
+    tags += [f'<link rel="stylesheet" href="{url}">' for url in assets.get("stylesheets", [])]
+    tags += [f'<iframe src="{url}"></iframe>' for url in assets.get("frames", [])]
+    return tags
 
 
 def _logo_candidates(root: Any, base_url: str) -> list[list[str]]:

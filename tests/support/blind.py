@@ -123,7 +123,8 @@ def load_customer_360_labels(path: Path, key: str, keys: list[str]) -> Customer3
             raise BlindSetError(f"{where}: {entry[key]} labelled twice")
         for name in ("founded_year", "open_positions"):
             value = entry.get(name)
-            if value is not None and not (isinstance(value, int) and value >= 0):
+            whole = isinstance(value, int) and not isinstance(value, bool)
+            if value is not None and not (whole and value >= 0):
                 raise BlindSetError(f"{where}: {name} must be a whole number or null")
         for name in ("tech_stack", "social_profiles", "logo_url"):
             if name in entry and not isinstance(entry[name], list):

@@ -194,8 +194,10 @@ def save_extractions(
 def _save_technologies(
     connection: duckdb.DuckDBPyConnection, rows: Sequence[Sequence[object]]
 ) -> None:
-    """Replace each site's detected technologies with those of its new extraction (none for
-    a failed one: its old list goes, as its old values do)."""
+    """Replace each site's detected technologies with those of its new extraction. A failed
+    extraction (retried next run; its values are not applied) leaves the list as it was."""
+    error = EXTRACTION_COLUMNS.index("error")
+    rows = [row for row in rows if row[error] is None]
     websites = [row[0] for row in rows]
     connection.execute(
         "DELETE FROM site_technologies WHERE list_contains(?, website_url)", [websites]

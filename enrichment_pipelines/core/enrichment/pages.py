@@ -52,12 +52,15 @@ def websites_to_crawl(
 def _freshly_crawled(
     connection: duckdb.DuckDBPyConnection, urls: Sequence[str], fresh_after: datetime
 ) -> set[str]:
-    """Those of `urls` crawled successfully since `fresh_after`."""
+    """Those of `urls` crawled successfully since `fresh_after`, with every page's assets (a
+    page stored before pages kept them is stale, whatever its age)."""
     return {
         url
         for (url,) in connection.execute(
-            "SELECT website_url FROM site_crawls WHERE list_contains($urls, website_url) "
-            "AND status = 'ok' AND crawled_at >= $fresh_after",
+            "SELECT website_url FROM site_crawls AS s WHERE list_contains($urls, website_url) "
+            "AND status = 'ok' AND crawled_at >= $fresh_after AND NOT EXISTS ("
+            "SELECT 1 FROM scraped_pages AS p WHERE p.website_url = s.website_url "
+            "AND p.error IS NULL AND p.assets IS NULL)",
             {"urls": list(urls), "fresh_after": fresh_after},
         ).fetchall()
     }

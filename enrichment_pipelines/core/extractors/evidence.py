@@ -18,6 +18,7 @@ from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS, DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.extractors import Evidence, Extraction, Value
 from enrichment_pipelines.core.extractors.headcount import range_bounds, stated_counts
+from enrichment_pipelines.core.html_text import kept_markup
 
 if TYPE_CHECKING:
     from enrichment_pipelines.core.taxonomy import Taxonomy
@@ -38,22 +39,23 @@ def _structured_strings(value: Any) -> Iterator[str]:
         yield str(value)
 
 
-def page_sources(page: Page) -> str:
-    """Everything on a page a quote may come from: its visible text, title, meta tags,
-    structured data values, the addresses it links and loads (links, scripts, stylesheets,
-    icons, images), its raw head, and its response headers and cookie names (whitespace
-    squashed, as quotes are compared)."""
-    assets = page.assets
+def page_sources(page: Page, markup: bool = False) -> str:
+    """Everything on a page a quote may come from: its visible text, title, meta tags and
+    structured data values; with `markup` (for what is read off the markup: technologies,
+    profiles, the logo, open roles) also the addresses it links and loads, its comments, its
+    raw head and inline scripts, and its response headers and cookie names. Whitespace is
+    squashed, as quotes are compared."""
     parts = [page.title or "", page.text, *page.meta.values()]
     parts += _structured_strings(page.structured_data)
-    parts += [url for url, _ in page.links]
-    parts += [*assets.get("scripts", []), *assets.get("stylesheets", [])]
-    parts += [icon[0] for icon in assets.get("icons", [])]
-    parts += [image[0] for image in assets.get("images", [])]
-    parts += [f"{name}: {value}" for name, value in assets.get("headers", {}).items()]
-    parts += [*assets.get("cookies", []), *assets.get("frames", [])]
-    parts += [f"<!-- {comment} -->" for comment in assets.get("comments", [])]
-    parts += [assets.get("head", ""), assets.get("inline_scripts", "")]
+    if markup:
+        assets = page.assets
+        parts += [url for url, _ in page.links]
+        parts += [*assets.get("scripts", []), *assets.get("stylesheets", [])]
+        parts += [icon[0] for icon in assets.get("icons", [])]
+        parts += [image[0] for image in assets.get("images", [])]
+        parts += [f"{name}: {value}" for name, value in assets.get("headers", {}).items()]
+        parts += [*assets.get("cookies", []), *assets.get("frames", [])]
+        parts += [assets.get("head", ""), assets.get("inline_scripts", ""), *kept_markup(assets)]
     return "\n".join(_squash(part) for part in parts if part)
 
 
@@ -67,16 +69,20 @@ def verify_evidence(
 
     A quote found on another page of the site is kept with its URL corrected; a quote found
     nowhere is the mark of an invented value, and the value becomes unknown."""
-    sources: dict[str, str] = {}
+    text_sources: dict[str, str] = {}
+    markup_sources: dict[str, str] = {}
     for page in pages:
         if not page.error:
-            text = page_sources(page)
-            sources[page.url] = sources[page.final_url or page.url] = text
+            text_sources[page.url] = text_sources[page.final_url or page.url] = page_sources(page)
+            markup = page_sources(page, markup=True)
+            markup_sources[page.url] = markup_sources[page.final_url or page.url] = markup
     for key, evidence in list(extraction.evidence.items()):
         quote = _squash(evidence.quote).removesuffix("…")
         if not quote:
             extraction.drop(key, f"{key}: no quote given")
             continue
+        # A value read off the markup may quote it; any other must quote what a visitor reads.
+        sources = markup_sources if DATA_POINTS_BY_KEY[key].from_markup else text_sources
         if quote not in sources.get(evidence.url, ""):
             found = next((url for url, text in sources.items() if quote in text), None)
             if found is None:

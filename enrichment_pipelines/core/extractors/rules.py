@@ -457,8 +457,8 @@ _FOUNDINGS: tuple[tuple[float, str], ...] = (
     ),
 )
 _NOT_A_FOUNDING = re.compile(
-    r"©|\(c\)|copyright|all rights reserved|\b(?:he|she|his|her|member|partner|director|"
-    r"attorney|lawyer|dr\.|practi[cs](?:ed|ing)|licensed|certified|married|joined|worked|"
+    r"©|\(c\)|copyright|all rights reserved|\bdr\.\s|\b(?:he|she|his|her|member|partner|director|"
+    r"attorney|lawyer|practi[cs](?:ed|ing)|licensed|certified|married|joined|worked|"
     r"served|graduated)\b|re-?incorporated|\b(?:office|branch|foundation|chapter|division|"
     r"subsidiary|department|program(?:me)?|project|partnership|relationship)s?\s+(?:was\s+|were\s+)?"
     r"(?:founded|established|formed|started|launched|created|opened)",

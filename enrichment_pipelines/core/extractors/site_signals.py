@@ -41,7 +41,7 @@ def markup_facts(pages: Sequence[Page], fingerprints: Fingerprints) -> Extractio
     if profiles:
         value = _joined([profile.url for profile in _one_per_platform_first(profiles)])
         first = profiles[0]
-        evidence = Evidence(first.page_url, first.url)
+        evidence = Evidence(first.page_url, first.quote)
         facts.set("social_profiles", value, evidence, 0.9 if first.from_markup else 0.8)
     logo = find_logo(pages)
     if logo is not None:
@@ -113,7 +113,7 @@ _NOT_ACCOUNTS = {
     "facebook": {"sharer", "sharer.php", "share.php", "dialog", "plugins", "policies",
                  "privacy", "help", "login", "login.php", "legal", "l.php", "tr", "watch",
                  "photo.php", "story.php", "permalink.php", "hashtag", "events", "groups",
-                 "people", "profile.php", "home.php", "ads", "business", "gaming", "marketplace"},
+                 "people", "home.php", "ads", "business", "gaming", "marketplace"},
     "instagram": {"p", "explore", "accounts", "reel", "reels", "stories", "about", "legal",
                   "developer", "direct", "tv"},
     "youtube": {"watch", "embed", "results", "playlist", "feed", "t", "about", "yt",
@@ -137,6 +137,7 @@ class Profile:
     url: str  # as the page gives it (absolute)
     page_url: str
     from_markup: bool
+    quote: str  # where the page shows it: the link, or the like box's frame address
 
 
 def profile_platform(url: str) -> str | None:
@@ -163,6 +164,8 @@ def profile_platform(url: str) -> str | None:
         return platform if ok and not parts.query.startswith("v=") else None
     if platform == "facebook" and segments[:1] == ["pages"]:
         return platform if len(segments) >= 2 else None
+    if platform == "facebook" and segments[:1] == ["profile.php"]:  # a page without a name
+        return platform if "id=" in parts.query else None
     if not segments or segments[0].lower() in _NOT_ACCOUNTS[platform]:
         return None
     if platform == "twitter":
@@ -191,28 +194,31 @@ def social_profiles(pages: Sequence[Page]) -> list[Profile]:
             for address in _strings(item.get("sameAs")):
                 platform = profile_platform(address)
                 if platform:
-                    found.setdefault(profile_key(address), Profile(platform, address, url, True))
+                    profile = Profile(platform, address, url, True, address)
+                    found.setdefault(profile_key(address), profile)
     for page in pages:
         url = page.final_url or page.url
         makers = [match.group(1).strip().lower() for match in _MAKER.finditer(page.text)]
-        candidates = [(link, text) for link, text in page.links]
-        candidates += [(page_url, "") for page_url in _like_box_pages(page)]
-        for link, text in candidates:
+        candidates = [(link, text, link) for link, text in page.links]
+        candidates += [(shown, "", frame) for shown, frame in _like_box_pages(page)]
+        for link, text, quote in candidates:
             platform = profile_platform(link)
             named = text.strip().lower()
             if platform and not (named and any(maker.startswith(named) for maker in makers)):
-                found.setdefault(profile_key(link), Profile(platform, link, url, False))
+                profile = Profile(platform, link, url, False, quote)
+                found.setdefault(profile_key(link), profile)
     return sorted(found.values(), key=lambda profile: PLATFORMS.index(profile.platform))
 
 
-def _like_box_pages(page: Page) -> Iterator[str]:
-    """The page a Facebook like box or page plugin shows (`plugins/likebox.php?href=...`)."""
+def _like_box_pages(page: Page) -> Iterator[tuple[str, str]]:
+    """(the page, the frame's address) of each Facebook like box or page plugin
+    (`plugins/likebox.php?href=...`)."""
     for frame in page.assets.get("frames", []):
         parts = urlsplit(frame)
         if "facebook.com" in (parts.hostname or "") and parts.path.startswith("/plugins/"):
             for value in parse_qs(parts.query).get("href", []):
                 if profile_platform(value) == "facebook":
-                    yield value
+                    yield value, frame
 
 
 def _strings(value: Any) -> list[str]:
@@ -314,7 +320,14 @@ JOB_BOARDS: tuple[tuple[str, str, str], ...] = (
     ("iCIMS", r"[\w-]+\.icims\.com", r"/jobs/\d+"),
     ("JOIN", r"join\.com", r"/companies/[^/]+/\d+"),
 )
-_SAME_SITE_JOB = re.compile(r"/(?:careers?|jobs?|vacanc(?:y|ies)|positions?|openings?)/[\w-]{3,}")
+_SAME_SITE_JOB = re.compile(r"/(?:careers?|jobs?|vacanc(?:y|ies)|positions?|openings?)/([\w-]{3,})")
+# Pages under a careers path that are about working there, not one role.
+_CAREERS_PAGES = frozenset({
+    "benefits", "perks", "culture", "life", "life-at", "team", "teams", "values", "students",
+    "graduates", "internships", "faq", "faqs", "search", "apply", "locations", "events",
+    "diversity", "inclusion", "why-us", "why-join", "about", "how-we-hire", "hiring-process",
+    "process", "all", "open-positions", "openings", "jobs", "vacancies", "departments",
+})  # fmt: skip
 _NO_OPENINGS = re.compile(
     r"\bno (?:current |open )?(?:openings|vacancies|open (?:positions|roles|jobs))\b|"
     r"\b(?:not|aren't|are not) (?:currently )?hiring\b|"
@@ -390,11 +403,12 @@ def _job_links(page: Page, page_url: str) -> list[str]:
             re.fullmatch(board_host, host) and re.match(posting, parts.path)
             for _, board_host, posting in JOB_BOARDS
         )
-        on_site = (
+        job = _SAME_SITE_JOB.search(parts.path)
+        on_site = bool(
             host == own.hostname
-            and _SAME_SITE_JOB.search(parts.path)
+            and job
+            and job.group(1).lower() not in _CAREERS_PAGES
             and parts.path.rstrip("/") != own.path.rstrip("/")
-            and len([s for s in parts.path.split("/") if s]) >= 2
         )
         if on_board or on_site:
             found.setdefault(f"{host}{parts.path.rstrip('/')}", link)

@@ -30,6 +30,7 @@ from typing import Any
 
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.errors import EnrichError
+from enrichment_pipelines.core.html_text import kept_markup
 
 BUNDLED_DIR = Path(__file__).with_name("fingerprints")
 # Longest pattern compiled (a few bundled ones are pathological), and text scanned per signal.
@@ -170,7 +171,11 @@ class Fingerprints:
 
     def _detect_site(self, pages: Sequence[Page]) -> Iterator[Detection]:
         texts: dict[str, _Lines] = {signal: _Lines() for signal in _TEXT_SIGNALS}
-        named: dict[str, dict[str, tuple[str, str]]] = {signal: {} for signal in _NAMED_SIGNALS}
+        # Signal -> lower-cased name -> (value, page, what to quote: the value, or for a
+        # cookie its name as the page sets it).
+        named: dict[str, dict[str, tuple[str, str, str]]] = {
+            signal: {} for signal in _NAMED_SIGNALS
+        }
         for page in pages:
             assets, url = page.assets, page.final_url or page.url
             inline = assets.get("inline_scripts", "")
@@ -178,15 +183,15 @@ class Fingerprints:
                 texts["script_src"].add(source, url)
             texts["scripts"].add(inline, url)
             texts["html"].add(assets.get("head", ""), url)
-            for tag in _kept_markup(assets):
+            for tag in kept_markup(assets):
                 texts["html"].add(tag, url)
             texts["url"].add(url, url)
             for name, value in page.meta.items():
-                named["meta"].setdefault(name.lower(), (value, url))
+                named["meta"].setdefault(name.lower(), (value, url, value))
             for name, value in assets.get("headers", {}).items():
-                named["headers"].setdefault(name.lower(), (value, url))
+                named["headers"].setdefault(name.lower(), (value, url, value))
             for name in assets.get("cookies", []):
-                named["cookies"].setdefault(name.lower(), ("", url))
+                named["cookies"].setdefault(name.lower(), ("", url, name))
         for signal, lines in texts.items():
             if not lines.text:
                 continue
@@ -306,15 +311,15 @@ def _detection(
 
 
 def _named_match(
-    technology: Technology, signal: str, values: Mapping[str, tuple[str, str]]
+    technology: Technology, signal: str, values: Mapping[str, tuple[str, str, str]]
 ) -> Detection | None:
     for name, patterns in getattr(technology, signal).items():
         for key in _keys_named(name, values):
-            value, url = values[key]
+            value, url, shown = values[key]
             for pattern in patterns:
                 match = pattern.match(value)
                 if match:
-                    quote = key if signal == "cookies" or not value else value
+                    quote = shown or key
                     return Detection(
                         technology.name, technology.categories, pattern.version_of(match),
                         pattern.confidence / 100, url, quote[:300],
@@ -329,17 +334,6 @@ def _keys_named(name: str, values: Mapping[str, object]) -> list[str]:
     if name.endswith("*"):
         return [key for key in values if key.startswith(name[:-1])]
     return [name] if name in values else []
-
-
-def _kept_markup(assets: Mapping[str, Any]) -> list[str]:
-    """The page's markup beyond its head, as far as a crawl keeps it: its comments, and its
-    scripts, stylesheets and frames written back as the tags they came from. The raw body is
-    not kept; these are what most `html` fingerprints look for in it."""
-    tags = [f"<!-- {comment} -->" for comment in assets.get("comments", [])]
-    tags += [f'<script src="{url}"></script>' for url in assets.get("scripts", [])]
-    tags += [f'<link rel="stylesheet" href="{url}">' for url in assets.get("stylesheets", [])]
-    tags += [f'<iframe src="{url}"></iframe>' for url in assets.get("frames", [])]
-    return tags
 
 
 _LOADED_URL = re.compile(r"""["'](?:https?:)?(//[^"'\s]{4,300}\.js[^"'\s]{0,200})["']""")
@@ -387,7 +381,7 @@ def _pattern(text: str, where: str) -> Pattern | None:
         return Pattern(None, version, confidence)
     if len(regex) > _MAX_PATTERN_CHARS:
         return None
-    compiled = _compiled(regex.replace("\\/", "/"))
+    compiled = _compiled(regex)
     if compiled is None:
         return None
     return Pattern(compiled, version, confidence, required_literals(regex))
@@ -398,8 +392,11 @@ _ESCAPED_LITERALS = set(".-/_:?*+()[]{}|^$\\'\"#&=@!%~,;<> ")
 
 def required_literals(regex: str) -> tuple[str, ...]:
     """The runs of plain characters (3 or more) every match of `regex` contains, lower-cased,
-    longest first (none when they cannot be told: an alternation at the top). A light scan of
-    the pattern: groups, classes and anything repeated or optional end a run."""
+    longest first (none when they cannot be told: an alternation at the top, a verbose-mode
+    flag). A light scan of the pattern: groups, classes, character codes and anything
+    repeated or optional end a run."""
+    if re.search(r"\(\?[a-zA-Z]*x", regex):  # verbose: spaces are not text
+        return ()
     runs, run, depth, index = [], "", 0, 0
     while index < len(regex):
         char = regex[index]
@@ -409,14 +406,21 @@ def required_literals(regex: str) -> tuple[str, ...]:
             if depth == 0 and escaped in _ESCAPED_LITERALS:
                 run += escaped
                 run = _after_quantifier(regex, index, run, runs)
-            else:
+            else:  # \d, \b, \x41, \u0041, \1, \0...: not a plain character
                 runs.append(run)
                 run = ""
+                index += {"x": 2, "u": 4, "U": 8}.get(escaped, 0)  # the code's digits
+                while escaped.isdigit() and index < len(regex) and regex[index].isdigit():
+                    index += 1
             continue
         index += 1
         if char == "[":
             runs.append(run)
             run = ""
+            if regex[index : index + 1] == "^":
+                index += 1
+            if regex[index : index + 1] == "]":  # a "]" first is a member of the class
+                index += 1
             while index < len(regex) and regex[index] != "]":
                 index += 2 if regex[index] == "\\" else 1
             index += 1
@@ -442,13 +446,13 @@ def required_literals(regex: str) -> tuple[str, ...]:
             runs.append(run)
             run = ""
     runs.append(run)
-    return tuple(sorted({run.lower() for run in runs if len(run) >= 3}, key=len, reverse=True))
+    return tuple(sorted({run.lower() for run in runs if len(run) >= 3}, key=lambda r: (-len(r), r)))
 
 
 def _after_quantifier(regex: str, index: int, run: str, runs: list[str]) -> str:
     """The run after its last character, which a quantifier may make optional or repeated."""
     following = regex[index : index + 2]
-    if following[:1] in ("?", "*") or following.startswith("{0"):
+    if following[:1] in ("?", "*") or following in ("{0", "{,"):
         runs.append(run[:-1])
         return ""
     if following[:1] in ("+", "{"):
@@ -471,9 +475,9 @@ def _names(raw: object) -> tuple[str, ...]:
 def _technology(name: str, raw: object, categories: Mapping[str, str], where: str) -> Technology:
     if not isinstance(raw, dict):
         raise FingerprintError(f"{where}: expected a mapping")
-    cats = tuple(
-        categories.get(str(number), f"category {number}") for number in raw.get("cats", [])
-    )
+    numbers = raw.get("cats", [])
+    numbers = numbers if isinstance(numbers, list) else [numbers]
+    cats = tuple(categories.get(str(number), f"category {number}") for number in numbers)
     return Technology(
         name=name,
         categories=cats,
@@ -518,8 +522,12 @@ def load_fingerprints(user_path: Path | None = None) -> Fingerprints:
         if not isinstance(user, dict):
             raise FingerprintError(f"{user_path}: expected an object of technologies")
         if isinstance(user.get("technologies"), dict):
-            for number, category in (user.get("categories") or {}).items():
-                categories[str(number)] = str(category.get("name", number))
+            extra = user.get("categories") or {}
+            if not isinstance(extra, dict):
+                raise FingerprintError(f"{user_path}: categories must map ids to categories")
+            for number, category in extra.items():
+                name = category.get("name", number) if isinstance(category, dict) else category
+                categories[str(number)] = str(name)
             user = user["technologies"]
         raw.update(user)
         digest = hashlib.sha256(json.dumps(user, sort_keys=True).encode()).hexdigest()[:8]

@@ -19,4 +19,6 @@ SELECT c.customer_id, t.website_url, t.technology, category, t.version, t.implie
        t.detected_at
 FROM site_technologies AS t
 JOIN customers AS c USING (website_url)
-CROSS JOIN unnest(t.categories) AS category_list(category);
+-- a technology without a category (a user's fingerprint may have none) stays, under NULL
+CROSS JOIN unnest(CASE WHEN len(t.categories) = 0 THEN [NULL] ELSE t.categories END)
+    AS category_list(category);
