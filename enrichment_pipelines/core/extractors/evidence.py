@@ -59,6 +59,14 @@ def page_sources(page: Page, markup: bool = False) -> str:
     return "\n".join(_squash(part) for part in parts if part)
 
 
+def _sources_by_url(pages: Sequence[Page], *, markup: bool) -> dict[str, str]:
+    """Page URL (as fetched and as finally reached) -> its `page_sources`."""
+    sources: dict[str, str] = {}
+    for page in pages:
+        sources[page.url] = sources[page.final_url or page.url] = page_sources(page, markup)
+    return sources
+
+
 def verify_evidence(
     extraction: Extraction, pages: Sequence[Page], taxonomy: Taxonomy | None = None
 ) -> None:
@@ -69,13 +77,14 @@ def verify_evidence(
 
     A quote found on another page of the site is kept with its URL corrected; a quote found
     nowhere is the mark of an invented value, and the value becomes unknown."""
-    text_sources: dict[str, str] = {}
-    markup_sources: dict[str, str] = {}
-    for page in pages:
-        if not page.error:
-            text_sources[page.url] = text_sources[page.final_url or page.url] = page_sources(page)
-            markup = page_sources(page, markup=True)
-            markup_sources[page.url] = markup_sources[page.final_url or page.url] = markup
+    readable = [page for page in pages if not page.error]
+    text_sources = _sources_by_url(readable, markup=False)
+    # Built only when a value read off the markup needs them: the head and scripts are long.
+    markup_sources = (
+        _sources_by_url(readable, markup=True)
+        if any(DATA_POINTS_BY_KEY[key].from_markup for key in extraction.evidence)
+        else {}
+    )
     for key, evidence in list(extraction.evidence.items()):
         quote = _squash(evidence.quote).removesuffix("…")
         if not quote:
