@@ -147,10 +147,32 @@ def _layout(company: Company, title: str, body: str, paths: dict[str, str]) -> s
         f'<meta name="description" content="{description}">'
         f'<meta property="og:title" content="{_e(company.name)}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"{json_ld}<style>body{{font-family:sans-serif}}</style></head><body>"
-        f'<header><a href="/">{_e(company.name)}</a><nav><ul>{nav}</ul></nav></header>'
-        f"<main>{body}</main><footer>{footer}</footer>"
+        f"{json_ld}{_TECHNOLOGIES[company.index % len(_TECHNOLOGIES)]}"
+        "<style>body{font-family:sans-serif}</style></head><body>"
+        f'<header><a href="/" class="brand"><img src="/static/{company.slug}-logo.svg" '
+        f'alt="{_e(company.name)}"> {_e(company.name)}</a><nav><ul>{nav}</ul></nav></header>'
+        f"<main>{body}</main><footer>{footer}{_profiles(company)}</footer>"
         "<script>window.analytics=window.analytics||[];</script></body></html>"
+    )
+
+
+# What a modern site loads (one set per company, in turn): the technologies the demo finds.
+_TECHNOLOGIES = (
+    '<script async src="https://www.googletagmanager.com/gtag/js?id=G-DEMO"></script>',
+    '<meta name="generator" content="WordPress 6.4.2">'
+    '<script src="/wp-includes/js/jquery/jquery.min.js"></script>',
+    '<script src="https://js.stripe.com/v3/"></script>'
+    '<script src="//static.hotjar.com/c/hotjar-1.js?sv=6"></script>',
+    '<script src="https://js.hs-analytics.net/analytics/1700000000000/1.js"></script>',
+)
+
+
+def _profiles(company: Company) -> str:
+    """The company's own accounts, and a share link (not one of them)."""
+    return (
+        f'<p><a href="https://www.linkedin.com/company/{company.slug}/">LinkedIn</a> '
+        f'<a href="https://x.com/{company.slug.replace("-", "")[:15]}">X</a> '
+        f'<a href="https://twitter.com/intent/tweet?text={company.slug}">Share</a></p>'
     )
 
 
