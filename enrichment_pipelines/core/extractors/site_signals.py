@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -77,7 +77,10 @@ def _technologies(pages: Sequence[Page], fingerprints: Fingerprints, facts: Extr
         Evidence(shown.url, shown.quote),
         0.9 if shown.confidence >= 1 else shown.confidence,
     )
-    facts.details["tech_stack"] = [detection.to_dict() for detection in detections]
+    # As stored (JSON): the categories a list, as they read back.
+    facts.details["tech_stack"] = [
+        asdict(detection) | {"categories": list(detection.categories)} for detection in detections
+    ]
 
 
 def _one_per_platform_first(profiles: Sequence[Profile]) -> list[Profile]:

@@ -104,17 +104,6 @@ class Detection:
     quote: str  # what matched, as it stands on the page (empty for an implied technology)
     implied_by: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "categories": list(self.categories),
-            "version": self.version,
-            "confidence": self.confidence,
-            "url": self.url,
-            "quote": self.quote,
-            "implied_by": self.implied_by,
-        }
-
 
 @dataclass
 class Fingerprints:
