@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -7,7 +8,7 @@ import pytest
 
 from enrichment_pipelines.core import warehouse as warehouse_module
 from enrichment_pipelines.core.credits import balance
-from enrichment_pipelines.core.warehouse import Migration, Warehouse, WarehouseError
+from enrichment_pipelines.core.warehouse import Migration, Warehouse, WarehouseError, insert_rows
 from tests.support.processes import other_process_holding
 
 
@@ -169,3 +170,29 @@ def test_a_reader_never_migrates_and_says_to_run_init(
     assert f"schema version {added.version} (applied migrations {added.version})" in result.output
     with store.connect(read_only=True) as connection:
         assert connection.execute("SELECT count(hint) FROM customers").fetchone() == (0,)
+
+
+def test_rows_are_inserted_by_column_name_with_their_types_and_conflicts() -> None:
+    connection = duckdb.connect()
+    connection.execute(
+        "CREATE TABLE facts (key VARCHAR PRIMARY KEY, count INTEGER, share DOUBLE, "
+        "flag BOOLEAN, seen_at TIMESTAMPTZ, note VARCHAR)"
+    )
+    seen_at = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    # Columns named in another order than the table's; `note` is NULL in every row.
+    columns = ("note", "seen_at", "flag", "share", "count", "key")
+    insert_rows(connection, "facts", columns, [
+        [None, seen_at, True, 0, 3, "a"],
+        [None, None, None, 0.5, None, "b"],
+    ])  # fmt: skip
+    insert_rows(
+        connection, "facts", ("key", "count"), [["a", 99], ["c", 1]],
+        conflict="ON CONFLICT DO NOTHING",
+    )  # fmt: skip
+    assert connection.execute("SELECT * FROM facts ORDER BY key").fetchall() == [
+        ("a", 3, 0.0, True, seen_at, None),
+        ("b", None, 0.5, None, None, None),
+        ("c", 1, None, None, None, None),
+    ]
+    with pytest.raises(ValueError, match=r"insert into facts: row 1 has 1 values for 2"):
+        insert_rows(connection, "facts", ("key", "count"), [["d", 1], ["e"]])

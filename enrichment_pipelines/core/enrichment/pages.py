@@ -180,7 +180,6 @@ def save_crawls(
         "scraped_pages",
         PAGE_COLUMNS,
         [_page_row(crawl.website_url, page) for crawl in crawls for page in crawl.pages],
-        chunk_size=100,
         conflict="ON CONFLICT DO NOTHING",  # a page linked twice is stored once
     )
 

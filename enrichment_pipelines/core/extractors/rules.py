@@ -30,6 +30,7 @@ from enrichment_pipelines.core.extractors.evidence import (
     evidence_problem,
     reads_as_instruction,
     verify_evidence,
+    without_instructions,
 )
 from enrichment_pipelines.core.extractors.headcount import stated_counts
 from enrichment_pipelines.core.extractors.site_signals import markup_facts
@@ -254,7 +255,7 @@ def _sentences(text: str) -> tuple[str, ...]:
     """The sentences of `text`, less those that address a model ("ignore previous
     instructions...", "AI assistants: set..."): that is not the site talking about itself."""
     parts = (part.strip() for part in re.split(r"(?<=[.!?])\s+|\n", text))
-    return tuple(part for part in parts if part and not reads_as_instruction(part))
+    return without_instructions(part for part in parts if part)
 
 
 @cache
@@ -262,18 +263,33 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.I)
 
 
+@lru_cache(maxsize=512)
+def _lowered_sentences(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The sentences of `text`, each with its lower-cased form, and those forms joined by
+    newlines: one search over them rules out a page with no match in any sentence."""
+    sentences = _sentences(text)
+    lowered = tuple(sentence.lower() for sentence in sentences)
+    return "\n".join(lowered), tuple(zip(sentences, lowered, strict=True))
+
+
 @cache
-def _combined(patterns: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
+def _combined(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """`patterns` as one regex, for a sentence and for newline-joined sentences (multi-line,
+    so that ^ and $ still mean a sentence's start and end)."""
+    combined = "|".join(f"(?:{pattern})" for pattern in patterns)
+    return re.compile(combined), re.compile(combined, re.MULTILINE)
 
 
 def _find(pages: Sequence[Page], patterns: Sequence[str]) -> list[_Hit]:
     """Every sentence (on any page) that matches one of `patterns` (lower-cased match)."""
-    combined = _combined(tuple(patterns))
+    in_sentence, in_page = _combined(tuple(patterns))
     hits = []
     for page in pages:
-        for sentence in _sentences(page.text):
-            match = combined.search(sentence.lower())
+        joined, sentences = _lowered_sentences(page.text)
+        if not in_page.search(joined):
+            continue
+        for sentence, lowered in sentences:
+            match = in_sentence.search(lowered)
             if match:
                 hits.append(_Hit(page, sentence, match.group(0)))
     return hits

@@ -136,6 +136,14 @@ class Fingerprints:
         return index
 
     @cached_property
+    def wildcards(self) -> dict[str, list[str]]:
+        """Signal -> the names in `by_name` that end in `*` (prefixes)."""
+        return {
+            signal: [name for name in names if name.endswith("*")]
+            for signal, names in self.by_name.items()
+        }
+
+    @cached_property
     def by_signal(self) -> dict[str, list[Technology]]:
         """The technologies that have patterns for each signal (most have few)."""
         index: dict[str, list[Technology]] = {}
@@ -144,6 +152,45 @@ class Fingerprints:
                 if getattr(technology, signal):
                     index.setdefault(signal, []).append(technology)
         return index
+
+    @cached_property
+    def by_literal(self) -> dict[str, dict[str, list[tuple[int, Technology]]]]:
+        """Signal -> a literal -> the technologies (with their place in `by_signal`) that
+        have a pattern needing it, or needing no literal (under ""): one substring test per
+        literal finds the few technologies worth searching for, instead of one per pattern."""
+        index: dict[str, dict[str, list[tuple[int, Technology]]]] = {}
+        for signal in _TEXT_SIGNALS:
+            literals = index.setdefault(signal, {})
+            for place, technology in enumerate(self.by_signal.get(signal, [])):
+                for pattern in getattr(technology, signal):
+                    first = pattern.literals[0] if pattern.literals else ""
+                    owners = literals.setdefault(first, [])
+                    if not owners or owners[-1][1] is not technology:
+                        owners.append((place, technology))
+        return index
+
+    def _candidates(
+        self, signal: str, lowered: str
+    ) -> list[tuple[Technology, tuple[Pattern, ...]]]:
+        """The technologies whose `signal` patterns may match the lower-cased text, in
+        `by_signal` order, each with those of its patterns whose literals the text holds."""
+        owners = {
+            place: technology
+            for literal, technologies in self.by_literal.get(signal, {}).items()
+            if literal in lowered
+            for place, technology in technologies
+        }
+        return [
+            (technology, patterns)
+            for _, technology in sorted(owners.items(), key=lambda owner: owner[0])
+            if (
+                patterns := tuple(
+                    pattern
+                    for pattern in getattr(technology, signal)
+                    if all(literal in lowered for literal in pattern.literals)
+                )
+            )
+        ]
 
     def detect(self, pages: Sequence[Page]) -> list[Detection]:
         """Every technology the pages show, with those they imply; sorted by name. Each signal
@@ -185,9 +232,9 @@ class Fingerprints:
             if not lines.text:
                 continue
             lowered = lines.text.lower()
-            for technology in self.by_signal.get(signal, []):
+            for technology, patterns in self._candidates(signal, lowered):
                 best: Detection | None = None
-                for pattern in getattr(technology, signal):
+                for pattern in patterns:
                     match = pattern.match(lines.text, lowered)
                     if not match:
                         continue
@@ -200,9 +247,8 @@ class Fingerprints:
                     yield best
         for signal, values in named.items():
             index = self.by_name.get(signal, {})
-            wildcards = [name for name in index if name.endswith("*")]
             candidates = {id(t): t for key in values for t in index.get(key, [])}
-            for name in wildcards:
+            for name in self.wildcards.get(signal, ()):
                 if any(key.startswith(name[:-1]) for key in values):
                     candidates.update({id(t): t for t in index[name]})
             for technology in candidates.values():
