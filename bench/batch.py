@@ -76,19 +76,34 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def this_process_and_workers() -> list[int]:
-    """This process and its extraction workers (not the sites' server, also a child)."""
+def _children(workers: bool) -> list[int]:
+    """This process's children that are extraction workers, or those that are not (the
+    sites' server)."""
     me = os.getpid()
-    children = Path(f"/proc/{me}/task/{me}/children").read_text().split()
-    workers = []
-    for child in children:
+    found = []
+    for child in Path(f"/proc/{me}/task/{me}/children").read_text().split():
         try:
             command = Path(f"/proc/{child}/cmdline").read_bytes()
         except OSError:
             continue  # ended meanwhile
-        if b"multiprocessing" in command:
-            workers.append(int(child))
-    return [me, *workers]
+        if (b"multiprocessing" in command) == workers:
+            found.append(int(child))
+    return found
+
+
+def this_process_and_workers() -> list[int]:
+    """This process and its extraction workers (not the sites' server, also a child)."""
+    return [os.getpid(), *_children(workers=True)]
+
+
+def sites_server_cpu() -> float:
+    """CPU seconds the sites' server process has used so far: it shares this machine's cores
+    with the batch, which sites across a real network would not."""
+    ticks = 0
+    for pid in _children(workers=False):
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -163,11 +178,12 @@ def main() -> None:
             peak_mib = memory.peak_kib / 1024
         else:
             with PeakMemory(this_process_and_workers) as memory:
-                cpu_before = cpu_seconds()
+                cpu_before, server_before = cpu_seconds(), sites_server_cpu()
                 started, started_at = time.monotonic(), datetime.now(UTC)
                 result = CliRunner().invoke(enrich, ["batch", "--in-process"])
                 elapsed = time.monotonic() - started
                 cpu = cpu_seconds() - cpu_before
+                server_cpu = sites_server_cpu() - server_before
             peak_mib = memory.peak_kib / 1024
             pool_limit = 1
         with warehouse.connect() as connection:
@@ -220,6 +236,9 @@ def main() -> None:
     if not args.instance:
         print(f"CPU per record:       {1000 * cpu / max(enriched, 1):.0f} ms "
               f"({cpu:.0f} s of CPU in {elapsed:.0f} s: this process and its workers)")  # fmt: skip
+        cores = len(os.sched_getaffinity(0))
+        print(f"sites' server CPU:    {server_cpu:.0f} s of the {cores} cores' "
+              f"{cores * elapsed:.0f} s (on this machine; across a network, nothing)")  # fmt: skip
     print(f"peak memory (RSS):    {peak_mib:.0f} MiB")
 
 

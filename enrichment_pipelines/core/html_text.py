@@ -186,10 +186,9 @@ def parse_html(html: str, base_url: str) -> ParsedPage:
     for element in root.xpath(_DROP, namespaces=_NAMESPACES):
         if element.getparent() is not None:
             element.drop_tree()
-    for element in root.iter():
-        if isinstance(element.tag, str) and element.tag in _BLOCK:
-            element.text = "\n" + (element.text or "")
-            element.tail = "\n" + (element.tail or "")
+    for element in root.iter(*_BLOCK):
+        element.text = "\n" + (element.text or "")
+        element.tail = "\n" + (element.tail or "")
     body = root.find("body")
     raw = (body if body is not None else root).text_content()
     lines = (_squash(line) for line in raw.splitlines())
