@@ -4,6 +4,7 @@ the crawl waits for a writer that falls behind instead of piling sites up in mem
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Iterator
@@ -140,6 +141,8 @@ def test_a_failing_writer_stops_the_crawl_and_hands_back_its_claims(
     [(saved_ok,)] = _table(warehouse, "SELECT count(*) FROM site_crawls WHERE status = 'ok'")
     assert _table(warehouse, "SELECT count(*) FROM website_claims") == [(0,)]
     assert not [t for t in threading.enumerate() if t.name in ("crawl", "crawl-handoff_0")]
+    # The objects frozen for the stream are the garbage collector's again.
+    assert gc.get_freeze_count() == 0
     # Nothing written is lost: a run that can write picks up from the saved crawls.
     monkeypatch.undo()
     summary = enrich_shard(
