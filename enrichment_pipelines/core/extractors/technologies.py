@@ -154,43 +154,29 @@ class Fingerprints:
         return index
 
     @cached_property
-    def by_literal(self) -> dict[str, dict[str, list[tuple[int, Technology]]]]:
-        """Signal -> a literal -> the technologies (with their place in `by_signal`) that
-        have a pattern needing it, or needing no literal (under ""): one substring test per
-        literal finds the few technologies worth searching for, instead of one per pattern."""
-        index: dict[str, dict[str, list[tuple[int, Technology]]]] = {}
+    def by_literal(self) -> dict[str, dict[str, set[int]]]:
+        """Signal -> a literal -> the places in `by_signal` of the technologies with a pattern
+        whose first required literal it is ("" for a pattern that needs none): one substring
+        test per literal finds the few technologies worth searching for, instead of testing
+        every pattern."""
+        index: dict[str, dict[str, set[int]]] = {}
         for signal in _TEXT_SIGNALS:
             literals = index.setdefault(signal, {})
             for place, technology in enumerate(self.by_signal.get(signal, [])):
                 for pattern in getattr(technology, signal):
                     first = pattern.literals[0] if pattern.literals else ""
-                    owners = literals.setdefault(first, [])
-                    if not owners or owners[-1][1] is not technology:
-                        owners.append((place, technology))
+                    literals.setdefault(first, set()).add(place)
         return index
 
-    def _candidates(
-        self, signal: str, lowered: str
-    ) -> list[tuple[Technology, tuple[Pattern, ...]]]:
+    def _candidates(self, signal: str, lowered: str) -> list[Technology]:
         """The technologies whose `signal` patterns may match the lower-cased text, in
-        `by_signal` order, each with those of its patterns whose literals the text holds."""
-        owners = {
-            place: technology
-            for literal, technologies in self.by_literal.get(signal, {}).items()
-            if literal in lowered
-            for place, technology in technologies
-        }
-        return [
-            (technology, patterns)
-            for _, technology in sorted(owners.items(), key=lambda owner: owner[0])
-            if (
-                patterns := tuple(
-                    pattern
-                    for pattern in getattr(technology, signal)
-                    if all(literal in lowered for literal in pattern.literals)
-                )
-            )
-        ]
+        `by_signal` order (each pattern still checks all its literals when matched)."""
+        places: set[int] = set()
+        for literal, owners in self.by_literal.get(signal, {}).items():
+            if literal in lowered:
+                places |= owners
+        technologies = self.by_signal[signal]
+        return [technologies[place] for place in sorted(places)]
 
     def detect(self, pages: Sequence[Page]) -> list[Detection]:
         """Every technology the pages show, with those they imply; sorted by name. Each signal
@@ -232,9 +218,9 @@ class Fingerprints:
             if not lines.text:
                 continue
             lowered = lines.text.lower()
-            for technology, patterns in self._candidates(signal, lowered):
+            for technology in self._candidates(signal, lowered):
                 best: Detection | None = None
-                for pattern in patterns:
+                for pattern in getattr(technology, signal):
                     match = pattern.match(lines.text, lowered)
                     if not match:
                         continue
