@@ -14,6 +14,7 @@ from enrichment_pipelines.core.websites import parse_networks
 from enrichment_pipelines.demo.server import SiteServer, site_address
 from tests.support.labelled import (
     LabelledSetError,
+    load_development_pages,
     load_labelled_sites,
     score,
     site_map,
@@ -58,3 +59,10 @@ def test_a_bad_label_is_named_by_file_and_site(tmp_path: Path) -> None:
     )
     with pytest.raises(LabelledSetError, match="'viral' is not one of"):
         load_labelled_sites(tmp_path)
+
+
+def test_every_development_page_is_labelled_once_for_the_markup_signals() -> None:
+    pages = load_development_pages()
+    assert len(pages) == 142
+    assert all("tech_stack" in page.expected and "logo_url" in page.expected for page in pages)
+    assert sum(page.expected["tech_stack"] is not None for page in pages) >= 130

@@ -18,6 +18,7 @@ from enrichment_pipelines.core.extractors.rules import RulesExtractor
 from enrichment_pipelines.core.extractors.site_signals import profile_platform
 from enrichment_pipelines.core.extractors.technologies import (
     FingerprintError,
+    branch_literals,
     load_fingerprints,
     required_literals,
 )
@@ -226,6 +227,100 @@ def test_the_prefilter_texts_are_ones_every_match_contains(
     regex: str, literals: tuple[str, ...]
 ) -> None:
     assert required_literals(regex) == literals
+
+
+@pytest.mark.parametrize(
+    ("regex", "branches"),
+    [
+        (
+            r"(?:<!--GrandNode |Powered by: <a[^>]+grandnode)",
+            (("<!--grandnode ",), ("powered by: <a", "grandnode")),
+        ),
+        (r"wp-content|wp-includes", (("wp-content",), ("wp-includes",))),
+        (r"google-analytics\.com/(?:ga|urchin)\.js", (("google-analytics.com/", ".js"),)),
+        (r"(?:abc|d)", ()),  # a branch with no text of its own: always searched
+        (r"abcd(?:efgh|ijkl)", (("abcd",),)),  # the alternation is not at the top
+        (r"[|]abcd|efgh", (("abcd",), ("efgh",))),  # a "|" in a class splits nothing
+    ],
+)
+def test_each_branch_of_a_top_level_alternation_has_its_own_prefilter(
+    regex: str, branches: tuple[tuple[str, ...], ...]
+) -> None:
+    assert branch_literals(regex) == branches
+
+
+def test_the_body_s_markup_and_dom_selectors_show_technologies() -> None:
+    filler = "<p>" + "Acme makes tools for workshops. " * 400 + "</p>"  # a long page
+    page = _page(
+        "<html><head><title>Acme</title></head><body>"
+        f'<div id="main">{filler}<object type="application/x-shockwave-flash" data="/intro.swf">'
+        '</object><link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Lato">'
+        f'{filler}<div class="footer">Powered by <a href="https://www.zen-cart.com">Zen Cart'
+        "</a></div></div></body></html>"
+    )
+    found = _extract(page)
+    names = found.data["tech_stack"].split(", ")
+    # dom: an element that exists; one with an attribute matching; html over the body's end
+    assert {"Adobe Flash", "Google Font API"} <= set(names), names
+    detected = {item["name"]: item for item in found.details["tech_stack"]}
+    assert detected["Adobe Flash"]["quote"].startswith('<object type="application/x-shockwave')
+    verify_evidence(found, [page])  # every quote is on the page as kept
+    assert {"Adobe Flash", "Google Font API"} <= set(found.data["tech_stack"].split(", "))
+
+
+def test_a_user_s_dom_fingerprint_reads_text_and_attributes(tmp_path: Path) -> None:
+    own = tmp_path / "fingerprints.json"
+    own.write_text(json.dumps({
+        "Acme Builder": {"cats": [1], "dom": {
+            "footer .built-with": {"text": r"Built with Acme Builder (\d+)\;version:\1"}}},
+        "Acme Maps": {"cats": [5], "dom": {
+            "div[data-map]": {"attributes": {"data-map": r"^acme-maps-v(\d+)\;version:\1"}},
+            "div.acme-map, span.acme-map": {"exists": ""}}},
+        "Acme Ghost": {"cats": [5], "dom": {"div.acme-ghost": {"properties": {"x": ""}}}},
+    }))  # fmt: skip
+    fingerprints = load_fingerprints(own)
+    page = _page(
+        '<body><div data-map="acme-maps-v2"></div><span class="acme-ghost acme-map"></span>'
+        '<footer><p class="built-with">Built with Acme Builder 7</p></footer></body>'
+    )
+    detected = {d.name: d for d in fingerprints.detect([page])}
+    assert detected["Acme Builder"].version == "7"
+    assert detected["Acme Maps"].version == "2"
+    assert "Acme Ghost" not in detected  # JavaScript properties cannot be read
+
+
+def test_a_site_s_own_addresses_and_base_show_its_server_language() -> None:
+    page = _page(
+        '<html><head><base href="https://www.acme-tools.example/contact.php"></head><body>'
+        '<a href="products.php?id=4">Products</a><a href="https://other.example/x.aspx">x</a>'
+        "</body></html>"
+    )
+    assert page.links[0][0] == "https://www.acme-tools.example/products.php?id=4"  # as browsers
+    names = {d.name for d in load_fingerprints().detect([page])}
+    assert "PHP" in names
+    assert "Microsoft ASP.NET" not in names  # another site's address says nothing of this one
+    elsewhere = _page('<a href="https://other.example/products.php">Partner</a>')
+    assert "PHP" not in {d.name for d in load_fingerprints().detect([elsewhere])}
+
+
+def test_a_version_only_pattern_alone_shows_nothing_and_formats_are_no_products(
+    tmp_path: Path,
+) -> None:
+    own = tmp_path / "fingerprints.json"
+    own.write_text(json.dumps({
+        "Acme Shop": {"cats": [6], "meta": {"version": r"^(.+)$\;version:\1\;confidence:0"},
+                      "scriptSrc": r"acme-shop\.js"},
+    }))  # fmt: skip
+    fingerprints = load_fingerprints(own)
+    alone = _page('<meta name="version" content="2.1"><p>Acme.</p>')
+    assert "Acme Shop" not in {d.name for d in fingerprints.detect([alone])}
+    both = _page('<meta name="version" content="2.1"><script src="/acme-shop.js"></script>')
+    shop = next(d for d in fingerprints.detect([both]) if d.name == "Acme Shop")
+    assert (shop.version, shop.confidence) == ("2.1", 1.0)
+    graph = _page('<meta property="og:title" content="Acme"><p>Acme makes tools.</p>')
+    found = _extract(graph)
+    assert "Open Graph" in {item["name"] for item in found.details["tech_stack"]}
+    assert found.data.get("tech_stack") is None  # a format, not a product
 
 
 def test_what_the_markup_shows_is_quoted_as_the_page_has_it() -> None:

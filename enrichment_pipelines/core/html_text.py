@@ -67,6 +67,9 @@ _MAX_ITEMS = 50
 
 _MAX_ASSETS = 50
 _MAX_HEAD_CHARS = 16_000
+# The serialised document kept for fingerprints: its start and its end (where footers say
+# "Powered by ..."), as Wappalyzer also caps the markup it reads.
+_MARKUP_START_CHARS, _MARKUP_END_CHARS = 48_000, 16_000
 _MAX_COMMENT_CHARS = 200
 _LOGO_HINT = re.compile(r"logo|brand", re.I)
 
@@ -80,6 +83,10 @@ class PageAssets(TypedDict, total=False):
     icons: list[list[str]]  # [URL, rel, sizes] of <link rel=icon / apple-touch-icon / ...>
     images: list[list[str]]  # [URL, why it may be the logo: "logo", "home link", "header"]
     head: str  # the raw <head> markup, capped (technology fingerprints match it)
+    # The document as parsed and serialised again (as a browser shows its DOM), whitespace
+    # squashed, capped at its start and end: technology fingerprints' `html` and `dom`.
+    markup: str
+    base: str  # the document's <base href>, when it names another address than the page
     inline_scripts: str  # the text of the inline scripts, capped (so do these)
     frames: list[str]  # <iframe src> URLs (a Facebook page's like box names the page)
     comments: list[str]  # the markup's comments, distinct and capped ("<!-- Powered by ... -->")
@@ -155,10 +162,13 @@ def _parse_root(html: str) -> Any | None:
 
 
 def parse_html(html: str, base_url: str) -> ParsedPage:
+    """The page's title, meta, structured data, links, text and assets; relative addresses
+    resolve against its `<base href>` where it has one, as a browser resolves them."""
     page = ParsedPage()
     root = _parse_root(html)
     if root is None:
         return page
+    page_url, base_url = base_url, _document_base(root, base_url)
     page.title = _squash(root.findtext(".//title"))[:500] or None
     for meta in root.iter("meta"):
         key, content = meta.get("property") or meta.get("name"), meta.get("content")
@@ -183,6 +193,8 @@ def parse_html(html: str, base_url: str) -> ParsedPage:
             seen.add(url)
             page.links.append((url, _squash(anchor.text_content())[:200]))
     page.assets = _assets(root, html, base_url)
+    if base_url != page_url:
+        page.assets["base"] = base_url
     for element in root.xpath(_DROP, namespaces=_NAMESPACES):
         if element.getparent() is not None:
             element.drop_tree()
@@ -195,6 +207,25 @@ def parse_html(html: str, base_url: str) -> ParsedPage:
     page.text = re.sub(r"\n{2,}", "\n", "\n".join(line for line in lines if line))
     page.text = page.text[:_MAX_TEXT_CHARS]
     return page
+
+
+def _document_base(root: Any, page_url: str) -> str:
+    """The address relative references resolve against: the first `<base href>` (an http or
+    https address), else the page's own."""
+    for base in root.iter("base"):
+        href = _absolute(page_url, base.get("href"))
+        if href is not None and urlsplit(href).scheme in ("http", "https"):
+            return href
+        break
+    return page_url
+
+
+def _markup(root: Any) -> str:
+    """The document serialised, whitespace squashed, capped at its start and end."""
+    markup = " ".join(etree.tostring(root, encoding="unicode", method="html").split())
+    if len(markup) <= _MARKUP_START_CHARS + _MARKUP_END_CHARS:
+        return markup
+    return f"{markup[:_MARKUP_START_CHARS]} {markup[-_MARKUP_END_CHARS:]}"
 
 
 def _absolute(base_url: str, reference: str | None) -> str | None:
@@ -240,6 +271,7 @@ def _assets(root: Any, html: str, base_url: str) -> PageAssets:
         icons=icons[:_MAX_ASSETS],
         images=_logo_candidates(root, base_url),
         head=head[:_MAX_HEAD_CHARS],
+        markup=_markup(root),
         inline_scripts=inline[:_MAX_HEAD_CHARS],
         frames=list(dict.fromkeys(frames))[:_MAX_ASSETS],
         comments=[comment for comment in comments if comment][:_MAX_ASSETS],
@@ -260,10 +292,11 @@ def _raw_head(html: str) -> str:
 
 
 def kept_markup(assets: PageAssets) -> list[str]:
-    """The page's markup beyond its head, as far as a crawl keeps it: its comments, and its
-    scripts, stylesheets and frames written back as the tags they came from (the raw body is
-    not kept; these are what most technology fingerprints of the body look for)."""
-    tags = [f"<!-- {comment} -->" for comment in assets.get("comments", [])]
+    """The page's markup beyond its raw head, as far as a crawl keeps it: the serialised
+    document (capped), and for what lies beyond its cap, the comments and the scripts,
+    stylesheets and frames written back as the tags they came from."""
+    tags = [assets["markup"]] if assets.get("markup") else []
+    tags += [f"<!-- {comment} -->" for comment in assets.get("comments", [])]
     tags += [f'<script src="{url}"></script>' for url in assets.get("scripts", [])]
     tags += [f'<link rel="stylesheet" href="{url}">' for url in assets.get("stylesheets", [])]
     tags += [f'<iframe src="{url}"></iframe>' for url in assets.get("frames", [])]

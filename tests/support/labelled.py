@@ -27,8 +27,12 @@ from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS, DATA_POINTS_BY
 from enrichment_pipelines.core.extractors.site_signals import profile_key
 from enrichment_pipelines.demo.server import SiteMap, site_address
 from enrichment_pipelines.demo.sites import Response
+from tests.support.blind import load_customer_360_labels
 
 LABELLED_SITES_DIR = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "labelled_sites"
+# Real saved pages labelled for the markup signals (see that folder's README).
+DEVELOPMENT_PAGES_DIR = LABELLED_SITES_DIR.parent / "dev_pages"
+DEVELOPMENT_PAGES_LABELS = "labels_customer360.yaml"
 
 
 class LabelledSetError(ValueError):
@@ -85,6 +89,25 @@ def _parse_site(entry: object, where: str) -> LabelledSite:
         pages={str(path): str(text) for path, text in pages.items()},
         expected={key: expected.get(key) for key in DATA_POINT_KEYS if key in scored},
     )
+
+
+@dataclass(frozen=True)
+class DevelopmentPage:
+    """One real page as published, and its labelled Customer-360 values (None: not shown)."""
+
+    file: Path
+    expected: Mapping[str, object]
+    also_accept: Mapping[str, tuple[object, ...]]
+
+
+def load_development_pages(directory: Path = DEVELOPMENT_PAGES_DIR) -> list[DevelopmentPage]:
+    """Every page of the development pages set, labelled under the blind pages' rules (the
+    same reader checks both: every page labelled once, and nothing else)."""
+    files = sorted(path.name for path in directory.glob("*.html"))
+    if not files:
+        raise LabelledSetError(f"{directory}: no pages (*.html)")
+    labels = load_customer_360_labels(directory / DEVELOPMENT_PAGES_LABELS, "file", files)
+    return [DevelopmentPage(directory / name, *labels[name]) for name in files]
 
 
 # Scored by what they contain, not by the registry's validation of one value.

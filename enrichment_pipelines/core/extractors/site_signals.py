@@ -61,13 +61,29 @@ def markup_facts(pages: Sequence[Page], fingerprints: Fingerprints) -> Extractio
     return facts
 
 
+# Fingerprint entries that name a web standard or a generic feature, not a product: the
+# `tech_stack` value is "products detected on the site, by name".
+NOT_PRODUCTS = frozenset(
+    ["Open Graph", "RSS", "Cart Functionality", "HTTP/2", "HTTP/3", "SPDY", "PWA", "History",
+     "Websocket", "WebRTC", "Module Federation"]
+)  # fmt: skip
+
+
 def _technologies(pages: Sequence[Page], fingerprints: Fingerprints, facts: Extraction) -> None:
     detections = fingerprints.detect(pages)
     if not detections:
         return
-    # The value names what the pages show, surer first; what those imply (WordPress -> PHP)
-    # is kept in the details (and the warehouse's technology table), not in the attribute.
-    seen = sorted((d for d in detections if d.implied_by is None), key=lambda d: -d.confidence)
+    # The value names the products the pages show, surer first; what those imply (WordPress
+    # -> PHP), and entries that name a format or a generic feature rather than a product, are
+    # kept in the details (and the warehouse's technology table), not in the attribute.
+    seen = sorted(
+        (d for d in detections if d.implied_by is None and d.name not in NOT_PRODUCTS),
+        key=lambda d: -d.confidence,
+    )
+    # As stored (JSON): the categories a list, as they read back.
+    facts.details["tech_stack"] = [
+        asdict(detection) | {"categories": list(detection.categories)} for detection in detections
+    ]
     if not seen:
         return
     shown = seen[0]
@@ -77,10 +93,6 @@ def _technologies(pages: Sequence[Page], fingerprints: Fingerprints, facts: Extr
         Evidence(shown.url, shown.quote),
         0.9 if shown.confidence >= 1 else shown.confidence,
     )
-    # As stored (JSON): the categories a list, as they read back.
-    facts.details["tech_stack"] = [
-        asdict(detection) | {"categories": list(detection.categories)} for detection in detections
-    ]
 
 
 def _one_per_platform_first(profiles: Sequence[Profile]) -> list[Profile]:

@@ -7,11 +7,15 @@ crawl keeps of each page (`Page.assets`, `Page.meta`):
 
 - `scriptSrc`: the page's `<script src>` URLs, and the URLs its inline scripts load (the
   classic analytics snippets insert a script element rather than naming a `src`);
-- `scripts`: the inline scripts' text; `html`: the raw `<head>` (the body's markup is not
-  kept, so a fingerprint of body markup alone is not seen);
-- `meta`, `headers`, `cookies` (names only), `url`.
+- `scripts`: the inline scripts' text; `html`: the raw `<head>` and the document as parsed
+  and serialised again (capped at its start and end, see `html_text.PageAssets.markup`);
+- `dom`: CSS selectors, with the text or attributes the element must show, over that same
+  document as published (scripts not run);
+- `meta`, `headers`, `cookies` (names only);
+- `url`: the pages' addresses (and their `<base href>`), and those on the site's own host
+  they link to or load (what a crawl would fetch: a site linking `/products.php` runs PHP).
 
-Not read: `js` (global variables) and `dom` (selectors), which need a browser running the page.
+Not read: `js` (global variables), which needs a browser running the page.
 Then `implies` adds what a detection implies (WordPress -> PHP), `requires` and `excludes` drop
 what lacks its requirement or is excluded. A pattern's `\\;version:\\1` gives the version,
 `\\;confidence:N` a confidence below 100.
@@ -22,17 +26,26 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+import ahocorasick
+from cssselect import GenericTranslator, SelectorError
+from lxml import etree
+from lxml import html as lxml_html
 
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.errors import EnrichError
 from enrichment_pipelines.core.html_text import kept_markup
 
 BUNDLED_DIR = Path(__file__).with_name("fingerprints")
+# A text longer than this is searched only near its patterns' literals, a match reaching at
+# most this far either side of the literal (a tag, a comment, a line of script).
+_SEARCH_NEAR_ABOVE, _MATCH_REACH = 8_000, 2_000
 # Longest pattern compiled (a few bundled ones are pathological), and text scanned per signal.
 _MAX_PATTERN_CHARS = 2_000
 
@@ -46,18 +59,42 @@ class Pattern:
     regex: re.Pattern[str] | None  # None: the signal's presence is enough ("" in the file)
     version: str = ""  # template: "\\1", "\\1?a:b"
     confidence: int = 100
-    # Lower-cased texts any match must contain: substring tests, much cheaper than the
-    # search, rule out most patterns on most pages.
-    literals: tuple[str, ...] = ()
+    # Per branch of a top-level alternation (one branch for most), the lower-cased texts a
+    # match by it must contain: substring tests, much cheaper than the search, rule out most
+    # patterns on most pages (none: the branches cannot be told apart, always searched).
+    branches: tuple[tuple[str, ...], ...] = ()
 
     def match(self, value: str, lowered: str | None = None) -> re.Match[str] | bool | None:
         if self.regex is None:
             return True
-        if self.literals:
-            lowered = lowered if lowered is not None else value.lower()
-            if not all(literal in lowered for literal in self.literals):
-                return None
+        if not self.branches:
+            return self.regex.search(value)
+        lowered = lowered if lowered is not None else value.lower()
+        held = [branch[0] for branch in self.branches if all(t in lowered for t in branch)]
+        if not held:
+            return None
+        if len(value) > _SEARCH_NEAR_ABOVE and len(lowered) == len(value):
+            return self._search_near(value, lowered, held)
         return self.regex.search(value)
+
+    def _search_near(self, value: str, lowered: str, literals: list[str]) -> re.Match[str] | None:
+        """The search, in a long text, only around where a literal every match holds occurs
+        (overlapping stretches merged): a document's markup is long, a match short."""
+        spans = sorted(
+            (max(0, position - _MATCH_REACH), position + len(literal) + _MATCH_REACH)
+            for literal in literals
+            for position in _positions(lowered, literal)
+        )
+        stretches: list[list[int]] = []
+        for start, end in spans:
+            if stretches and start <= stretches[-1][1]:
+                stretches[-1][1] = max(end, stretches[-1][1])
+            else:
+                stretches.append([start, end])
+        for start, end in stretches:
+            if self.regex and (match := self.regex.search(value, start, end)):
+                return match
+        return None
 
     def version_of(self, match: re.Match[str] | bool | None) -> str:
         if not self.version or not isinstance(match, re.Match):
@@ -75,6 +112,35 @@ class Pattern:
 
 
 @dataclass(frozen=True)
+class DomPattern:
+    """A `dom` fingerprint: elements matching a CSS selector; with `text` or `attributes`,
+    only those whose text or attribute value matches (the version read from it)."""
+
+    selector: str
+    xpath: etree.XPath
+    # Lower-cased text the serialised document of any match holds (an attribute value, an id
+    # or class, or "<tag"): a substring test rules the selector out on most pages.
+    literal: str
+    text: tuple[Pattern, ...] = ()
+    attributes: Mapping[str, tuple[Pattern, ...]] = field(default_factory=dict)
+
+    def match(self, document: Any) -> tuple[Any, Pattern, re.Match[str] | bool] | None:
+        """(element, pattern, match) of the first element that matches, or None."""
+        for element in self.xpath(document):
+            if not (self.text or self.attributes):
+                return element, Pattern(None), True
+            for pattern in self.text:
+                if found := pattern.match(" ".join(element.text_content().split())):
+                    return element, pattern, found
+            for name, patterns in self.attributes.items():
+                value = element.get(name)
+                for pattern in patterns if value is not None else ():
+                    if found := pattern.match(value):
+                        return element, pattern, found
+        return None
+
+
+@dataclass(frozen=True)
 class Technology:
     name: str
     categories: tuple[str, ...]
@@ -86,6 +152,7 @@ class Technology:
     meta: Mapping[str, tuple[Pattern, ...]] = field(default_factory=dict)
     headers: Mapping[str, tuple[Pattern, ...]] = field(default_factory=dict)
     cookies: Mapping[str, tuple[Pattern, ...]] = field(default_factory=dict)
+    dom: tuple[DomPattern, ...] = ()
     implies: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
     requires_category: tuple[str, ...] = ()
@@ -164,17 +231,35 @@ class Fingerprints:
             literals = index.setdefault(signal, {})
             for place, technology in enumerate(self.by_signal.get(signal, [])):
                 for pattern in getattr(technology, signal):
-                    first = pattern.literals[0] if pattern.literals else ""
-                    literals.setdefault(first, set()).add(place)
+                    for first in [branch[0] for branch in pattern.branches] or [""]:
+                        literals.setdefault(first, set()).add(place)
         return index
+
+    @cached_property
+    def dom_by_literal(self) -> dict[str, list[tuple[Technology, DomPattern]]]:
+        """A `dom` pattern's literal -> the (technology, pattern) pairs that need it."""
+        index: dict[str, list[tuple[Technology, DomPattern]]] = {}
+        for technology in self.technologies.values():
+            for pattern in technology.dom:
+                index.setdefault(pattern.literal, []).append((technology, pattern))
+        return index
+
+    @cached_property
+    def finders(self) -> dict[str, _LiteralFinder]:
+        """Per text signal, and for `dom`, which of its patterns' literals a text holds."""
+        finders = {
+            signal: _LiteralFinder(self.by_literal.get(signal, {})) for signal in _TEXT_SIGNALS
+        }
+        finders["dom"] = _LiteralFinder(self.dom_by_literal)
+        return finders
 
     def _candidates(self, signal: str, lowered: str) -> list[Technology]:
         """The technologies whose `signal` patterns may match the lower-cased text, in
         `by_signal` order (each pattern still checks all its literals when matched)."""
         places: set[int] = set()
-        for literal, owners in self.by_literal.get(signal, {}).items():
-            if literal in lowered:
-                places |= owners
+        owners = self.by_literal.get(signal, {})
+        for literal in self.finders[signal].held(lowered):
+            places |= owners[literal]
         technologies = self.by_signal[signal]
         return [technologies[place] for place in sorted(places)]
 
@@ -187,6 +272,14 @@ class Fingerprints:
             known = found.get(detection.name)
             if known is None or (detection.version and not known.version):
                 found[detection.name] = detection
+            if known is not None:  # the surer of the two, with any version either gives
+                surer = max(known.confidence, found[detection.name].confidence)
+                version = found[detection.name].version or known.version
+                found[detection.name] = replace(
+                    found[detection.name], confidence=surer, version=version
+                )
+        # A pattern of confidence 0 reads a version off what it matches; alone, it shows nothing.
+        found = {name: detection for name, detection in found.items() if detection.confidence}
         self._add_implied(found)
         self._drop_unmet(found)
         return sorted(found.values(), key=lambda detection: detection.name.lower())
@@ -208,6 +301,8 @@ class Fingerprints:
             for tag in kept_markup(assets):
                 texts["html"].add(tag, url)
             texts["url"].add(url, url)
+            for link in [assets.get("base", ""), *_own_pages(page)]:
+                texts["url"].add(link, url)
             for name, value in page.meta.items():
                 named["meta"].setdefault(name.lower(), (value, url, value))
             for name, value in assets.get("headers", {}).items():
@@ -231,6 +326,7 @@ class Fingerprints:
                         break  # else another pattern may give the version
                 if best is not None:
                     yield best
+        yield from self._dom_detections(pages, texts["html"].text.lower())
         for signal, values in named.items():
             index = self.by_name.get(signal, {})
             candidates = {id(t): t for key in values for t in index.get(key, [])}
@@ -241,6 +337,33 @@ class Fingerprints:
                 detection = _named_match(technology, signal, values)
                 if detection is not None:
                     yield detection
+
+    def _dom_detections(self, pages: Sequence[Page], lowered: str) -> Iterator[Detection]:
+        """The `dom` patterns whose literal the site's markup holds, tried on each page's
+        document (parsed again only when some pattern may match), first match per
+        technology."""
+        held = self.finders["dom"].held(lowered)
+        candidates = [pair for literal, pairs in self.dom_by_literal.items()
+                      if literal in held for pair in pairs]  # fmt: skip
+        found: set[str] = set()
+        for page in pages if candidates else ():
+            markup = page.assets.get("markup", "")
+            document = _document(markup)
+            if document is None:
+                continue
+            for technology, pattern in candidates:
+                if technology.name in found:
+                    continue
+                matched = pattern.match(document)
+                if matched is None:
+                    continue
+                element, value_pattern, match = matched
+                found.add(technology.name)
+                yield Detection(
+                    technology.name, technology.categories, value_pattern.version_of(match),
+                    value_pattern.confidence / 100, page.final_url or page.url,
+                    _start_tag(element, markup),
+                )  # fmt: skip
 
     def _add_implied(self, found: dict[str, Detection]) -> None:
         pending = list(found.values())
@@ -285,6 +408,25 @@ class Fingerprints:
 
 _TEXT_SIGNALS = ("script_src", "scripts", "html", "url")
 _NAMED_SIGNALS = ("meta", "headers", "cookies")
+
+
+class _LiteralFinder:
+    """Which of many literals a text holds: the distinctive ones in one pass (Aho-Corasick),
+    the short or tag-like ones, which occur all over a page, by a substring test each."""
+
+    def __init__(self, literals: Iterable[str]) -> None:
+        self.tested = [literal for literal in literals if len(literal) < 4 or literal[0] == "<"]
+        self.automaton = ahocorasick.Automaton()
+        for literal in set(literals) - set(self.tested):
+            self.automaton.add_word(literal, literal)
+        if len(self.automaton):
+            self.automaton.make_automaton()
+
+    def held(self, lowered: str) -> set[str]:
+        found = {literal for literal in self.tested if literal in lowered}
+        if len(self.automaton):
+            found.update(literal for _, literal in self.automaton.iter(lowered))
+        return found
 
 
 class _Lines:
@@ -357,6 +499,36 @@ def _keys_named(name: str, values: Mapping[str, object]) -> list[str]:
     return [name] if name in values else []
 
 
+def _own_pages(page: Page) -> list[str]:
+    """The addresses on the site's own host (or its base's) that the page links to or loads:
+    its pages, scripts, stylesheets and frames."""
+    hosts = {urlsplit(page.final_url or page.url).hostname}
+    if base := page.assets.get("base"):
+        hosts.add(urlsplit(base).hostname)
+    assets = page.assets
+    addresses = [url for url, _ in page.links]
+    addresses += [*assets.get("scripts", []), *assets.get("stylesheets", [])]
+    addresses += assets.get("frames", [])
+    return [url for url in addresses if urlsplit(url).hostname in hosts][:_MAX_OWN_LINKS]
+
+
+def _document(markup: str) -> Any | None:
+    if not markup:
+        return None
+    try:
+        return lxml_html.document_fromstring(markup)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _start_tag(element: Any, markup: str) -> str:
+    """The element's start tag as the kept markup shows it (the quote of a `dom` match)."""
+    serialised = etree.tostring(element, encoding="unicode", method="html", with_tail=False)
+    tag = " ".join(serialised[: serialised.find(">") + 1].split())
+    return tag[:300] if tag in markup else element.tag
+
+
+_MAX_OWN_LINKS = 200
 _LOADED_URL = re.compile(r"""["'](?:https?:)?(//[^"'\s]{4,300}\.js[^"'\s]{0,200})["']""")
 
 
@@ -405,7 +577,73 @@ def _pattern(text: str, where: str) -> Pattern | None:
     compiled = _compiled(regex)
     if compiled is None:
         return None
-    return Pattern(compiled, version, confidence, required_literals(regex))
+    return Pattern(compiled, version, confidence, branch_literals(regex))
+
+
+def _positions(text: str, literal: str) -> Iterator[int]:
+    position = text.find(literal)
+    while position >= 0:
+        yield position
+        position = text.find(literal, position + len(literal))
+
+
+def branch_literals(regex: str) -> tuple[tuple[str, ...], ...]:
+    """`required_literals` of each branch of a top-level alternation (`a|b`, or one group
+    around it all: `(?:a|b)`); none when a branch has none."""
+    inner = regex
+    if regex.startswith("(?:") and regex.endswith(")") and _closing(regex, 0) == len(regex) - 1:
+        inner = regex[3:-1]
+    branches = [required_literals(branch) for branch in _top_level_branches(inner)]
+    return tuple(branches) if all(branches) else ()
+
+
+def _closing(regex: str, opening: int) -> int:
+    """The index of the parenthesis closing the one at `opening` (-1 when none)."""
+    depth, index = 0, opening
+    while index < len(regex):
+        char = regex[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "[":
+            index = _class_end(regex, index + 1)
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return index
+        index += 1
+    return -1
+
+
+def _class_end(regex: str, index: int) -> int:
+    """The index after a character class whose members start at `index`."""
+    if regex[index : index + 1] == "^":
+        index += 1
+    if regex[index : index + 1] == "]":  # a "]" first is a member of the class
+        index += 1
+    while index < len(regex) and regex[index] != "]":
+        index += 2 if regex[index] == "\\" else 1
+    return index + 1
+
+
+def _top_level_branches(regex: str) -> list[str]:
+    branches, start, depth, index = [], 0, 0, 0
+    while index < len(regex):
+        char = regex[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "[":
+            index = _class_end(regex, index + 1)
+            continue
+        if char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "|" and depth == 0:
+            branches.append(regex[start:index])
+            start = index + 1
+        index += 1
+    branches.append(regex[start:])
+    return branches
 
 
 _ESCAPED_LITERALS = set(".-/_:?*+()[]{}|^$\\'\"#&=@!%~,;<> ")
@@ -438,13 +676,7 @@ def required_literals(regex: str) -> tuple[str, ...]:
         if char == "[":
             runs.append(run)
             run = ""
-            if regex[index : index + 1] == "^":
-                index += 1
-            if regex[index : index + 1] == "]":  # a "]" first is a member of the class
-                index += 1
-            while index < len(regex) and regex[index] != "]":
-                index += 2 if regex[index] == "\\" else 1
-            index += 1
+            index = _class_end(regex, index)
             continue
         if char == "{":  # a repetition count after something not plain: skip it
             runs.append(run)
@@ -482,6 +714,77 @@ def _after_quantifier(regex: str, index: int, run: str, runs: list[str]) -> str:
     return run
 
 
+_SELECTOR_VALUE = re.compile(r"""\[\s*[\w-]+\s*[~|^$*]?=\s*(["'])(.+?)\1""")
+_SELECTOR_NAME = re.compile(r"[#.](-?[_a-zA-Z][\w-]*)")
+_SELECTOR_TAG = re.compile(r"^\s*([a-zA-Z][\w-]*)")
+
+
+def _selector_literal(selector: str) -> str:
+    """The longest text a document matching `selector` (one of a group) must hold,
+    lower-cased: a quoted attribute value, an id or class name, else "<" and the first tag
+    ("" when a negation makes none certain)."""
+    if ":not(" in selector:
+        return ""
+    found = [match.group(2) for match in _SELECTOR_VALUE.finditer(selector)]
+    found += _SELECTOR_NAME.findall(_SELECTOR_VALUE.sub("", selector))
+    if found:
+        return max(found, key=len).lower()
+    tag = _SELECTOR_TAG.match(selector)
+    return f"<{tag.group(1).lower()}" if tag else ""
+
+
+def _dom_patterns(raw: object, where: str) -> tuple[DomPattern, ...]:
+    """Wappalyzer's `dom`: a selector, a list of them, or selector -> {exists, text,
+    attributes, properties}; `properties` (JavaScript values) cannot be read and are left
+    out, as is a selector cssselect cannot translate."""
+    if isinstance(raw, str | list):
+        raw = {selector: {"exists": ""} for selector in (raw if isinstance(raw, list) else [raw])}
+    if not isinstance(raw, dict):
+        raise FingerprintError(f"{where}: expected a selector, a list or a mapping")
+    patterns = []
+    for selector, checks in raw.items():
+        if not isinstance(checks, dict):
+            raise FingerprintError(f"{where}.{selector}: expected a mapping of checks")
+        text = _patterns(checks["text"], f"{where}.{selector}.text") if "text" in checks else ()
+        attributes = _named(checks.get("attributes", {}), f"{where}.{selector}.attributes")
+        if not ("exists" in checks or text or attributes):
+            continue  # only JavaScript properties
+        for part in _selector_group(str(selector)):
+            xpath = _selector_xpath(part)
+            if xpath is not None:
+                literal = _selector_literal(part)
+                patterns.append(DomPattern(part, xpath, literal, text, attributes))
+    return tuple(patterns)
+
+
+def _selector_group(selector: str) -> list[str]:
+    """The selectors of a group ("a, b"), split at the commas outside brackets, parentheses
+    and quotes: each gets its own literal."""
+    parts, start, depth, quote = [], 0, 0, ""
+    for index, char in enumerate(selector):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(selector[start:index])
+            start = index + 1
+    parts.append(selector[start:])
+    return [part.strip() for part in parts if part.strip()]
+
+
+@cache
+def _selector_xpath(selector: str) -> etree.XPath | None:
+    try:
+        return etree.XPath(GenericTranslator().css_to_xpath(selector))
+    except (SelectorError, etree.XPathSyntaxError, ValueError):
+        return None
+
+
 def _named(raw: object, where: str) -> dict[str, tuple[Pattern, ...]]:
     if not isinstance(raw, dict):
         raise FingerprintError(f"{where}: expected a mapping of names to patterns")
@@ -510,6 +813,7 @@ def _technology(name: str, raw: object, categories: Mapping[str, str], where: st
         meta=_named(raw.get("meta", {}), f"{where}.meta"),
         headers=_named(raw.get("headers", {}), f"{where}.headers"),
         cookies=_named(raw.get("cookies", {}), f"{where}.cookies"),
+        dom=_dom_patterns(raw.get("dom", {}), f"{where}.dom"),
         implies=_names(raw.get("implies")),
         requires=_names(raw.get("requires")),
         requires_category=tuple(
