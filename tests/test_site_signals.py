@@ -183,6 +183,16 @@ def test_technologies_with_versions_and_what_they_imply_kept_apart() -> None:
     assert "CMS" in detected["WordPress"]["categories"]
 
 
+def test_the_classic_analytics_snippet_that_writes_its_script_tag_is_read() -> None:
+    page = _page(
+        '<script type="text/javascript">var gaJsHost = (("https:" == document.location.protocol)'
+        ' ? "https://ssl." : "http://www.");document.write(unescape("%3Cscript src=\'" + '
+        "gaJsHost + \"google-analytics.com/ga.js' type='text/javascript'%3E%3C/script%3E\"));"
+        "</script><p>Acme makes tools.</p>"
+    )
+    assert "Google Analytics" in {d.name for d in load_fingerprints().detect([page])}
+
+
 def test_a_user_s_fingerprints_add_a_technology_and_change_the_extractor_s_name(
     tmp_path: Path,
 ) -> None:
@@ -241,6 +251,9 @@ def test_the_prefilter_texts_are_ones_every_match_contains(
         (r"(?:abc|d)", ()),  # a branch with no text of its own: always searched
         (r"abcd(?:efgh|ijkl)", (("abcd",),)),  # the alternation is not at the top
         (r"[|]abcd|efgh", (("abcd",), ("efgh",))),  # a "|" in a class splits nothing
+        # a group every match goes through: each choice with what surrounds it
+        (r"<[^>]+//(?:assets|images)\.", (("//assets.",), ("//images.",))),
+        (r"x(?:ab|cdef)?ghij", (("ghij",),)),  # an optional group is no choice a match makes
     ],
 )
 def test_each_branch_of_a_top_level_alternation_has_its_own_prefilter(

@@ -168,7 +168,9 @@ def matches(key: str, expected: object, found: object) -> bool:
         wanted, got = str(expected), str(found)
         if "://" in wanted:
             return wanted == got
-        return urlsplit(got).path.endswith("/" + wanted.lstrip("./").lstrip("/"))
+        parts = urlsplit(got)  # a relative label: the path (and query) the logo ends with
+        tail = f"{parts.path}?{parts.query}" if "?" in wanted else parts.path
+        return tail.endswith("/" + wanted.lstrip("./").lstrip("/"))
     if isinstance(expected, str) and isinstance(found, str):
         return _plain(expected) == _plain(found)
     return expected == found

@@ -29,9 +29,9 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import ahocorasick
 from cssselect import GenericTranslator, SelectorError
@@ -79,11 +79,16 @@ class Pattern:
 
     def _search_near(self, value: str, lowered: str, literals: list[str]) -> re.Match[str] | None:
         """The search, in a long text, only around where a literal every match holds occurs
-        (overlapping stretches merged): a document's markup is long, a match short."""
+        (overlapping stretches merged): a document's markup is long, a match short. A literal
+        found all over the text is searched in one go."""
+        positions = [
+            (position, literal) for literal in literals for position in _positions(lowered, literal)
+        ]
+        if len(positions) * _MATCH_REACH > len(value):
+            return self.regex.search(value) if self.regex else None
         spans = sorted(
             (max(0, position - _MATCH_REACH), position + len(literal) + _MATCH_REACH)
-            for literal in literals
-            for position in _positions(lowered, literal)
+            for position, literal in positions
         )
         stretches: list[list[int]] = []
         for start, end in spans:
@@ -411,11 +416,11 @@ _NAMED_SIGNALS = ("meta", "headers", "cookies")
 
 
 class _LiteralFinder:
-    """Which of many literals a text holds: the distinctive ones in one pass (Aho-Corasick),
-    the short or tag-like ones, which occur all over a page, by a substring test each."""
+    """Which of many literals a text holds, in one pass (Aho-Corasick, its matches collected
+    in C); the one- and two-character ones by a substring test each."""
 
     def __init__(self, literals: Iterable[str]) -> None:
-        self.tested = [literal for literal in literals if len(literal) < 4 or literal[0] == "<"]
+        self.tested = [literal for literal in literals if len(literal) < 3]
         self.automaton = ahocorasick.Automaton()
         for literal in set(literals) - set(self.tested):
             self.automaton.add_word(literal, literal)
@@ -425,7 +430,7 @@ class _LiteralFinder:
     def held(self, lowered: str) -> set[str]:
         found = {literal for literal in self.tested if literal in lowered}
         if len(self.automaton):
-            found.update(literal for _, literal in self.automaton.iter(lowered))
+            found.update(map(_SECOND, self.automaton.iter(lowered)))
         return found
 
 
@@ -502,14 +507,19 @@ def _keys_named(name: str, values: Mapping[str, object]) -> list[str]:
 def _own_pages(page: Page) -> list[str]:
     """The addresses on the site's own host (or its base's) that the page links to or loads:
     its pages, scripts, stylesheets and frames."""
-    hosts = {urlsplit(page.final_url or page.url).hostname}
-    if base := page.assets.get("base"):
-        hosts.add(urlsplit(base).hostname)
+    origins = {_origin(page.final_url or page.url), _origin(page.assets.get("base", ""))} - {""}
     assets = page.assets
     addresses = [url for url, _ in page.links]
     addresses += [*assets.get("scripts", []), *assets.get("stylesheets", [])]
     addresses += assets.get("frames", [])
-    return [url for url in addresses if urlsplit(url).hostname in hosts][:_MAX_OWN_LINKS]
+    return [url for url in addresses if _origin(url) in origins][:_MAX_OWN_LINKS]
+
+
+def _origin(url: str) -> str:
+    """The "scheme://host[:port]" of an absolute address, lower-cased ("" for anything else); a
+    plain split, as the addresses were made absolute by the parser."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}".lower() if rest else ""
 
 
 def _document(markup: str) -> Any | None:
@@ -529,14 +539,18 @@ def _start_tag(element: Any, markup: str) -> str:
 
 
 _MAX_OWN_LINKS = 200
+_SECOND = itemgetter(1)
+_LOADED_TAIL = re.compile(r"""["'](\.?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}/[^"'\s]{0,200}\.js)["']""")
 _LOADED_URL = re.compile(r"""["'](?:https?:)?(//[^"'\s]{4,300}\.js[^"'\s]{0,200})["']""")
 
 
 def _loaded_by(inline: str) -> list[str]:
     """Script URLs inline scripts load (`s.src = '//www.google-analytics.com/ga.js'`), and
-    the host-relative tail of concatenated ones ('http://www' + '.google-analytics.com/ga.js')."""
+    the host-and-path tail of those whose start is put together apart: `'http://www' +
+    '.google-analytics.com/ga.js'`, or `gaJsHost + "google-analytics.com/ga.js'..."` where
+    the snippet writes a script tag."""
     found = [match.group(1) for match in _LOADED_URL.finditer(inline)]
-    found += re.findall(r"""["'](\.[\w.-]+\.[a-z]{2,}/[^"'\s]{1,200}\.js)["']""", inline)
+    found += _LOADED_TAIL.findall(inline)
     return found
 
 
@@ -587,14 +601,55 @@ def _positions(text: str, literal: str) -> Iterator[int]:
         position = text.find(literal, position + len(literal))
 
 
-def branch_literals(regex: str) -> tuple[tuple[str, ...], ...]:
+def branch_literals(regex: str, depth: int = 0) -> tuple[tuple[str, ...], ...]:
     """`required_literals` of each branch of a top-level alternation (`a|b`, or one group
-    around it all: `(?:a|b)`); none when a branch has none."""
+    around it all: `(?:a|b)`), or else of each choice of a group every match goes through
+    (`<[^>]+//(?:assets|images)\\.`); none when a branch has none."""
     inner = regex
     if regex.startswith("(?:") and regex.endswith(")") and _closing(regex, 0) == len(regex) - 1:
         inner = regex[3:-1]
     branches = [required_literals(branch) for branch in _top_level_branches(inner)]
-    return tuple(branches) if all(branches) else ()
+    if all(branches):
+        return tuple(branches)
+    if len(branches) == 1 and depth < 2:  # one branch: its first required group's choices
+        for choices in _group_choices(inner):
+            expanded = [branch_literals(choice, depth + 1) for choice in choices]
+            if all(expanded):
+                return tuple(branch for found in expanded for branch in found)
+    return ()
+
+
+def _group_choices(regex: str) -> Iterator[list[str]]:
+    """For each group at the top that every match goes through and that holds a choice
+    (`x(?:a|b)y`), the regex with each of its choices in its place (`xay`, `xby`): what
+    each choice's matches must contain, for the prefilter only."""
+    index = 0
+    while index < len(regex):
+        char = regex[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "[":
+            index = _class_end(regex, index + 1)
+            continue
+        if char != "(":
+            index += 1
+            continue
+        closing = _closing(regex, index)
+        if closing < 0:
+            return
+        required = regex[closing + 1 : closing + 2] not in ("?", "*", "{")
+        body = regex[index + 1 : closing]
+        opener = re.match(r"\?(?:[:=]|P<\w+>)", body)  # (?:, (?=, (?P<name>
+        if body.startswith("?") and opener is None:  # (?!, (?<=, flags: not a plain group
+            index = closing + 1
+            continue
+        body = body[opener.end() :] if opener else body
+        choices = _top_level_branches(body)
+        if required and len(choices) > 1:
+            head, tail = regex[:index], regex[closing + 1 :]
+            yield [f"{head}{choice}{tail}" for choice in choices]
+        index = closing + 1
 
 
 def _closing(regex: str, opening: int) -> int:
@@ -717,16 +772,18 @@ def _after_quantifier(regex: str, index: int, run: str, runs: list[str]) -> str:
 _SELECTOR_VALUE = re.compile(r"""\[\s*[\w-]+\s*[~|^$*]?=\s*(["'])(.+?)\1""")
 _SELECTOR_NAME = re.compile(r"[#.](-?[_a-zA-Z][\w-]*)")
 _SELECTOR_TAG = re.compile(r"^\s*([a-zA-Z][\w-]*)")
+_SELECTOR_ATTRIBUTE = re.compile(r"\[\s*([a-zA-Z][\w:-]*)")
 
 
 def _selector_literal(selector: str) -> str:
     """The longest text a document matching `selector` (one of a group) must hold,
-    lower-cased: a quoted attribute value, an id or class name, else "<" and the first tag
-    ("" when a negation makes none certain)."""
+    lower-cased: a quoted attribute value, an id or class name, an attribute's name, else "<"
+    and the first tag ("" when a negation makes none certain)."""
     if ":not(" in selector:
         return ""
     found = [match.group(2) for match in _SELECTOR_VALUE.finditer(selector)]
     found += _SELECTOR_NAME.findall(_SELECTOR_VALUE.sub("", selector))
+    found += _SELECTOR_ATTRIBUTE.findall(selector)
     if found:
         return max(found, key=len).lower()
     tag = _SELECTOR_TAG.match(selector)
