@@ -122,6 +122,28 @@ def test_a_large_icon_stands_in_and_a_photo_shared_is_no_logo() -> None:
     assert _extract(page).data["logo_url"] == SITE + "/apple-touch-icon.png"
 
 
+def test_the_logo_that_names_the_site_beats_a_partner_s_and_a_social_icon_is_none() -> None:
+    page = _page(
+        '<p>Follow us <img src="/img/twitter-logo.png"></p><p>Members of'
+        ' <img src="/partners/fmb-logo.jpg" alt="FMB"></p><div id="top"><img'
+        ' src="/img/acme-logo.png" alt="Acme Tools"></div><p>Acme makes tools.</p>'
+    )
+    assert _extract(page).data["logo_url"] == SITE + "/img/acme-logo.png"
+    only_social = _page('<p>Follow us <img src="/img/twitter-logo.png"></p><p>Acme.</p>')
+    assert "logo_url" not in _extract(only_social).data
+
+
+def test_an_image_named_after_the_site_stands_in_for_an_unmarked_logo() -> None:
+    page = _page(
+        '<table><tr><td><img src="/images/spacer.gif"></td><td><img src="/images/acme_03.gif">'
+        '</td></tr></table><p>Acme makes tools. <img src="/images/workshop.jpg"></p>'
+    )
+    assert _extract(page).data["logo_url"] == SITE + "/images/acme_03.gif"
+    # a word that only starts the name is not enough when it is short ("ac" of "acme")
+    other = _page('<img src="/images/ac_photo.jpg"><p>Acme makes tools.</p>')
+    assert "logo_url" not in _extract(other).data
+
+
 # --- open positions -------------------------------------------------------------------------
 
 

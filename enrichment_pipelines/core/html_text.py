@@ -72,6 +72,13 @@ _MAX_HEAD_CHARS = 16_000
 _MARKUP_START_CHARS, _MARKUP_END_CHARS = 48_000, 16_000
 _MAX_COMMENT_CHARS = 200
 _LOGO_HINT = re.compile(r"logo|brand", re.I)
+# An image's alt text or file name that shows another's mark: a social network's icon, a
+# "valid HTML" or rating badge, a banner of the classic 88x31 size.
+_NOT_A_LOGO = re.compile(
+    r"facebook|twitter|linkedin|youtube|instagram|pinterest|google|yelp|flickr|tumblr|rss"
+    r"|\b88x31\b|_88x31|w3c|valid",
+    re.I,
+)
 
 
 class PageAssets(TypedDict, total=False):
@@ -303,10 +310,34 @@ def kept_markup(assets: PageAssets) -> list[str]:
     return tags
 
 
+def _site_name(url: str) -> str:
+    """The name a site's address gives it, lower-cased: its host's first label but "www"
+    ("" for an IP address or a one-label host)."""
+    labels = (urlsplit(url).hostname or "").removeprefix("www.").split(".")
+    if len(labels) < 2 or labels[-1].isdigit():
+        return ""
+    return labels[0]
+
+
+def _named_after(site: str, text: str) -> bool:
+    """Whether `text` (an image's alt text and file name) names the site: holds its name, or
+    a word that starts it and is at least a third of it ("barenz_10.gif", barenzbuilders)."""
+    if len(site) < 4:
+        return False
+    lowered = text.lower()
+    if site in re.sub(r"[^a-z0-9]", "", lowered):
+        return True
+    words = re.findall(r"[a-z]+", lowered)
+    return any(len(word) >= max(4, len(site) // 3) and site.startswith(word) for word in words)
+
+
 def _logo_candidates(root: Any, base_url: str) -> list[list[str]]:
     """Images that may be the site's logo, each with why: named or classed a logo (or inside
-    an element that is), inside the link to the home page, or the first image of the header."""
+    an element that is; "site logo" when its name or text is also the site's), inside the link
+    to the home page, the first image of the header, or named after the site ("site name":
+    toledocars.gif on toledocars.com). A social network's icon or a badge is none of these."""
     home = urlsplit(base_url)._replace(path="/", query="", fragment="").geturl()
+    site = _site_name(base_url)
     found: list[list[str]] = []
     header_taken = False
     for image in root.iter("img"):
@@ -319,6 +350,10 @@ def _logo_candidates(root: Any, base_url: str) -> list[list[str]]:
              url.rsplit("/", 1)[-1]]
             + [f"{a.get('id') or ''} {a.get('class') or ''}" for a in ancestors]
         )  # fmt: skip
+        own = f"{image.get('alt') or ''} {url.rsplit('/', 1)[-1].split('?')[0]}"
+        if _NOT_A_LOGO.search(own):
+            continue
+        named = _named_after(site, own)
         link = next((a for a in ancestors if a.tag == "a"), None)
         href = _absolute(base_url, link.get("href")) if link is not None else None
         in_header = any(
@@ -327,9 +362,10 @@ def _logo_candidates(root: Any, base_url: str) -> list[list[str]]:
             for a in image.iterancestors()
         )
         why = (
-            "logo" if _LOGO_HINT.search(marks)
+            ("site logo" if named else "logo") if _LOGO_HINT.search(marks)
             else "home link" if href is not None and href.rstrip("/") == home.rstrip("/")
             else "header" if in_header and not header_taken
+            else "site name" if named
             else None
         )  # fmt: skip
         header_taken = header_taken or in_header

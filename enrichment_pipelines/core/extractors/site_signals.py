@@ -261,7 +261,9 @@ class Logo:
 def find_logo(pages: Sequence[Page]) -> Logo | None:
     """The company's logo by the strongest sign on any page, the home page's first."""
     ordered = sorted(pages, key=lambda page: page.kind != "home")
-    for finder in (_markup_logo, _marked_image, _large_icon, _home_link_image, _og_logo):
+    finders = (_markup_logo, _marked_image, _large_icon, _home_link_image, _site_named_image,
+               _og_logo)  # fmt: skip
+    for finder in finders:
         for page in ordered:
             logo = finder(page)
             if logo is not None:
@@ -280,9 +282,18 @@ def _markup_logo(page: Page) -> Logo | None:
 
 
 def _marked_image(page: Page) -> Logo | None:
-    for url, why in page.assets.get("images", []):
-        if why == "logo":
+    """The first image marked a logo, one that also names the site first."""
+    images = page.assets.get("images", [])
+    for url, why in sorted(images, key=lambda image: image[1] != "site logo"):
+        if why in ("site logo", "logo"):
             return Logo(url, page.final_url or page.url, "image marked logo", 0.8)
+    return None
+
+
+def _site_named_image(page: Page) -> Logo | None:
+    for url, why in page.assets.get("images", []):
+        if why == "site name":
+            return Logo(url, page.final_url or page.url, "image named after the site", 0.6)
     return None
 
 
