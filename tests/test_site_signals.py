@@ -90,6 +90,17 @@ def test_social_profiles_are_the_company_s_own_not_shares_people_or_the_site_mak
     assert found.evidence["social_profiles"].quote == "https://www.linkedin.com/company/acme-ltd/"
 
 
+def test_ajax_era_and_older_profile_addresses_are_the_accounts_they_stand_for() -> None:
+    page = _page(
+        '<p>Acme makes tools.</p><a href="http://twitter.com/#!/acmehq">Twitter</a>'
+        '<a href="https://twitter.com/#%21/acmehq">again</a>'
+        '<a href="http://www.linkedin.com/companies/acme-tools">LinkedIn</a>'
+        '<a href="https://twitter.com/#!/search/acme">a search is no account</a>'
+    )
+    found = set(_extract(page).data["social_profiles"].split(", "))
+    assert found == {"http://twitter.com/acmehq", "http://www.linkedin.com/companies/acme-tools"}
+
+
 def test_the_markup_s_same_as_comes_first() -> None:
     markup = (
         '<script type="application/ld+json">{"@type": "Organization", "name": "Acme",'

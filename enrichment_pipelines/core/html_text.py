@@ -193,7 +193,7 @@ def parse_html(html: str, base_url: str) -> ParsedPage:
         if not href or len(seen) >= 500:
             continue
         try:
-            url = urldefrag(urljoin(base_url, href)).url
+            url = urldefrag(without_hashbang(urljoin(base_url, href))).url
         except ValueError:
             continue
         if urlsplit(url).scheme in ("http", "https") and url not in seen:
@@ -214,6 +214,19 @@ def parse_html(html: str, base_url: str) -> ParsedPage:
     page.text = re.sub(r"\n{2,}", "\n", "\n".join(line for line in lines if line))
     page.text = page.text[:_MAX_TEXT_CHARS]
     return page
+
+
+def without_hashbang(url: str) -> str:
+    """An AJAX-era address (`https://twitter.com/#!/acme`, the "#!" maybe written "#%21") as
+    the page it stands for (`https://twitter.com/acme`); any other address as it is."""
+    address, _, fragment = url.partition("#")
+    route = (
+        fragment.removeprefix("%21").removeprefix("!") if fragment.startswith(("!", "%21")) else ""
+    )
+    if not route.startswith("/"):
+        return url
+    parts = urlsplit(address)
+    return f"{parts.scheme}://{parts.netloc}{route}"
 
 
 def _document_base(root: Any, page_url: str) -> str:

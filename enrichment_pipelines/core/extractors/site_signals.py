@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.extractors import Evidence, Extraction
 from enrichment_pipelines.core.extractors.technologies import Fingerprints
+from enrichment_pipelines.core.html_text import without_hashbang
 
 # A comma list value must fit a ChartMogul String attribute.
 _LIST_CHARS = 255
@@ -168,7 +169,8 @@ def profile_platform(url: str) -> str | None:
         return None
     segments = [unquote(segment) for segment in parts.path.split("/") if segment]
     if platform == "linkedin":
-        ok = len(segments) >= 2 and segments[0] in ("company", "school", "showcase")
+        # "companies" is the company page's older address (linkedin.com/companies/acme)
+        ok = len(segments) >= 2 and segments[0] in ("company", "companies", "school", "showcase")
         return platform if ok else None
     if platform == "youtube":
         if segments and segments[0] in ("user", "channel", "c") and len(segments) >= 2:
@@ -193,8 +195,9 @@ def profile_platform(url: str) -> str | None:
 
 
 def profile_key(url: str) -> str:
-    """A profile address compared loosely: no scheme, www, query for most, trailing slash."""
-    parts = urlsplit(url)
+    """A profile address compared loosely: no scheme, www, query for most, trailing slash; an
+    AJAX-era address (`twitter.com/#!/acme`) as the page it stands for."""
+    parts = urlsplit(without_hashbang(url))
     host = (parts.hostname or "").lower().removeprefix("www.").removeprefix("m.")
     host = {"x.com": "twitter.com", "fb.com": "facebook.com"}.get(host, host)
     return f"{host}{parts.path.rstrip('/').lower().replace('/@', '/')}"
