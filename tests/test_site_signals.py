@@ -153,6 +153,8 @@ def test_an_image_named_after_the_site_stands_in_for_an_unmarked_logo() -> None:
     # a word that only starts the name is not enough when it is short ("ac" of "acme")
     other = _page('<img src="/images/ac_photo.jpg"><p>Acme makes tools.</p>')
     assert "logo_url" not in _extract(other).data
+    advisor = parse_html('<img src="/img/home.png" alt="Home">', "https://homeadvisor.example/")
+    assert advisor.assets["images"] == []  # "home" starts "homeadvisor" but is a plain word
 
 
 # --- open positions -------------------------------------------------------------------------
@@ -287,6 +289,7 @@ def test_the_prefilter_texts_are_ones_every_match_contains(
         # a group every match goes through: each choice with what surrounds it
         (r"<[^>]+//(?:assets|images)\.", (("//assets.",), ("//images.",))),
         (r"x(?:ab|cdef)?ghij", (("ghij",),)),  # an optional group is no choice a match makes
+        (r"(?=abc|def)ab\w", ()),  # a lookahead's choices are not text a match holds
     ],
 )
 def test_each_branch_of_a_top_level_alternation_has_its_own_prefilter(
@@ -296,22 +299,47 @@ def test_each_branch_of_a_top_level_alternation_has_its_own_prefilter(
 
 
 def test_the_body_s_markup_and_dom_selectors_show_technologies() -> None:
-    filler = "<p>" + "Acme makes tools for workshops. " * 400 + "</p>"  # a long page
+    filler = "<p>" + "Acme makes tools for workshops. " * 1200 + "</p>"  # a long page
     page = _page(
         "<html><head><title>Acme</title></head><body>"
         f'<div id="main">{filler}<object type="application/x-shockwave-flash" data="/intro.swf">'
         '</object><link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Lato">'
-        f'{filler}<div class="footer">Powered by <a href="https://www.zen-cart.com">Zen Cart'
-        "</a></div></div></body></html>"
+        f'<iframe src="https://player.twitch.tv/?channel=acme"></iframe>{filler}'
+        '<!-- InstanceBeginEditable name="footer" --><p>Acme Ltd</p></div></body></html>'
     )
     found = _extract(page)
-    names = found.data["tech_stack"].split(", ")
-    # dom: an element that exists; one with an attribute matching; html over the body's end
-    assert {"Adobe Flash", "Google Font API"} <= set(names), names
+    names = set(found.data["tech_stack"].split(", "))
+    # dom: an element that exists, one whose attribute matches, a selector with escapes
+    # (player\.twitch\.tv); html: a comment at the end of a page longer than the markup kept
+    assert {"Adobe Flash", "Google Font API", "Twitch Player", "DreamWeaver"} <= names, names
     detected = {item["name"]: item for item in found.details["tech_stack"]}
     assert detected["Adobe Flash"]["quote"].startswith('<object type="application/x-shockwave')
     verify_evidence(found, [page])  # every quote is on the page as kept
-    assert {"Adobe Flash", "Google Font API"} <= set(found.data["tech_stack"].split(", "))
+    assert set(found.data["tech_stack"].split(", ")) == names
+
+
+def test_a_fingerprint_that_backtracks_without_bound_is_given_up_on(tmp_path: Path) -> None:
+    own = tmp_path / "fingerprints.json"
+    own.write_text(
+        json.dumps(
+            {
+                "Acme Styles": {
+                    "cats": [1],
+                    "html": (
+                        r"<style>[\s\S]*\.explain > \.s[\s\S]*\.explain > \.ctr > \.s"
+                        r"|acme-styles-v2"
+                    ),
+                }
+            }
+        )
+    )
+    hostile = ".explain > .ctr > .s " * 200 + "<style>.explain > .s " * 600
+    page = _page(f"<style>{hostile}</style><p>acme-styles-v2</p>")
+    # the search would match, after seconds of backtracking (minutes on a longer page): a
+    # page is not ours to spend the worker on, so the search gives up and shows nothing
+    assert "Acme Styles" not in {d.name for d in load_fingerprints(own).detect([page])}
+    plain = _page("<style>.explain > .s {}</style><p>acme-styles-v2</p>")
+    assert "Acme Styles" in {d.name for d in load_fingerprints(own).detect([plain])}
 
 
 def test_a_user_s_dom_fingerprint_reads_text_and_attributes(tmp_path: Path) -> None:
@@ -333,6 +361,29 @@ def test_a_user_s_dom_fingerprint_reads_text_and_attributes(tmp_path: Path) -> N
     assert detected["Acme Builder"].version == "7"
     assert detected["Acme Maps"].version == "2"
     assert "Acme Ghost" not in detected  # JavaScript properties cannot be read
+
+
+def test_a_version_only_check_does_not_hide_the_element_that_shows_the_technology() -> None:
+    # Hugo's dom fingerprint: a link to gohugo.io reads a version (confidence 0), a link whose
+    # text says Hugo shows it; the first link must not stop the search
+    page = _page('<a href="https://gohugo.io/docs">Docs</a> <a href="https://gohugo.io/">Hugo</a>')
+    assert "Hugo" in {d.name for d in load_fingerprints().detect([page])}
+
+
+def test_a_linked_article_s_path_is_not_the_site_s_software() -> None:
+    page = _page('<a href="/blog/sparql-basics">SPARQL basics</a><a href="/typo3/">admin</a>')
+    names = {d.name for d in load_fingerprints().detect([page])}
+    assert not {"Virtuoso", "TYPO3 CMS"} & names, names
+
+
+def test_the_site_s_own_ajax_routes_are_not_pages_and_a_cdn_base_keeps_the_site() -> None:
+    page = _page(
+        '<html><head><base href="https://cdn.staticfiles.example/site/"></head><body>'
+        '<a href="https://acme.example/#!/about">About</a><img src="img/acme_03.gif"></body></html>'
+    )
+    assert page.links[0][0] == SITE + "/"  # not /about: the site's own route is no page
+    assert page.assets["images"] == [["https://cdn.staticfiles.example/site/img/acme_03.gif",
+                                      "site name"]]  # fmt: skip
 
 
 def test_a_site_s_own_addresses_and_base_show_its_server_language() -> None:

@@ -196,3 +196,31 @@ def test_rows_are_inserted_by_column_name_with_their_types_and_conflicts() -> No
     ]
     with pytest.raises(ValueError, match=r"insert into facts: row 1 has 1 values for 2"):
         insert_rows(connection, "facts", ("key", "count"), [["d", 1], ["e"]])
+
+
+def test_pages_stored_before_the_whole_document_was_kept_are_fetched_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shipped = warehouse_module.load_migrations()
+    markup = next(m for m in shipped if m.name == "page_markup")
+    monkeypatch.setattr(warehouse_module, "load_migrations", lambda: shipped[: markup.version - 1])
+    store = Warehouse(tmp_path / "w.duckdb")
+    store.migrate()
+    with store.transaction() as connection:
+        for url, assets in (
+            ("https://a.example/", '{"head": "<head></head>"}'),
+            ("https://b.example/", '{"head": "<head></head>", "markup": "<html></html>"}'),
+        ):
+            connection.execute(
+                "INSERT INTO scraped_pages (website_url, url, fetched_at, etag, assets) "
+                "VALUES (?, ?, now(), 'W/\"1\"', ?)",
+                [url, url, assets],
+            )
+    monkeypatch.setattr(warehouse_module, "load_migrations", lambda: shipped)
+    assert store.migrate() == [m.version for m in shipped[markup.version - 1 :]]
+    with store.connect() as connection:
+        rows = connection.execute(
+            "SELECT url, assets IS NULL, etag FROM scraped_pages ORDER BY url"
+        ).fetchall()
+    # the old page: stale and without validators (fetched whole); the new one untouched
+    assert rows == [("https://a.example/", True, None), ("https://b.example/", False, 'W/"1"')]

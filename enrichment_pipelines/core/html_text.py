@@ -193,13 +193,16 @@ def parse_html(html: str, base_url: str) -> ParsedPage:
         if not href or len(seen) >= 500:
             continue
         try:
-            url = urldefrag(without_hashbang(urljoin(base_url, href))).url
+            url = urljoin(base_url, href)
+            # Another site's AJAX-era address (a profile: twitter.com/#!/acme) is the page it
+            # stands for; the site's own stay its pages (its "#!/about" is not a page to fetch).
+            url = urldefrag(url if _same_host(url, page_url) else without_hashbang(url)).url
         except ValueError:
             continue
         if urlsplit(url).scheme in ("http", "https") and url not in seen:
             seen.add(url)
             page.links.append((url, _squash(anchor.text_content())[:200]))
-    page.assets = _assets(root, html, base_url)
+    page.assets = _assets(root, html, base_url, page_url)
     if base_url != page_url:
         page.assets["base"] = base_url
     for element in root.xpath(_DROP, namespaces=_NAMESPACES):
@@ -214,6 +217,10 @@ def parse_html(html: str, base_url: str) -> ParsedPage:
     page.text = re.sub(r"\n{2,}", "\n", "\n".join(line for line in lines if line))
     page.text = page.text[:_MAX_TEXT_CHARS]
     return page
+
+
+def _same_host(url: str, other: str) -> bool:
+    return urlsplit(url).hostname == urlsplit(other).hostname
 
 
 def without_hashbang(url: str) -> str:
@@ -241,11 +248,24 @@ def _document_base(root: Any, page_url: str) -> str:
 
 
 def _markup(root: Any) -> str:
-    """The document serialised, whitespace squashed, capped at its start and end."""
-    markup = " ".join(etree.tostring(root, encoding="unicode", method="html").split())
-    if len(markup) <= _MARKUP_START_CHARS + _MARKUP_END_CHARS:
-        return markup
-    return f"{markup[:_MARKUP_START_CHARS]} {markup[-_MARKUP_END_CHARS:]}"
+    """The document serialised, whitespace squashed, capped at its start and end, each cut
+    between two tags (so a parse of it sees whole elements)."""
+    serialised = etree.tostring(root, encoding="unicode", method="html")
+    if len(serialised) <= 2 * (_MARKUP_START_CHARS + _MARKUP_END_CHARS):
+        markup = " ".join(serialised.split())
+        if len(markup) <= _MARKUP_START_CHARS + _MARKUP_END_CHARS:
+            return markup
+    else:  # squash only what may be kept: a document can be megabytes
+        markup = (
+            " ".join(serialised[: 2 * _MARKUP_START_CHARS].split())
+            + " "
+            + " ".join(serialised[-2 * _MARKUP_END_CHARS :].split())
+        )
+    start = markup[:_MARKUP_START_CHARS]
+    start = start[: start.rfind(">") + 1] or start
+    end = markup[-_MARKUP_END_CHARS:]
+    end = end[end.find("<") :] if "<" in end else end
+    return f"{start} {end}"
 
 
 def _absolute(base_url: str, reference: str | None) -> str | None:
@@ -258,9 +278,9 @@ def _absolute(base_url: str, reference: str | None) -> str | None:
         return None
 
 
-def _assets(root: Any, html: str, base_url: str) -> PageAssets:
+def _assets(root: Any, html: str, base_url: str, page_url: str) -> PageAssets:
     """Scripts, stylesheets, icons, frames, comments, the images that may be the logo, the
-    raw head and the inline scripts."""
+    raw head and the inline scripts (addresses resolved against `base_url`)."""
     scripts = [
         url for script in root.iter("script") if (url := _absolute(base_url, script.get("src")))
     ]
@@ -289,7 +309,7 @@ def _assets(root: Any, html: str, base_url: str) -> PageAssets:
         scripts=list(dict.fromkeys(scripts))[:_MAX_ASSETS],
         stylesheets=list(dict.fromkeys(stylesheets))[:_MAX_ASSETS],
         icons=icons[:_MAX_ASSETS],
-        images=_logo_candidates(root, base_url),
+        images=_logo_candidates(root, base_url, page_url),
         head=head[:_MAX_HEAD_CHARS],
         markup=_markup(root),
         inline_scripts=inline[:_MAX_HEAD_CHARS],
@@ -334,23 +354,26 @@ def _site_name(url: str) -> str:
 
 def _named_after(site: str, text: str) -> bool:
     """Whether `text` (an image's alt text and file name) names the site: holds its name, or
-    a word that starts it and is at least a third of it ("barenz_10.gif", barenzbuilders)."""
+    a word of 5 letters or more, and a third of it or more, that starts it ("barenz_10.gif" on
+    barenzbuilders.com; not "home.png" on homeadvisor.com)."""
     if len(site) < 4:
         return False
     lowered = text.lower()
     if site in re.sub(r"[^a-z0-9]", "", lowered):
         return True
     words = re.findall(r"[a-z]+", lowered)
-    return any(len(word) >= max(4, len(site) // 3) and site.startswith(word) for word in words)
+    return any(len(word) >= max(5, len(site) // 3) and site.startswith(word) for word in words)
 
 
-def _logo_candidates(root: Any, base_url: str) -> list[list[str]]:
+def _logo_candidates(root: Any, base_url: str, page_url: str) -> list[list[str]]:
     """Images that may be the site's logo, each with why: named or classed a logo (or inside
     an element that is; "site logo" when its name or text is also the site's), inside the link
     to the home page, the first image of the header, or named after the site ("site name":
-    toledocars.gif on toledocars.com). A social network's icon or a badge is none of these."""
-    home = urlsplit(base_url)._replace(path="/", query="", fragment="").geturl()
-    site = _site_name(base_url)
+    toledocars.gif on toledocars.com). A social network's icon or a badge is none of these.
+    The site is the page's, or its base's (a saved page's base is where it was published)."""
+    homes = {urlsplit(url)._replace(path="", query="", fragment="").geturl()
+             for url in (page_url, base_url)}  # fmt: skip
+    sites = {_site_name(page_url), _site_name(base_url)}
     found: list[list[str]] = []
     header_taken = False
     for image in root.iter("img"):
@@ -364,9 +387,9 @@ def _logo_candidates(root: Any, base_url: str) -> list[list[str]]:
             + [f"{a.get('id') or ''} {a.get('class') or ''}" for a in ancestors]
         )  # fmt: skip
         own = f"{image.get('alt') or ''} {url.rsplit('/', 1)[-1].split('?')[0]}"
-        if _NOT_A_LOGO.search(own):
+        named = any(_named_after(site, own) for site in sites)
+        if _NOT_A_LOGO.search(own) and not named:
             continue
-        named = _named_after(site, own)
         link = next((a for a in ancestors if a.tag == "a"), None)
         href = _absolute(base_url, link.get("href")) if link is not None else None
         in_header = any(
@@ -376,7 +399,7 @@ def _logo_candidates(root: Any, base_url: str) -> list[list[str]]:
         )
         why = (
             ("site logo" if named else "logo") if _LOGO_HINT.search(marks)
-            else "home link" if href is not None and href.rstrip("/") == home.rstrip("/")
+            else "home link" if href is not None and href.rstrip("/") in homes
             else "header" if in_header and not header_taken
             else "site name" if named
             else None

@@ -12,8 +12,9 @@ crawl keeps of each page (`Page.assets`, `Page.meta`):
 - `dom`: CSS selectors, with the text or attributes the element must show, over that same
   document as published (scripts not run);
 - `meta`, `headers`, `cookies` (names only);
-- `url`: the pages' addresses (and their `<base href>`), and those on the site's own host
-  they link to or load (what a crawl would fetch: a site linking `/products.php` runs PHP).
+- `url`: the pages' addresses (and their `<base href>`), and the file names of those on the
+  site's own host they link to or load (a crawl would fetch them: a site linking
+  `/products.php` runs PHP).
 
 Not read: `js` (global variables), which needs a browser running the page.
 Then `implies` adds what a detection implies (WordPress -> PHP), `requires` and `excludes` drop
@@ -26,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, lru_cache
 from operator import itemgetter
@@ -34,7 +35,10 @@ from pathlib import Path
 from typing import Any
 
 import ahocorasick
-from cssselect import GenericTranslator, SelectorError
+import cssselect
+import regex
+from cssselect import HTMLTranslator, SelectorError
+from cssselect.parser import Attrib, Class, CombinedSelector, Element, Hash
 from lxml import etree
 from lxml import html as lxml_html
 
@@ -46,17 +50,35 @@ BUNDLED_DIR = Path(__file__).with_name("fingerprints")
 # A text longer than this is searched only near its patterns' literals, a match reaching at
 # most this far either side of the literal (a tag, a comment, a line of script).
 _SEARCH_NEAR_ABOVE, _MATCH_REACH = 8_000, 2_000
-# Longest pattern compiled (a few bundled ones are pathological), and text scanned per signal.
+# Longest pattern compiled (a few bundled ones are pathological).
 _MAX_PATTERN_CHARS = 2_000
+# Seconds one search may take: some fingerprints backtrack without bound on text written to
+# make them ("[\s\S]*a[\s\S]*b"), and page text is not ours. A search that runs out is
+# no match.
+_SEARCH_SECONDS = 0.05
 
 
 class FingerprintError(EnrichError, ValueError):
     """A fingerprint file that cannot be used; the message names the file and the entry."""
 
 
+Match = regex.Match[str] | bool | None
+
+
+def _search(
+    compiled: regex.Pattern[str], text: str, start: int = 0, end: int | None = None
+) -> regex.Match[str] | None:
+    """`compiled.search`, given up (no match) when it takes longer than `_SEARCH_SECONDS`."""
+    try:
+        return compiled.search(text, start, len(text) if end is None else end,
+                               timeout=_SEARCH_SECONDS)  # fmt: skip
+    except TimeoutError:
+        return None
+
+
 @dataclass(frozen=True)
 class Pattern:
-    regex: re.Pattern[str] | None  # None: the signal's presence is enough ("" in the file)
+    regex: regex.Pattern[str] | None  # None: the signal's presence is enough ("" in the file)
     version: str = ""  # template: "\\1", "\\1?a:b"
     confidence: int = 100
     # Per branch of a top-level alternation (one branch for most), the lower-cased texts a
@@ -64,28 +86,30 @@ class Pattern:
     # patterns on most pages (none: the branches cannot be told apart, always searched).
     branches: tuple[tuple[str, ...], ...] = ()
 
-    def match(self, value: str, lowered: str | None = None) -> re.Match[str] | bool | None:
+    def match(self, value: str, lowered: str | None = None) -> Match:
         if self.regex is None:
             return True
         if not self.branches:
-            return self.regex.search(value)
+            return _search(self.regex, value)
         lowered = lowered if lowered is not None else value.lower()
         held = [branch[0] for branch in self.branches if all(t in lowered for t in branch)]
         if not held:
             return None
         if len(value) > _SEARCH_NEAR_ABOVE and len(lowered) == len(value):
             return self._search_near(value, lowered, held)
-        return self.regex.search(value)
+        return _search(self.regex, value)
 
-    def _search_near(self, value: str, lowered: str, literals: list[str]) -> re.Match[str] | None:
+    def _search_near(self, value: str, lowered: str, literals: list[str]) -> Match:
         """The search, in a long text, only around where a literal every match holds occurs
         (overlapping stretches merged): a document's markup is long, a match short. A literal
-        found all over the text is searched in one go."""
+        found all over the text is searched in one go. A match found in a stretch is confirmed
+        on the whole text (a lookahead or `$` at the stretch's end sees less)."""
+        assert self.regex is not None
         positions = [
             (position, literal) for literal in literals for position in _positions(lowered, literal)
         ]
         if len(positions) * _MATCH_REACH > len(value):
-            return self.regex.search(value) if self.regex else None
+            return _search(self.regex, value)
         spans = sorted(
             (max(0, position - _MATCH_REACH), position + len(literal) + _MATCH_REACH)
             for position, literal in positions
@@ -97,12 +121,19 @@ class Pattern:
             else:
                 stretches.append([start, end])
         for start, end in stretches:
-            if self.regex and (match := self.regex.search(value, start, end)):
-                return match
+            found = _search(self.regex, value, start, end)
+            while found is not None:
+                try:
+                    whole = self.regex.match(value, found.start(), timeout=_SEARCH_SECONDS)
+                except TimeoutError:
+                    whole = None
+                if whole is not None:
+                    return whole
+                found = _search(self.regex, value, found.start() + 1, end)
         return None
 
-    def version_of(self, match: re.Match[str] | bool | None) -> str:
-        if not self.version or not isinstance(match, re.Match):
+    def version_of(self, match: Match) -> str:
+        if not self.version or not isinstance(match, regex.Match):
             return ""
         template = self.version
         for index in range(1, 10):
@@ -129,20 +160,23 @@ class DomPattern:
     text: tuple[Pattern, ...] = ()
     attributes: Mapping[str, tuple[Pattern, ...]] = field(default_factory=dict)
 
-    def match(self, document: Any) -> tuple[Any, Pattern, re.Match[str] | bool] | None:
-        """(element, pattern, match) of the first element that matches, or None."""
+    def match(self, document: Any) -> tuple[Any, Pattern, Match] | None:
+        """(element, pattern, match) of the first element that matches, a check of confidence
+        above 0 first (one of 0 only reads a version), or None."""
+        version_only = None
         for element in self.xpath(document):
             if not (self.text or self.attributes):
                 return element, Pattern(None), True
-            for pattern in self.text:
-                if found := pattern.match(" ".join(element.text_content().split())):
-                    return element, pattern, found
+            checks = [(p, " ".join(element.text_content().split())) for p in self.text]
             for name, patterns in self.attributes.items():
                 value = element.get(name)
-                for pattern in patterns if value is not None else ():
-                    if found := pattern.match(value):
+                checks += [(p, value) for p in patterns] if value is not None else []
+            for pattern, value in checks:
+                if found := pattern.match(value):
+                    if pattern.confidence:
                         return element, pattern, found
-        return None
+                    version_only = version_only or (element, pattern, found)
+        return version_only
 
 
 @dataclass(frozen=True)
@@ -306,7 +340,7 @@ class Fingerprints:
             for tag in kept_markup(assets):
                 texts["html"].add(tag, url)
             texts["url"].add(url, url)
-            for link in [assets.get("base", ""), *_own_pages(page)]:
+            for link in [assets.get("base", ""), *_own_file_names(page)]:
                 texts["url"].add(link, url)
             for name, value in page.meta.items():
                 named["meta"].setdefault(name.lower(), (value, url, value))
@@ -314,24 +348,21 @@ class Fingerprints:
                 named["headers"].setdefault(name.lower(), (value, url, value))
             for name in assets.get("cookies", []):
                 named["cookies"].setdefault(name.lower(), ("", url, name))
+        lowered_by_signal = {signal: lines.text.lower() for signal, lines in texts.items()}
         for signal, lines in texts.items():
-            if not lines.text:
+            lowered = lowered_by_signal[signal]
+            if not lowered:
                 continue
-            lowered = lines.text.lower()
             for technology in self._candidates(signal, lowered):
-                best: Detection | None = None
                 for pattern in getattr(technology, signal):
                     match = pattern.match(lines.text, lowered)
                     if not match:
                         continue
                     detection = _detection(technology, pattern, match, lines)
-                    if best is None or detection.version:
-                        best = detection
-                    if best.version:
-                        break  # else another pattern may give the version
-                if best is not None:
-                    yield best
-        yield from self._dom_detections(pages, texts["html"].text.lower())
+                    yield detection  # `detect` keeps the surest, with any version given
+                    if detection.version and detection.confidence:
+                        break
+        yield from self._dom_detections(pages, lowered_by_signal["html"])
         for signal, values in named.items():
             index = self.by_name.get(signal, {})
             candidates = {id(t): t for key in values for t in index.get(key, [])}
@@ -339,9 +370,7 @@ class Fingerprints:
                 if any(key.startswith(name[:-1]) for key in values):
                     candidates.update({id(t): t for t in index[name]})
             for technology in candidates.values():
-                detection = _named_match(technology, signal, values)
-                if detection is not None:
-                    yield detection
+                yield from _named_matches(technology, signal, values)
 
     def _dom_detections(self, pages: Sequence[Page], lowered: str) -> Iterator[Detection]:
         """The `dom` patterns whose literal the site's markup holds, tried on each page's
@@ -363,7 +392,8 @@ class Fingerprints:
                 if matched is None:
                     continue
                 element, value_pattern, match = matched
-                found.add(technology.name)
+                if value_pattern.confidence:  # else another selector may still show it
+                    found.add(technology.name)
                 yield Detection(
                     technology.name, technology.categories, value_pattern.version_of(match),
                     value_pattern.confidence / 100, page.final_url or page.url,
@@ -419,7 +449,7 @@ class _LiteralFinder:
     """Which of many literals a text holds, in one pass (Aho-Corasick, its matches collected
     in C); the one- and two-character ones by a substring test each."""
 
-    def __init__(self, literals: Iterable[str]) -> None:
+    def __init__(self, literals: Collection[str]) -> None:
         self.tested = [literal for literal in literals if len(literal) < 3]
         self.automaton = ahocorasick.Automaton()
         for literal in set(literals) - set(self.tested):
@@ -428,6 +458,7 @@ class _LiteralFinder:
             self.automaton.make_automaton()
 
     def held(self, lowered: str) -> set[str]:
+        """The literals `lowered` contains."""
         found = {literal for literal in self.tested if literal in lowered}
         if len(self.automaton):
             found.update(map(_SECOND, self.automaton.iter(lowered)))
@@ -462,10 +493,8 @@ class _Lines:
         return next(start for start in reversed(self._starts) if start[0] <= position)
 
 
-def _detection(
-    technology: Technology, pattern: Pattern, match: re.Match[str] | bool, lines: _Lines
-) -> Detection:
-    if isinstance(match, re.Match):
+def _detection(technology: Technology, pattern: Pattern, match: Match, lines: _Lines) -> Detection:
+    if isinstance(match, regex.Match):
         offset, value, url = lines.at(match.start())
         quote = value if len(value) <= 300 else value[
             max(0, match.start() - offset - 40) : match.end() - offset + 40]  # fmt: skip
@@ -478,21 +507,20 @@ def _detection(
     )  # fmt: skip
 
 
-def _named_match(
+def _named_matches(
     technology: Technology, signal: str, values: Mapping[str, tuple[str, str, str]]
-) -> Detection | None:
+) -> Iterator[Detection]:
+    """A detection for each of the technology's `signal` names whose value a pattern matches
+    (`detect` keeps the surest, with any version one gives)."""
     for name, patterns in getattr(technology, signal).items():
         for key in _keys_named(name, values):
             value, url, shown = values[key]
             for pattern in patterns:
-                match = pattern.match(value)
-                if match:
-                    quote = shown or key
-                    return Detection(
+                if match := pattern.match(value):
+                    yield Detection(
                         technology.name, technology.categories, pattern.version_of(match),
-                        pattern.confidence / 100, url, quote[:300],
+                        pattern.confidence / 100, url, (shown or key)[:300],
                     )  # fmt: skip
-    return None
 
 
 def _keys_named(name: str, values: Mapping[str, object]) -> list[str]:
@@ -504,15 +532,25 @@ def _keys_named(name: str, values: Mapping[str, object]) -> list[str]:
     return [name] if name in values else []
 
 
-def _own_pages(page: Page) -> list[str]:
-    """The addresses on the site's own host (or its base's) that the page links to or loads:
-    its pages, scripts, stylesheets and frames."""
+def _own_file_names(page: Page) -> list[str]:
+    """The file names, with their query, of the addresses on the site's own host (or its
+    base's) that the page links to or loads (`products.php?id=4`). The name only: `url`
+    patterns written for a page's whole address (`/sparql`, `/typo3/`) would take a linked
+    article's path for the site's software."""
     origins = {_origin(page.final_url or page.url), _origin(page.assets.get("base", ""))} - {""}
     assets = page.assets
     addresses = [url for url, _ in page.links]
     addresses += [*assets.get("scripts", []), *assets.get("stylesheets", [])]
     addresses += assets.get("frames", [])
-    return [url for url in addresses if _origin(url) in origins][:_MAX_OWN_LINKS]
+    names = []
+    for url in addresses:
+        if _origin(url) not in origins:
+            continue
+        path, _, query = url.split("://", 1)[1].partition("/")[2].partition("#")[0].partition("?")
+        name = path.rsplit("/", 1)[-1]
+        if "." in name:
+            names.append(f"{name}?{query}" if query else name)
+    return names[:_MAX_OWN_LINKS]
 
 
 def _origin(url: str) -> str:
@@ -532,8 +570,10 @@ def _document(markup: str) -> Any | None:
 
 
 def _start_tag(element: Any, markup: str) -> str:
-    """The element's start tag as the kept markup shows it (the quote of a `dom` match)."""
-    serialised = etree.tostring(element, encoding="unicode", method="html", with_tail=False)
+    """The element's start tag as the kept markup shows it (the quote of a `dom` match): the
+    element alone, without its children, serialised as the markup was."""
+    alone = etree.Element(element.tag, dict(element.attrib))
+    serialised = etree.tostring(alone, encoding="unicode", method="html")
     tag = " ".join(serialised[: serialised.find(">") + 1].split())
     return tag[:300] if tag in markup else element.tag
 
@@ -568,10 +608,12 @@ def _patterns(raw: object, where: str) -> tuple[Pattern, ...]:
 
 
 @cache
-def _compiled(regex: str) -> re.Pattern[str] | None:
+def _compiled(source: str) -> regex.Pattern[str] | None:
+    """The pattern compiled by `regex` (Python's `re` with a time limit per search), or None
+    when it is not a valid pattern here (Wappalyzer's are JavaScript's)."""
     try:
-        return re.compile(regex, re.I | re.M)
-    except re.error:
+        return regex.compile(source, regex.I | regex.M)
+    except regex.error:
         return None
 
 
@@ -595,6 +637,7 @@ def _pattern(text: str, where: str) -> Pattern | None:
 
 
 def _positions(text: str, literal: str) -> Iterator[int]:
+    """Where `literal` starts in `text`, each occurrence once."""
     position = text.find(literal)
     while position >= 0:
         yield position
@@ -640,8 +683,8 @@ def _group_choices(regex: str) -> Iterator[list[str]]:
             return
         required = regex[closing + 1 : closing + 2] not in ("?", "*", "{")
         body = regex[index + 1 : closing]
-        opener = re.match(r"\?(?:[:=]|P<\w+>)", body)  # (?:, (?=, (?P<name>
-        if body.startswith("?") and opener is None:  # (?!, (?<=, flags: not a plain group
+        opener = re.match(r"\?(?::|P<\w+>)", body)  # (?: or (?P<name>: text a match holds
+        if body.startswith("?") and opener is None:  # lookarounds, flags: hold no text
             index = closing + 1
             continue
         body = body[opener.end() :] if opener else body
@@ -682,6 +725,7 @@ def _class_end(regex: str, index: int) -> int:
 
 
 def _top_level_branches(regex: str) -> list[str]:
+    """`regex` split at the `|` outside any group or class."""
     branches, start, depth, index = [], 0, 0, 0
     while index < len(regex):
         char = regex[index]
@@ -769,25 +813,40 @@ def _after_quantifier(regex: str, index: int, run: str, runs: list[str]) -> str:
     return run
 
 
-_SELECTOR_VALUE = re.compile(r"""\[\s*[\w-]+\s*[~|^$*]?=\s*(["'])(.+?)\1""")
-_SELECTOR_NAME = re.compile(r"[#.](-?[_a-zA-Z][\w-]*)")
-_SELECTOR_TAG = re.compile(r"^\s*([a-zA-Z][\w-]*)")
-_SELECTOR_ATTRIBUTE = re.compile(r"\[\s*([a-zA-Z][\w:-]*)")
-
-
 def _selector_literal(selector: str) -> str:
     """The longest text a document matching `selector` (one of a group) must hold,
-    lower-cased: a quoted attribute value, an id or class name, an attribute's name, else "<"
-    and the first tag ("" when a negation makes none certain)."""
-    if ":not(" in selector:
+    lower-cased: an attribute's name or the value it must contain, a class or an id (of 3
+    characters or more), else "<" and a tag ("" when none is certain). Read off cssselect's
+    parse, so escapes are undone (`player\\.twitch\\.tv`); what `:not`, `:is`, `:where` or
+    `:has` hold is not required."""
+    try:
+        parsed = cssselect.parse(selector)
+    except SelectorError:
         return ""
-    found = [match.group(2) for match in _SELECTOR_VALUE.finditer(selector)]
-    found += _SELECTOR_NAME.findall(_SELECTOR_VALUE.sub("", selector))
-    found += _SELECTOR_ATTRIBUTE.findall(selector)
-    if found:
-        return max(found, key=len).lower()
-    tag = _SELECTOR_TAG.match(selector)
-    return f"<{tag.group(1).lower()}" if tag else ""
+    found: list[str] = []
+    pending = [item.parsed_tree for item in parsed[:1]]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, CombinedSelector):
+            pending += [node.selector, node.subselector]
+            continue
+        if isinstance(node, Attrib) and node.operator != "!=":
+            found.append(node.attrib)
+            value = node.value.value if node.value is not None else ""
+            if node.operator in ("=", "~=", "|=", "^=", "$=", "*=") and value:
+                found.append(value)
+        elif isinstance(node, Class):
+            found.append(node.class_name)
+        elif isinstance(node, Hash):
+            found.append(node.id)
+        elif isinstance(node, Element) and node.element:
+            found.append(f"<{node.element}")
+        if isinstance(node, Attrib) and node.operator == "!=":
+            pending.append(node.selector)
+        elif not isinstance(node, Element):
+            pending.append(node.selector)  # the selector the pseudo-class or test refines
+    telling = [text for text in found if len(text) >= 3 and not text.startswith("<")]
+    return max(telling or found, key=len).lower() if found else ""
 
 
 def _dom_patterns(raw: object, where: str) -> tuple[DomPattern, ...]:
@@ -837,7 +896,7 @@ def _selector_group(selector: str) -> list[str]:
 @cache
 def _selector_xpath(selector: str) -> etree.XPath | None:
     try:
-        return etree.XPath(GenericTranslator().css_to_xpath(selector))
+        return etree.XPath(HTMLTranslator().css_to_xpath(selector))
     except (SelectorError, etree.XPathSyntaxError, ValueError):
         return None
 
