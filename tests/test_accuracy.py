@@ -63,6 +63,6 @@ def test_a_bad_label_is_named_by_file_and_site(tmp_path: Path) -> None:
 
 def test_every_development_page_is_labelled_once_for_the_markup_signals() -> None:
     pages = load_development_pages()
-    assert len(pages) == 142
+    assert len(pages) == 139
     assert all("tech_stack" in page.expected and "logo_url" in page.expected for page in pages)
     assert sum(page.expected["tech_stack"] is not None for page in pages) >= 130
