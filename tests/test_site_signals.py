@@ -4,13 +4,14 @@ social profiles, its logo, its open roles; and where they land in the warehouse.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from enrichment_pipelines.core.config import LLMConfig
-from enrichment_pipelines.core.crawl import Page
+from enrichment_pipelines.core.crawl import CrawlOptions, Page, crawl_sites
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
 from enrichment_pipelines.core.extractors import Evidence, Extraction, build_extractor
 from enrichment_pipelines.core.extractors.evidence import verify_evidence
@@ -23,6 +24,10 @@ from enrichment_pipelines.core.extractors.technologies import (
     required_literals,
 )
 from enrichment_pipelines.core.html_text import parse_html
+from enrichment_pipelines.core.job_boards import listing_of
+from enrichment_pipelines.core.websites import parse_networks
+from enrichment_pipelines.demo.server import Request, SiteServer, site_address
+from enrichment_pipelines.demo.sites import Response
 
 SITE = "https://acme.example"
 
@@ -194,6 +199,72 @@ def test_an_embedded_job_board_is_named_but_its_roles_are_not_guessed() -> None:
     assert "open_positions" not in found.data
     assert found.details["open_positions"] == {"board": "Recruitee"}
     assert any("Recruitee" in problem for problem in found.problems)
+
+
+@pytest.mark.parametrize(
+    ("address", "listing"),
+    [
+        ("https://boards.greenhouse.io/acme", "https://boards.greenhouse.io/acme"),
+        ("https://boards.greenhouse.io/embed/job_board/js?for=acme",
+         "https://boards.greenhouse.io/acme"),
+        ("https://boards.greenhouse.io/acme/jobs/401", None),  # one posting, not the listing
+        ("https://jobs.lever.co/acme/?team=eng", "https://jobs.lever.co/acme/"),
+        ("https://acme.recruitee.com/embed.js", None),  # a script, not the listing
+        ("https://acme.wd1.myworkdayjobs.com/External", None),  # drawn by scripts
+        ("https://boards.greenhouse.io.example.com/acme", None),  # another host
+    ],
+)  # fmt: skip
+def test_a_job_board_listing_is_known_by_its_address(address: str, listing: str | None) -> None:
+    assert listing_of(address) == listing
+
+
+def test_the_job_board_listing_a_careers_page_links_or_embeds_is_fetched_and_counted() -> None:
+    board = site_address(9)  # where the boards' host names resolve in this test
+
+    def careers(markup: str) -> Callable[[Request], Response]:
+        def page(request: Request) -> Response:
+            port = request.headers["host"].rsplit(":", 1)[1]
+            return Response(200, markup.replace("PORT", port).encode())
+
+        return page
+
+    home = Response(
+        200, b'<h1>Acme</h1><p>Acme makes tools in Leeds.</p><a href="/careers">Jobs</a>'
+    )
+    sites = {
+        site_address(0): {"/": home, "/careers": careers(
+            '<h1>Careers</h1><a href="http://boards.greenhouse.io:PORT/acme">Open roles</a>')},
+        site_address(1): {"/": home, "/careers": careers(
+            '<h1>Careers</h1><div id="grnhse_app"></div><script src="http://boards.greenhouse.io'
+            ':PORT/embed/job_board/js?for=acme"></script>')},
+        site_address(2): {"/": home, "/careers": careers(
+            '<h1>Careers</h1><a href="http://jobs.lever.co:PORT/acme-tools">Open roles</a>')},
+        board: {
+            "/acme": Response(200, b'<h1>Jobs at Acme</h1><a href="/acme/jobs/11">Engineer,'
+                              b' Berlin, Germany</a><a href="/acme/jobs/12">Designer, Berlin,'
+                              b' Germany</a><a href="/acme/jobs/13?gh_src=x">Sales</a>'),
+            "/acme-tools": Response(200, b"<h1>Acme Tools</h1><p>There are no open positions"
+                                    b" at the moment.</p>"),
+        },
+    }  # fmt: skip
+
+    def resolve(host: str, port: int) -> list[str]:
+        assert host in ("boards.greenhouse.io", "jobs.lever.co"), host
+        return [board]
+
+    options = CrawlOptions(allowed_networks=parse_networks("127.0.0.0/8"), resolve=resolve)
+    with SiteServer(sites) as server:
+        urls = [server.url(site_address(index)) for index in range(3)]
+        crawls = crawl_sites(urls, options)
+    counts = []
+    for crawl in crawls:
+        assert [page.kind for page in crawl.pages][-1] == "job board", crawl
+        found = RulesExtractor().extract(crawl.website_url, crawl.pages, DATA_POINT_KEYS)
+        counts.append((found.data["open_positions"], found.details["open_positions"]["board"]))
+        # the listing's words and markup are the board's, not the company's
+        assert found.data.get("location_country_code") != "DE"
+        assert "Greenhouse" not in (found.data.get("tech_stack") or "")
+    assert counts == [(3, "Greenhouse"), (3, "Greenhouse"), (0, "Lever")]
 
 
 # --- technologies ---------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from enrichment_pipelines.core.config import CrawlConfig
 from enrichment_pipelines.core.html_text import PageAssets, parse_html
+from enrichment_pipelines.core.job_boards import is_posting, listing_of
 from enrichment_pipelines.core.network_errors import transport_failure
 from enrichment_pipelines.core.retry import backoff_seconds, retry_after_seconds
 from enrichment_pipelines.core.websites import (
@@ -84,6 +85,9 @@ FACT_PAGE_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("legal", ("imprint", "impressum", "legal-notice", "legal", "mentions-legales")),
     ("team", ("team", "leadership", "people")),
 )
+# A job board's listing of the company's roles, which its careers page links to or embeds:
+# fetched on the board's host, read for the open positions only (not the site's own page).
+JOB_BOARD_PAGE = "job board"
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _PARKED = re.compile(
     r"domain (name )?(is|may be) for sale|buy this domain|this domain is parked|"
@@ -567,6 +571,11 @@ class Crawler:
         base = home.final_url or website_url
         for kind, url in choose_fact_pages(home.links, base, self.options.max_fact_pages):
             crawl.pages.append(await self.fetch_page(client, url, kind, previous.get(url)))
+        careers = next((p for p in crawl.pages if p.kind == "careers" and not p.error), None)
+        listing = board_listing(careers) if careers is not None else None
+        if listing is not None:
+            page = await self.fetch_page(client, listing, JOB_BOARD_PAGE, previous.get(listing))
+            crawl.pages.append(page)
         crawl.status = "ok"
 
     async def crawl_site_within_budget(
@@ -582,6 +591,24 @@ class Crawler:
         except Exception as error:  # one broken site must never stop the others
             reason = f"unexpected error: {type(error).__name__}: {error}"
         return SiteCrawl(website_url, datetime.now(UTC), "failed", reason)
+
+
+def board_listing(careers: Page) -> str | None:
+    """The job board listing a careers page links to or embeds, when the page itself lists
+    no single posting to count (`core.job_boards`)."""
+    addresses = [link for link, _ in careers.links]
+    if any(is_posting(address) for address in addresses) or any(
+        "jobposting" in str(item.get("@type", "")).lower() for item in careers.structured_data
+    ):
+        return None
+    addresses += [*careers.assets.get("scripts", []), *careers.assets.get("frames", [])]
+    return next((found for address in addresses if (found := listing_of(address))), None)
+
+
+def site_pages(pages: Sequence[Page]) -> list[Page]:
+    """The site's own pages: not a job board's listing, which shows the board's markup and
+    other companies' words as much as this one's."""
+    return [page for page in pages if page.kind != JOB_BOARD_PAGE]
 
 
 def _looks_parked(page: Page) -> bool:

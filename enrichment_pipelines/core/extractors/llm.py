@@ -40,7 +40,7 @@ from typing import Any
 import openai
 
 from enrichment_pipelines.core.config import LLMConfig
-from enrichment_pipelines.core.crawl import FACT_PAGE_KINDS, Page
+from enrichment_pipelines.core.crawl import FACT_PAGE_KINDS, Page, site_pages
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.extractors import Evidence, Extraction, Usage
 from enrichment_pipelines.core.extractors.evidence import verify_evidence
@@ -226,9 +226,10 @@ class LLMExtractor:
         permit = self.breaker.acquire()
         if permit is None:
             return self._offline_fallback(offline)
-        facts = structured_facts(readable, keys)
+        own = site_pages(readable)  # a job board's listing is not the company's own words
+        facts = structured_facts(own, keys)
         messages = build_messages(
-            website_url, readable, keys, facts, self.taxonomy, self.options.prompt_token_budget
+            website_url, own, keys, facts, self.taxonomy, self.options.prompt_token_budget
         )
         usage = Usage()
         try:
@@ -248,7 +249,7 @@ class LLMExtractor:
         except _ReplyError as error:
             return Extraction(usage=usage, error=str(error))
         result.usage = usage
-        verify_evidence(result, readable, self.taxonomy)
+        verify_evidence(result, own, self.taxonomy)
         for key in facts.data:  # structured data outranks the model
             result.drop(key)
             result.set(key, facts.data[key], facts.evidence[key], facts.confidence[key])

@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from enrichment_pipelines.core import geography
-from enrichment_pipelines.core.crawl import Page
+from enrichment_pipelines.core.crawl import Page, site_pages
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY, employee_range
 from enrichment_pipelines.core.extractors import Evidence, Extraction
 from enrichment_pipelines.core.extractors.addresses import (
@@ -514,7 +514,8 @@ class RulesExtractor:
         result = Extraction()
         # A page with no visible text may still carry metadata (e.g. a script-rendered app).
         readable = [page for page in pages if not page.error and (page.text or page.meta)]
-        if not readable:
+        own = site_pages(readable)  # the facts in words come from the site's own pages
+        if not own:
             result.problems.append("no readable page")
             return result
         steps: dict[str, Callable[[Sequence[Page], Extraction], None]] = {
@@ -533,8 +534,8 @@ class RulesExtractor:
             "founded_year": self._founded,
         }
         for step in dict.fromkeys(steps.values()):
-            step(readable, result)
-        self._growth_type(readable, result)
+            step(own, result)
+        self._growth_type(own, result)
         if any(DATA_POINTS_BY_KEY[key].from_markup for key in keys):
             result.merge(markup_facts(readable, self.fingerprints))
         result.keep_only(keys)

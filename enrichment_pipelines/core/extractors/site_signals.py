@@ -12,8 +12,10 @@ data rather than its prose: its own social profiles, its logo, and its open role
 - Open positions: the careers page's roles, counted from its JobPosting markup, or from its
   links to single job postings on the site or on a job board (Greenhouse, Lever, Ashby,
   Workable, Personio, ...), or from a stated number ("12 open positions"); 0 where it says
-  there are none. No careers page: unknown. A careers page that only embeds a job board's
-  script lists nothing we can count: unknown, with the board named.
+  there are none. No careers page: unknown. A careers page that links to or embeds a job
+  board's listing and lists no role itself: the listing's roles, counted the same way (the
+  crawl fetches it, `core.job_boards`); a board whose listing is drawn by scripts: unknown,
+  with the board named.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from enrichment_pipelines.core.crawl import Page
+from enrichment_pipelines.core.crawl import JOB_BOARD_PAGE, Page, site_pages
 from enrichment_pipelines.core.extractors import Evidence, Extraction
 from enrichment_pipelines.core.extractors.technologies import Fingerprints
 from enrichment_pipelines.core.html_text import without_hashbang
+from enrichment_pipelines.core.job_boards import board_of, is_posting
 
 # A comma list value must fit a ChartMogul String attribute.
 _LIST_CHARS = 255
@@ -37,14 +40,15 @@ def markup_facts(pages: Sequence[Page], fingerprints: Fingerprints) -> Extractio
     """The data points read off the markup (`DataPoint.from_markup`): technologies, social
     profiles, open positions and the logo, each with the address or words that show it."""
     facts = Extraction()
-    _technologies(pages, fingerprints, facts)
-    profiles = social_profiles(pages)
+    own = site_pages(pages)  # a job board's listing counts roles, and says nothing else
+    _technologies(own, fingerprints, facts)
+    profiles = social_profiles(own)
     if profiles:
         value = _joined([profile.url for profile in _one_per_platform_first(profiles)])
         first = profiles[0]
         evidence = Evidence(first.page_url, first.quote)
         facts.set("social_profiles", value, evidence, 0.9 if first.from_markup else 0.8)
-    logo = find_logo(pages)
+    logo = find_logo(own)
     if logo is not None:
         facts.set("logo_url", logo.url, Evidence(logo.page_url, logo.url), logo.confidence)
     openings = open_positions(pages)
@@ -331,24 +335,6 @@ def _og_logo(page: Page) -> Logo | None:
 
 # --- open positions ----------------------------------------------------------------------------
 
-# Job boards by the address of their boards and postings: name, board host pattern, and the
-# path of a single posting on it.
-JOB_BOARDS: tuple[tuple[str, str, str], ...] = (
-    ("Greenhouse", r"(?:boards|job-boards)(?:\.eu)?\.greenhouse\.io", r"/[^/]+/jobs/\d+"),
-    ("Lever", r"jobs(?:\.eu)?\.lever\.co", r"/[^/]+/[0-9a-f-]{36}"),
-    ("Ashby", r"jobs\.ashbyhq\.com", r"/[^/]+/[0-9a-f-]{36}"),
-    ("Workable", r"(?:apply\.workable\.com|[\w-]+\.workable\.com)", r"/(?:[^/]+/)?j/[0-9A-F]+"),
-    ("Personio", r"[\w-]+\.jobs\.personio\.(?:de|com)", r"/job/\d+"),
-    ("SmartRecruiters", r"(?:jobs|careers)\.smartrecruiters\.com", r"/[^/]+/\d+"),
-    ("Recruitee", r"[\w-]+\.recruitee\.com", r"/o/[\w-]+"),
-    ("Teamtailor", r"[\w-]+\.teamtailor\.com", r"/jobs/\d+"),
-    ("BambooHR", r"[\w-]+\.bamboohr\.com", r"/(?:careers|jobs)/\d+"),
-    ("Jobvite", r"jobs\.jobvite\.com", r"/[^/]+/job/\w+"),
-    ("Breezy HR", r"[\w-]+\.breezy\.hr", r"/p/[\w-]+"),
-    ("Workday", r"[\w-]+\.wd\d+\.myworkdayjobs\.com", r"/.+/job/.+"),
-    ("iCIMS", r"[\w-]+\.icims\.com", r"/jobs/\d+"),
-    ("JOIN", r"join\.com", r"/companies/[^/]+/\d+"),
-)
 _SAME_SITE_JOB = re.compile(r"/(?:careers?|jobs?|vacanc(?:y|ies)|positions?|openings?)/([\w-]{3,})")
 # Pages under a careers path that are about working there, not one role.
 _CAREERS_PAGES = frozenset({
@@ -381,27 +367,42 @@ class Openings:
 
 
 def open_positions(pages: Sequence[Page]) -> Openings | None:
-    """The careers page's open roles (see the module docstring); None without one."""
+    """The careers page's open roles, or those of the job board listing it links to or
+    embeds (see the module docstring); None without a careers page."""
     careers = next((page for page in pages if page.kind == "careers"), None)
     if careers is None:
         return None
-    url = careers.final_url or careers.url
     board = _board(careers)
-    postings = [item for item in careers.structured_data if _is_type(item, "jobposting")]
+    found = _openings(careers, board)
+    if found is not None:
+        return found
+    for listing in (page for page in pages if page.kind == JOB_BOARD_PAGE and not page.error):
+        listed = board_of(listing.final_url or listing.url)
+        found = _openings(listing, listed.name if listed else board)
+        if found is not None:
+            return found
+    if board is not None:
+        return Openings(None, careers.final_url or careers.url, board, board, 0.0)
+    return None
+
+
+def _openings(page: Page, board: str | None) -> Openings | None:
+    """The roles a careers page or a board's listing shows: its JobPosting markup, its links
+    to single postings, a stated number, or none where it says so; None when it says nothing."""
+    url = page.final_url or page.url
+    postings = [item for item in page.structured_data if _is_type(item, "jobposting")]
     if postings:
         title = next((str(p.get("title")) for p in postings if p.get("title")), "JobPosting")
         return Openings(len(postings), url, title, board, 0.85)
-    jobs = _job_links(careers, url)
+    jobs = _job_links(page, url)
     if jobs:
         return Openings(len(jobs), url, jobs[0], board, 0.75)
-    stated = _STATED_OPENINGS.search(careers.text)
+    stated = _STATED_OPENINGS.search(page.text)
     if stated:
         return Openings(int(stated.group(1)), url, stated.group(0), board, 0.7)
-    none = _NO_OPENINGS.search(careers.text)
+    none = _NO_OPENINGS.search(page.text)
     if none:
         return Openings(0, url, none.group(0), board, 0.75)
-    if board is not None:
-        return Openings(None, url, board, board, 0.0)
     return None
 
 
@@ -414,10 +415,8 @@ def _board(page: Page) -> str | None:
     """The job board the careers page links to or embeds."""
     addresses = [link for link, _ in page.links]
     addresses += [*page.assets.get("scripts", []), *page.assets.get("frames", [])]
-    for name, host, _ in JOB_BOARDS:
-        if any(re.fullmatch(host, urlsplit(address).hostname or "") for address in addresses):
-            return name
-    return None
+    boards = [board for address in addresses if (board := board_of(address))]
+    return boards[0].name if boards else None
 
 
 def _job_links(page: Page, page_url: str) -> list[str]:
@@ -428,10 +427,7 @@ def _job_links(page: Page, page_url: str) -> list[str]:
     for link, _ in page.links:
         parts = urlsplit(link)
         host = parts.hostname or ""
-        on_board = any(
-            re.fullmatch(board_host, host) and re.match(posting, parts.path)
-            for _, board_host, posting in JOB_BOARDS
-        )
+        on_board = is_posting(link)
         job = _SAME_SITE_JOB.search(parts.path)
         on_site = bool(
             host == own.hostname
