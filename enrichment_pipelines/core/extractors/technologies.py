@@ -666,50 +666,47 @@ def _group_choices(regex: str) -> Iterator[list[str]]:
     """For each group at the top that every match goes through and that holds a choice
     (`x(?:a|b)y`), the regex with each of its choices in its place (`xay`, `xby`): what
     each choice's matches must contain, for the prefilter only."""
-    index = 0
-    while index < len(regex):
-        char = regex[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "[":
-            index = _class_end(regex, index + 1)
-            continue
-        if char != "(":
-            index += 1
+    resume = 0
+    for index, char in _structure(regex):
+        if index < resume or char != "(":
             continue
         closing = _closing(regex, index)
         if closing < 0:
             return
+        resume = closing + 1
         required = regex[closing + 1 : closing + 2] not in ("?", "*", "{")
         body = regex[index + 1 : closing]
         opener = re.match(r"\?(?::|P<\w+>)", body)  # (?: or (?P<name>: text a match holds
         if body.startswith("?") and opener is None:  # lookarounds, flags: hold no text
-            index = closing + 1
             continue
-        body = body[opener.end() :] if opener else body
-        choices = _top_level_branches(body)
+        choices = _top_level_branches(body[opener.end() :] if opener else body)
         if required and len(choices) > 1:
             head, tail = regex[:index], regex[closing + 1 :]
             yield [f"{head}{choice}{tail}" for choice in choices]
-        index = closing + 1
 
 
-def _closing(regex: str, opening: int) -> int:
-    """The index of the parenthesis closing the one at `opening` (-1 when none)."""
-    depth, index = 0, opening
+def _structure(regex: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    """(index, character) of `regex` from `start`, escapes and character classes passed
+    over: the characters that give it its structure (groups, alternations)."""
+    index = start
     while index < len(regex):
         char = regex[index]
         if char == "\\":
             index += 2
-            continue
-        if char == "[":
+        elif char == "[":
             index = _class_end(regex, index + 1)
-            continue
+        else:
+            yield index, char
+            index += 1
+
+
+def _closing(regex: str, opening: int) -> int:
+    """The index of the parenthesis closing the one at `opening` (-1 when none)."""
+    depth = 0
+    for index, char in _structure(regex, opening):
         depth += {"(": 1, ")": -1}.get(char, 0)
         if depth == 0:
             return index
-        index += 1
     return -1
 
 
@@ -726,21 +723,13 @@ def _class_end(regex: str, index: int) -> int:
 
 def _top_level_branches(regex: str) -> list[str]:
     """`regex` split at the `|` outside any group or class."""
-    branches, start, depth, index = [], 0, 0, 0
-    while index < len(regex):
-        char = regex[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "[":
-            index = _class_end(regex, index + 1)
-            continue
+    branches, start, depth = [], 0, 0
+    for index, char in _structure(regex):
         if char in "()":
             depth += 1 if char == "(" else -1
         elif char == "|" and depth == 0:
             branches.append(regex[start:index])
             start = index + 1
-        index += 1
     branches.append(regex[start:])
     return branches
 
