@@ -37,7 +37,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from enrichment_pipelines.core.config import CrawlConfig
 from enrichment_pipelines.core.html_text import PageAssets, parse_html
-from enrichment_pipelines.core.job_boards import is_posting, listing_of
+from enrichment_pipelines.core.job_boards import is_posting, job_postings, listing_of
 from enrichment_pipelines.core.network_errors import transport_failure
 from enrichment_pipelines.core.retry import backoff_seconds, retry_after_seconds
 from enrichment_pipelines.core.websites import (
@@ -596,13 +596,18 @@ class Crawler:
 def board_listing(careers: Page) -> str | None:
     """The job board listing a careers page links to or embeds, when the page itself lists
     no single posting to count (`core.job_boards`)."""
-    addresses = [link for link, _ in careers.links]
-    if any(is_posting(address) for address in addresses) or any(
-        "jobposting" in str(item.get("@type", "")).lower() for item in careers.structured_data
-    ):
+    if job_postings(careers.structured_data) or any(is_posting(link) for link, _ in careers.links):
         return None
-    addresses += [*careers.assets.get("scripts", []), *careers.assets.get("frames", [])]
-    return next((found for address in addresses if (found := listing_of(address))), None)
+    return next((found for address in referenced(careers) if (found := listing_of(address))), None)
+
+
+def referenced(page: Page) -> list[str]:
+    """The addresses a page links to, then the scripts and frames it loads."""
+    return [
+        *(link for link, _ in page.links),
+        *page.assets.get("scripts", []),
+        *page.assets.get("frames", []),
+    ]
 
 
 def site_pages(pages: Sequence[Page]) -> list[Page]:

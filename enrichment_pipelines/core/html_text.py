@@ -88,7 +88,8 @@ class PageAssets(TypedDict, total=False):
     scripts: list[str]  # <script src> URLs
     stylesheets: list[str]  # <link rel=stylesheet> URLs
     icons: list[list[str]]  # [URL, rel, sizes] of <link rel=icon / apple-touch-icon / ...>
-    images: list[list[str]]  # [URL, why it may be the logo: "logo", "home link", "header"]
+    # [URL, why it may be the logo: "site logo", "logo", "home link", "header", "site name"]
+    images: list[list[str]]
     head: str  # the raw <head> markup, capped (technology fingerprints match it)
     # The document as parsed and serialised again (as a browser shows its DOM), whitespace
     # squashed, capped at its start and end: technology fingerprints' `html` and `dom`.
@@ -227,24 +228,20 @@ def without_hashbang(url: str) -> str:
     """An AJAX-era address (`https://twitter.com/#!/acme`, the "#!" maybe written "#%21") as
     the page it stands for (`https://twitter.com/acme`); any other address as it is."""
     address, _, fragment = url.partition("#")
-    route = (
-        fragment.removeprefix("%21").removeprefix("!") if fragment.startswith(("!", "%21")) else ""
-    )
-    if not route.startswith("/"):
+    marks = [mark for mark in ("!/", "%21/") if fragment.startswith(mark)]
+    route = fragment[len(marks[0]) :] if marks else ""
+    if not route:
         return url
     parts = urlsplit(address)
-    return f"{parts.scheme}://{parts.netloc}{route}"
+    return f"{parts.scheme}://{parts.netloc}/{route}"
 
 
 def _document_base(root: Any, page_url: str) -> str:
     """The address relative references resolve against: the first `<base href>` (an http or
     https address), else the page's own."""
-    for base in root.iter("base"):
-        href = _absolute(page_url, base.get("href"))
-        if href is not None and urlsplit(href).scheme in ("http", "https"):
-            return href
-        break
-    return page_url
+    base = next(root.iter("base"), None)
+    href = _absolute(page_url, base.get("href")) if base is not None else None
+    return href if href is not None and urlsplit(href).scheme in ("http", "https") else page_url
 
 
 def _markup(root: Any) -> str:

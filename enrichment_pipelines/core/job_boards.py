@@ -10,7 +10,9 @@ listing to fetch: its roles stay uncounted, with the board named.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -47,6 +49,17 @@ JOB_BOARDS: tuple[JobBoard, ...] = (
     _board("iCIMS", r"[\w-]+\.icims\.com", r"/jobs/\d+", None),
     _board("JOIN", r"join\.com", r"/companies/[^/]+/\d+", r"/companies/[^/]+/?"),
 )  # fmt: skip
+
+
+def job_postings(structured_data: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The JobPosting items of a page's structured data (JSON-LD or microdata)."""
+    postings = []
+    for item in structured_data:
+        types = item.get("@type")
+        named = {str(kind).lower() for kind in (types if isinstance(types, list) else [types])}
+        if "jobposting" in named:
+            postings.append(item)
+    return postings
 
 
 def board_of(address: str) -> JobBoard | None:

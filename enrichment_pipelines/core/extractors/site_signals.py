@@ -26,11 +26,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from enrichment_pipelines.core.crawl import JOB_BOARD_PAGE, Page, site_pages
+from enrichment_pipelines.core.crawl import JOB_BOARD_PAGE, Page, referenced, site_pages
 from enrichment_pipelines.core.extractors import Evidence, Extraction
 from enrichment_pipelines.core.extractors.technologies import Fingerprints
 from enrichment_pipelines.core.html_text import without_hashbang
-from enrichment_pipelines.core.job_boards import board_of, is_posting
+from enrichment_pipelines.core.job_boards import board_of, is_posting, job_postings
 
 # A comma list value must fit a ChartMogul String attribute.
 _LIST_CHARS = 255
@@ -390,7 +390,7 @@ def _openings(page: Page, board: str | None) -> Openings | None:
     """The roles a careers page or a board's listing shows: its JobPosting markup, its links
     to single postings, a stated number, or none where it says so; None when it says nothing."""
     url = page.final_url or page.url
-    postings = [item for item in page.structured_data if _is_type(item, "jobposting")]
+    postings = job_postings(page.structured_data)
     if postings:
         title = next((str(p.get("title")) for p in postings if p.get("title")), "JobPosting")
         return Openings(len(postings), url, title, board, 0.85)
@@ -406,17 +406,10 @@ def _openings(page: Page, board: str | None) -> Openings | None:
     return None
 
 
-def _is_type(item: dict[str, Any], name: str) -> bool:
-    types = item.get("@type")
-    return name in {str(t).lower() for t in (types if isinstance(types, list) else [types])}
-
-
 def _board(page: Page) -> str | None:
     """The job board the careers page links to or embeds."""
-    addresses = [link for link, _ in page.links]
-    addresses += [*page.assets.get("scripts", []), *page.assets.get("frames", [])]
-    boards = [board for address in addresses if (board := board_of(address))]
-    return boards[0].name if boards else None
+    board = next((board for address in referenced(page) if (board := board_of(address))), None)
+    return board.name if board else None
 
 
 def _job_links(page: Page, page_url: str) -> list[str]:

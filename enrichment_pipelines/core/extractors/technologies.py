@@ -42,7 +42,7 @@ from cssselect.parser import Attrib, Class, CombinedSelector, Element, Hash
 from lxml import etree
 from lxml import html as lxml_html
 
-from enrichment_pipelines.core.crawl import Page
+from enrichment_pipelines.core.crawl import Page, referenced
 from enrichment_pipelines.core.errors import EnrichError
 from enrichment_pipelines.core.html_text import kept_markup
 
@@ -309,14 +309,10 @@ class Fingerprints:
         found: dict[str, Detection] = {}
         for detection in self._detect_site(pages):
             known = found.get(detection.name)
-            if known is None or (detection.version and not known.version):
-                found[detection.name] = detection
-            if known is not None:  # the surer of the two, with any version either gives
-                surer = max(known.confidence, found[detection.name].confidence)
-                version = found[detection.name].version or known.version
-                found[detection.name] = replace(
-                    found[detection.name], confidence=surer, version=version
-                )
+            if known is not None:  # the one with a version, as sure as the surer of the two
+                kept = detection if detection.version and not known.version else known
+                detection = replace(kept, confidence=max(known.confidence, detection.confidence))
+            found[detection.name] = detection
         # A pattern of confidence 0 reads a version off what it matches; alone, it shows nothing.
         found = {name: detection for name, detection in found.items() if detection.confidence}
         self._add_implied(found)
@@ -538,12 +534,8 @@ def _own_file_names(page: Page) -> list[str]:
     patterns written for a page's whole address (`/sparql`, `/typo3/`) would take a linked
     article's path for the site's software."""
     origins = {_origin(page.final_url or page.url), _origin(page.assets.get("base", ""))} - {""}
-    assets = page.assets
-    addresses = [url for url, _ in page.links]
-    addresses += [*assets.get("scripts", []), *assets.get("stylesheets", [])]
-    addresses += assets.get("frames", [])
     names = []
-    for url in addresses:
+    for url in [*referenced(page), *page.assets.get("stylesheets", [])]:
         if _origin(url) not in origins:
             continue
         path, _, query = url.split("://", 1)[1].partition("/")[2].partition("#")[0].partition("?")
@@ -830,9 +822,7 @@ def _selector_literal(selector: str) -> str:
             found.append(node.id)
         elif isinstance(node, Element) and node.element:
             found.append(f"<{node.element}")
-        if isinstance(node, Attrib) and node.operator == "!=":
-            pending.append(node.selector)
-        elif not isinstance(node, Element):
+        if not isinstance(node, Element):
             pending.append(node.selector)  # the selector the pseudo-class or test refines
     telling = [text for text in found if len(text) >= 3 and not text.startswith("<")]
     return max(telling or found, key=len).lower() if found else ""
