@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
+from enrichment_pipelines.core import warehouse as warehouse_module
 from enrichment_pipelines.core.customers import import_customers
 from enrichment_pipelines.core.enrichment.policy import EnrichmentPolicy
 from enrichment_pipelines.core.settings import EnrichmentSettings, ensure_settings
@@ -165,3 +167,27 @@ def test_python_duckdb_opens_the_analytics_copy_read_only(tmp_path: Path) -> Non
 def _sorted(rows: list[dict[str, object]]) -> list[str]:
     """Rows in a comparable order (the evidence query has no ORDER BY)."""
     return sorted(json.dumps(row, sort_keys=True, default=str) for row in rows)
+
+
+def test_the_copy_works_in_bounded_memory_and_leaves_the_pages_raw_documents_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, _ = analytics_copy(tmp_path)
+    with store.transaction() as connection:  # a warehouse of about 20,000 customers' values
+        connection.execute(
+            "INSERT INTO enrichment_values (enrichment_id, data_point, value) "
+            "SELECT 'e' || (i // 20), 'point ' || (i % 20), 'value ' || i FROM range(400000) t(i)"
+        )
+    monkeypatch.setattr(warehouse_module, "MEMORY_LIMIT", "16MB")
+    with store.connect() as connection:  # a copy with its keys outgrows that memory...
+        connection.execute(f"ATTACH '{tmp_path / 'keyed.duckdb'}' AS keyed")
+        with pytest.raises(duckdb.Error, match=r"(could not|failed to) allocate"):
+            connection.execute("COPY FROM DATABASE warehouse TO keyed")
+        values = connection.execute("SELECT count(*) FROM enrichment_values").fetchone()
+    copy = store.publish_snapshot(tmp_path / "analytics.duckdb")  # ...the analysts' does not
+    with duckdb.connect(str(copy), read_only=True) as analyst:
+        assert analyst.execute("SELECT count(*) FROM enrichment_values").fetchone() == values
+        columns = {row[0] for row in analyst.execute("DESCRIBE scraped_pages").fetchall()}
+    with store.connect(read_only=True) as live:
+        live_columns = {row[0] for row in live.execute("DESCRIBE scraped_pages").fetchall()}
+    assert live_columns - columns == {"assets"}

@@ -324,6 +324,15 @@ def test_a_broken_fingerprint_file_names_the_file_and_the_entry(tmp_path: Path) 
         load_fingerprints(missing)
 
 
+def test_the_bundled_set_compiles_and_is_compiled_only_where_it_detects() -> None:
+    fingerprints = load_fingerprints.__wrapped__()  # a fresh load, not the process's cached one
+    assert "technologies" not in vars(fingerprints)  # naming the set compiles nothing
+    assert fingerprints.key == "bundled" and len(fingerprints.entries) > 3000
+    technologies = fingerprints.technologies  # every bundled pattern compiles
+    assert len(technologies) == len(fingerprints.entries)
+    assert sum(len(technology.html) for technology in technologies.values()) > 400
+
+
 @pytest.mark.parametrize(
     ("regex", "literals"),
     [

@@ -216,9 +216,21 @@ class Fingerprints:
     """A fingerprint set: technologies by name, and a key naming its content (part of the
     extractor's name, so a changed set extracts again)."""
 
-    technologies: dict[str, Technology]
+    entries: dict[str, Any]  # technology name -> its fingerprint, as the files give it
+    categories: dict[str, str]  # category number -> name
     key: str
     user_path: Path | None = None
+
+    @cached_property
+    def technologies(self) -> dict[str, Technology]:
+        """The technologies, compiled at first use: a process that only names the set (a
+        run's own, whose extraction workers detect) spares the second it takes and the
+        memory the patterns hold."""
+        where = self.user_path or BUNDLED_DIR
+        return {
+            name: _technology(name, entry, self.categories, f"{where}: {name}")
+            for name, entry in self.entries.items()
+        }
 
     def __reduce__(self) -> tuple[Any, tuple[Path | None]]:
         # Sent to extraction worker processes as the file it came from, not 3,500 compiled
@@ -949,11 +961,12 @@ def load_fingerprints(user_path: Path | None = None) -> Fingerprints:
                 name = category.get("name", number) if isinstance(category, dict) else category
                 categories[str(number)] = str(name)
             user = user["technologies"]
+        # A user's technologies are checked here, so that a mistake in the file is reported
+        # where it is loaded rather than by the first site detected (the bundled set's are
+        # checked by the tests).
+        for name, entry in user.items():
+            _technology(name, entry, categories, f"{user_path}: {name}")
         raw.update(user)
         digest = hashlib.sha256(json.dumps(user, sort_keys=True).encode()).hexdigest()[:8]
         key = f"user-{digest}"
-    technologies = {
-        name: _technology(name, entry, categories, f"{user_path or BUNDLED_DIR}: {name}")
-        for name, entry in raw.items()
-    }
-    return Fingerprints(technologies, key, user_path)
+    return Fingerprints(raw, categories, key, user_path)

@@ -125,6 +125,10 @@ def _is_lock_conflict(error: duckdb.Error) -> bool:
 
 # Tables the analysts' copy leaves out: who may use the API is not analysts' data.
 NOT_FOR_ANALYSTS = ("users",)
+# Columns it leaves out: a page's raw document (`assets`: its head, scripts and the document
+# itself, capped) is the crawl's cache, kept so that pages can be read again without fetching
+# them; nothing to query, and over half of the copy's bytes and time.
+COLUMNS_NOT_FOR_ANALYSTS = {"scraped_pages": ("assets",)}
 
 
 class _ModeGate:
@@ -265,16 +269,20 @@ class Warehouse:
         still hold deleted rows) while this process holds the warehouse, and swapped in
         atomically: readers of the old copy keep their view. It is written in the older
         storage format `ANALYTICS_STORAGE_VERSION`, so that the DuckDB CLI and other tools
-        embedding an older DuckDB open it. The users' token hashes stay out of it.
+        embedding an older DuckDB open it. The users' token hashes and the pages' raw documents
+        stay out of it (`NOT_FOR_ANALYSTS`, `COLUMNS_NOT_FOR_ANALYSTS`).
+
+        Its tables have no key constraints: DuckDB builds a key's index in memory, so a copy
+        with keys needs memory growing with the rows (past the warehouse's `MEMORY_LIMIT` at
+        about 40,000 customers), while one without stays within it at any size. Nothing
+        writes a read-only copy, so its keys would guard nothing.
         """
         partial = target.with_name(target.name + ".partial")
-        with self.connect() as connection:
-            _copy_database(
-                connection,
-                partial,
-                storage_version=ANALYTICS_STORAGE_VERSION,
-                leave_out=NOT_FOR_ANALYSTS,
-            )
+        with (
+            self.connect() as connection,
+            _new_database(connection, partial, ANALYTICS_STORAGE_VERSION) as copy,
+        ):
+            _copy_rows_and_views(connection, copy)
         os.replace(partial, target)
         return target
 
@@ -330,7 +338,8 @@ class Warehouse:
         fresh = self.path.with_name(self.path.name + ".compacting")
         with self.connect() as connection:
             connection.execute("CHECKPOINT")
-            _copy_database(connection, fresh)
+            with _new_database(connection, fresh) as copy:
+                connection.execute(f"COPY FROM DATABASE {_current_database(connection)} TO {copy}")
             os.replace(fresh, self.path)
 
     def schema_version(self) -> int:
@@ -393,19 +402,20 @@ class Warehouse:
         return applied
 
 
-def _copy_database(
-    connection: duckdb.DuckDBPyConnection,
-    target: Path,
-    *,
-    storage_version: str | None = None,
-    leave_out: tuple[str, ...] = (),
-) -> None:
-    """Copy every table, view and sequence of the connection's database into a new file,
-    written in `storage_version` (a DuckDB release such as "v1.1.0") or, by default, in the
-    installed library's own format; the tables in `leave_out` are dropped from the copy."""
+def _current_database(connection: duckdb.DuckDBPyConnection) -> str:
+    row = connection.execute("SELECT current_database()").fetchone()
+    assert row is not None
+    return quote_identifier(row[0])
+
+
+@contextmanager
+def _new_database(
+    connection: duckdb.DuckDBPyConnection, target: Path, storage_version: str | None = None
+) -> Iterator[str]:
+    """A new database file `target`, attached to `connection` for the block (its name is
+    yielded) and written in `storage_version` (a DuckDB release such as "v1.1.0") or, by
+    default, in the installed library's own format."""
     target.unlink(missing_ok=True)
-    source = connection.execute("SELECT current_database()").fetchone()
-    assert source is not None
     literal = "'" + str(target).replace("'", "''") + "'"
     options = ""
     if storage_version is not None:
@@ -413,11 +423,52 @@ def _copy_database(
         options = " (STORAGE_VERSION '" + storage_version.replace("'", "''") + "')"
     connection.execute(f"ATTACH {literal} AS copy_target{options}")
     try:
-        connection.execute(f"COPY FROM DATABASE {quote_identifier(source[0])} TO copy_target")
-        for table in leave_out:
-            connection.execute(f"DROP TABLE copy_target.{quote_identifier(table)}")
+        yield "copy_target"
     finally:
         connection.execute("DETACH copy_target")
+
+
+def _copy_rows_and_views(connection: duckdb.DuckDBPyConnection, copy: str) -> None:
+    """The analysts' copy: the rows of every table but those left out, with their columns'
+    types and without constraints, in one transaction (a consistent copy); then the views."""
+    source = _current_database(connection)
+    tables = connection.execute(
+        "SELECT table_name FROM duckdb_tables() "
+        "WHERE database_name = current_database() AND schema_name = 'main' ORDER BY table_name"
+    ).fetchall()
+    connection.execute("BEGIN TRANSACTION")
+    for (table,) in tables:
+        if table in NOT_FOR_ANALYSTS:
+            continue
+        columns = "*"
+        if left_out := COLUMNS_NOT_FOR_ANALYSTS.get(table):
+            columns += f" EXCLUDE ({', '.join(map(quote_identifier, left_out))})"
+        name = quote_identifier(table)
+        connection.execute(
+            f"CREATE TABLE {copy}.main.{name} AS SELECT {columns} FROM {source}.main.{name}"
+        )
+    connection.execute("COMMIT")
+    # A view is created by its own statement, naming others unqualified: each is made with
+    # the copy as the current database, once the views it reads exist (DuckDB keeps no order
+    # of views by what they read; a failed statement outside a transaction leaves nothing).
+    pending = connection.execute(
+        "SELECT view_name, sql FROM duckdb_views() "
+        "WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal"
+    ).fetchall()
+    connection.execute(f"USE {copy}")
+    try:
+        while pending:
+            failed: list[tuple[str, str]] = []
+            for view, sql in pending:
+                try:
+                    connection.execute(sql)
+                except duckdb.CatalogException:
+                    failed.append((view, sql))
+            if len(failed) == len(pending):
+                raise WarehouseError(f"views not copied: {', '.join(v for v, _ in failed)}")
+            pending = failed
+    finally:
+        connection.execute(f"USE {source}")
 
 
 def _applied_version(connection: duckdb.DuckDBPyConnection) -> int:
