@@ -437,21 +437,24 @@ def _copy_rows_and_views(connection: duckdb.DuckDBPyConnection, copy: str) -> No
     """The analysts' copy: the rows of every table but those left out, with their columns'
     types and without constraints, in one transaction (a consistent copy); then the views."""
     source = _current_database(connection)
-    tables = connection.execute(
-        "SELECT table_name FROM duckdb_tables() "
-        "WHERE database_name = current_database() AND schema_name = 'main' ORDER BY table_name"
-    ).fetchall()
     connection.execute("BEGIN TRANSACTION")
-    for (table,) in tables:
-        if table in NOT_FOR_ANALYSTS:
-            continue
-        columns = "*"
-        if left_out := COLUMNS_NOT_FOR_ANALYSTS.get(table):
-            columns += f" EXCLUDE ({', '.join(map(quote_identifier, left_out))})"
-        name = quote_identifier(table)
-        connection.execute(
-            f"CREATE TABLE {copy}.main.{name} AS SELECT {columns} FROM {source}.main.{name}"
-        )
+    try:
+        for (table,) in connection.execute(
+            "SELECT table_name FROM duckdb_tables() "
+            "WHERE database_name = current_database() AND schema_name = 'main' ORDER BY 1"
+        ).fetchall():
+            if table in NOT_FOR_ANALYSTS:
+                continue
+            columns = "*"
+            if left_out := COLUMNS_NOT_FOR_ANALYSTS.get(table):
+                columns += f" EXCLUDE ({', '.join(map(quote_identifier, left_out))})"
+            name = quote_identifier(table)
+            connection.execute(
+                f"CREATE TABLE {copy}.main.{name} AS SELECT {columns} FROM {source}.main.{name}"
+            )
+    except BaseException:
+        connection.execute("ROLLBACK")  # so that the copy can be detached, and the error shown
+        raise
     connection.execute("COMMIT")
     # A view is created by its own statement, naming others unqualified: each is made with
     # the copy as the current database, once the views it reads exist (DuckDB keeps no order
