@@ -345,6 +345,14 @@ class EnrichConfig:
         }
 
 
+def machine_cache_dir() -> Path:
+    """Where data derived from installed packages is kept for every process on this machine
+    (the city index): `$XDG_CACHE_HOME/enrichment-pipelines`, by default under `~/.cache`. It
+    holds nothing of any customer, so `enrich forget` has nothing to do there."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "enrichment-pipelines"
+
+
 def _build(
     kind: type, document: Mapping[str, Any], environ: Mapping[str, str], source: str, prefix: str
 ) -> Any:

