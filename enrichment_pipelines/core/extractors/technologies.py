@@ -216,8 +216,9 @@ class Fingerprints:
     """A fingerprint set: technologies by name, and a key naming its content (part of the
     extractor's name, so a changed set extracts again)."""
 
-    entries: dict[str, Any]  # technology name -> its fingerprint, as the files give it
-    categories: dict[str, str]  # category number -> name
+    # Technology name -> its fingerprint as the files give it; category number -> name.
+    entries: dict[str, Any] = field(repr=False, compare=False)
+    categories: dict[str, str] = field(repr=False, compare=False)
     key: str
     user_path: Path | None = None
 

@@ -33,11 +33,10 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 # The storage format of the analytics copy, which other tools open: the DuckDB CLI of the stable
 # 1.5 line that `make install` puts into .venv/bin, Python's duckdb, and tools that embed an
 # older DuckDB (DBeaver's driver, notebooks). duckdb 2.x writes format 69 by default, which no
-# 1.x reader opens. v1.1.0 (format 64) is the oldest duckdb 2.x writes faithfully: every type the
-# copy holds (JSON, TIMESTAMPTZ; lists in customer_360), its views and its primary-key and UNIQUE
-# constraints; DuckDB 1.1 and later read it. Older names (v0.10.x, v1.0.0) give the same bytes,
-# whose key constraints DuckDB 1.0 cannot read, so naming them would promise what is not kept.
-# Newer formats only add compression (without it the copy is a few per cent larger).
+# 1.x reader opens. v1.1.0 (format 64) writes every type the copy holds (JSON, TIMESTAMPTZ;
+# lists in customer_360) and its views; DuckDB 1.1 and later read it, and the CLI that `make
+# install` brings is tested on it. Newer formats only add compression (without it the copy is a
+# few per cent larger). The copy has no key constraints (see `publish_snapshot`).
 ANALYTICS_STORAGE_VERSION = "v1.1.0"
 
 
@@ -342,10 +341,14 @@ class Warehouse:
             # about 50,000 customers the copy outgrows `MEMORY_LIMIT`. A deletion must not fail
             # for that, so this rare copy gets DuckDB's own limit (80 % of the memory).
             connection.execute("RESET memory_limit")
-            connection.execute("CHECKPOINT")
-            with _new_database(connection, fresh) as copy:
-                connection.execute(f"COPY FROM DATABASE {_current_database(connection)} TO {copy}")
-            os.replace(fresh, self.path)
+            try:
+                connection.execute("CHECKPOINT")
+                with _new_database(connection, fresh) as copy:
+                    source = _current_database(connection)
+                    connection.execute(f"COPY FROM DATABASE {source} TO {copy}")
+                os.replace(fresh, self.path)
+            finally:  # the limit is the database's, shared by this process's connections
+                connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
 
     def schema_version(self) -> int:
         with self._open(read_only=True) as connection:
@@ -452,6 +455,10 @@ def _copy_rows_and_views(connection: duckdb.DuckDBPyConnection, copy: str) -> No
             connection.execute(
                 f"CREATE TABLE {copy}.main.{name} AS SELECT {columns} FROM {source}.main.{name}"
             )
+        pending = connection.execute(
+            "SELECT view_name, sql FROM duckdb_views() "
+            "WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal"
+        ).fetchall()
     except BaseException:
         connection.execute("ROLLBACK")  # so that the copy can be detached, and the error shown
         raise
@@ -459,22 +466,19 @@ def _copy_rows_and_views(connection: duckdb.DuckDBPyConnection, copy: str) -> No
     # A view is created by its own statement, naming others unqualified: each is made with
     # the copy as the current database, once the views it reads exist (DuckDB keeps no order
     # of views by what they read; a failed statement outside a transaction leaves nothing).
-    pending = connection.execute(
-        "SELECT view_name, sql FROM duckdb_views() "
-        "WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal"
-    ).fetchall()
     connection.execute(f"USE {copy}")
     try:
         while pending:
-            failed: list[tuple[str, str]] = []
+            failed: dict[str, tuple[str, str]] = {}  # view -> its statement, why it failed
             for view, sql in pending:
                 try:
                     connection.execute(sql)
-                except duckdb.CatalogException:
-                    failed.append((view, sql))
+                except (duckdb.CatalogException, duckdb.BinderException) as error:
+                    failed[view] = (sql, str(error).splitlines()[0])
             if len(failed) == len(pending):
-                raise WarehouseError(f"views not copied: {', '.join(v for v, _ in failed)}")
-            pending = failed
+                reasons = "; ".join(f"{view}: {why}" for view, (_, why) in failed.items())
+                raise WarehouseError(f"views not copied for analysts: {reasons}")
+            pending = [(view, sql) for view, (sql, _) in failed.items()]
     finally:
         connection.execute(f"USE {source}")
 
