@@ -266,6 +266,8 @@ def test_a_town_named_only_in_the_title_is_read_there() -> None:
         ("Since 1985, Acme has served Ohio homeowners.", 1985),
         ("CarePoint has cared for patients in Denver since 1998.", 1998),
         ("The company was incorporated in Delaware in August 1987.", 1987),
+        ("We sell jeans online. Since 2003 we have specialised in denim.", 2003),
+        ("Quality Refurbished Servers Since 1986", 1986),  # a tagline ending in its year
         # not a founding: a copyright, a person's career, a branch, a verb, a move, a
         # re-incorporation, a year in the future
         ("© 2012 Acme Inc. All rights reserved.", None),
@@ -276,6 +278,8 @@ def test_a_town_named_only_in_the_title_is_read_there() -> None:
         ("In 2019 we moved to Lisbon.", None),
         ("Acme was reincorporated in Delaware in 2007.", None),
         ("Acme will be founded in 2999.", None),
+        ("Founded in the early 1930s, Nippy's delivers fresh produce.", None),  # a decade
+        ("Prices have not changed since 2010, so the offer stands.", None),  # not a tagline
     ],
 )
 def test_a_founding_year_is_the_one_a_page_states(statement: str, year: int | None) -> None:
@@ -283,6 +287,13 @@ def test_a_founding_year_is_the_one_a_page_states(statement: str, year: int | No
     assert found.data.get("founded_year") == year
     if year is not None:
         assert str(year) in found.evidence["founded_year"].quote
+
+
+def test_a_tagline_in_the_title_states_the_founding_year() -> None:
+    page = _page("<title>Modern Furniture in Toronto Since 1986</title><p>Sofas and beds.</p>")
+    found = _extract(page)
+    assert found.data["founded_year"] == 1986
+    assert found.evidence["founded_year"].quote == "Modern Furniture in Toronto Since 1986"
 
 
 def test_a_founding_date_in_the_markup_is_the_founding_year() -> None:

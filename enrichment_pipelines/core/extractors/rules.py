@@ -440,7 +440,8 @@ def _addressed_item(pages: Sequence[Page]) -> tuple[Page, dict[str, Any]] | None
 # 2020"), then an incorporation, then the organisation in business since a year ("family
 # owned since 1952", "serving Ohio since 1985", "Since 1998, Acme has..."). A copyright year,
 # a person's career and a re-incorporation are not foundings (`_NOT_A_FOUNDING`).
-_YEAR = r"(?<![\d,.])((?:1[5-9]|20)\d\d)(?!\d)"
+# A year, not a decade ("the early 1930s").
+_YEAR = r"(?<![\d,.])((?:1[5-9]|20)\d\d)(?!\d|'?s\b)"
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
@@ -462,13 +463,17 @@ _FOUNDINGS: tuple[tuple[float, str], ...] = (
     (
         0.7,
         r"(?:\bin business|\bfamily[- ]owned(?:\s+and\s+operated)?|\bserving\s[^.;:!?\d]{1,50}?"
-        rf"|\boperating|\btrading|^)\s*since\s+{_YEAR}",
+        rf"|\boperating|\btrading|^|(?<=[.!?]\s))\s*since\s+{_YEAR}",
     ),
+    # A tagline that ends in its year: a line of a few words ("Quality Servers Since 1986",
+    # "Home Furniture in Toronto Since 1986"), a heading or a banner rather than a sentence.
+    (0.6, rf"^(?:[^.;:!?\d\n]+\s)?since\s+{_YEAR}\s*[.!]?$"),
     # The organisation doing what it does since a year: "has cared for patients in Denver
-    # since 1998", "we have been making pumps since 1952" (a person's career is excluded).
+    # since 1998", "we have been making pumps since 1952" (a person's career is excluded;
+    # "have not changed since" states nothing begun).
     (
         0.6,
-        r"\b(?:has|have)\s+(?:been\s+)?\w+(?:ed|ing|t|n)\b[^.;:!?\d]{0,60}?\s+since\s+"
+        r"\b(?:has|have)\s+(?:been\s+)?(?!not\b)\w+(?:ed|ing|t|n)\b[^.;:!?\d]{0,60}?\s+since\s+"
         rf"{_YEAR}",
     ),
 )
@@ -484,7 +489,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v7"
+RULES_VERSION = "rules-v8"
 
 
 class RulesExtractor:
@@ -760,10 +765,15 @@ class RulesExtractor:
         if _ld_founded(pages, out):
             return
         ordered = sorted(pages, key=lambda page: page.kind != "about")
+        # The title and description state taglines too ("Home Furniture in Toronto Since 1986").
+        texts = [
+            "\n".join([page.title or "", page.meta.get("description", ""), page.text])
+            for page in ordered
+        ]
         for confidence, pattern in _FOUNDINGS:
             compiled = _compiled(pattern)
-            for page in ordered:
-                for quote, year in _stated_years(page.text, compiled):
+            for page, text in zip(ordered, texts, strict=True):
+                for quote, year in _stated_years(text, compiled):
                     evidence = Evidence(page.final_url or page.url, quote)
                     out.set("founded_year", year, evidence, confidence)
                     if "founded_year" in out.data:
