@@ -280,6 +280,11 @@ def test_a_town_named_only_in_the_title_is_read_there() -> None:
         ("Acme will be founded in 2999.", None),
         ("Founded in the early 1930s, Nippy's delivers fresh produce.", None),  # a decade
         ("Prices have not changed since 2010, so the offer stands.", None),  # not a tagline
+        (  # a sentence, not a tagline: longer than a dozen words
+            "Loyal customers from all over the county keep coming back to the little shop "
+            "by the bridge since 2001.",
+            None,
+        ),
     ],
 )
 def test_a_founding_year_is_the_one_a_page_states(statement: str, year: int | None) -> None:

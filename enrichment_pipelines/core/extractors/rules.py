@@ -465,9 +465,9 @@ _FOUNDINGS: tuple[tuple[float, str], ...] = (
         r"(?:\bin business|\bfamily[- ]owned(?:\s+and\s+operated)?|\bserving\s[^.;:!?\d]{1,50}?"
         rf"|\boperating|\btrading|^|(?<=[.!?]\s))\s*since\s+{_YEAR}",
     ),
-    # A tagline that ends in its year: a line of a few words ("Quality Servers Since 1986",
-    # "Home Furniture in Toronto Since 1986"), a heading or a banner rather than a sentence.
-    (0.6, rf"^(?:[^.;:!?\d\n]+\s)?since\s+{_YEAR}\s*[.!]?$"),
+    # A tagline that ends in its year: a line of at most a dozen words ("Quality Servers Since
+    # 1986", "Home Furniture in Toronto Since 1986"), a heading, a banner or a title.
+    (0.6, rf"^(?:[^\s.;:!?\d]+\s+){{0,12}}since\s+{_YEAR}\s*[.!]?$"),
     # The organisation doing what it does since a year: "has cared for patients in Denver
     # since 1998", "we have been making pumps since 1952" (a person's career is excluded;
     # "have not changed since" states nothing begun).
