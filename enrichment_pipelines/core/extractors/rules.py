@@ -365,6 +365,12 @@ def _ld_employees(pages: Sequence[Page], out: Extraction) -> bool:
     return False
 
 
+def _title_and_description(page: Page) -> str:
+    """A page's title and meta description, a line each: what a small site often says only
+    there (its town, its trade, its tagline)."""
+    return f"{page.title or ''}\n{page.meta.get('description') or ''}"
+
+
 def _stated_years(text: str, pattern: re.Pattern[str]) -> Iterator[tuple[str, int]]:
     """(quote, year) for each match of a founding `pattern` in `text`: the quote runs from the
     start of the match's sentence (at most 120 characters back: "Acme Ltd. Est. 2020" is one
@@ -583,7 +589,7 @@ class RulesExtractor:
         for page in pages:
             weight = 2 if page.kind in ("home", "about") else 1
             # The title and description say what the business is: they count twice.
-            summary = f"{page.title or ''}\n{page.meta.get('description') or ''}"
+            summary = _title_and_description(page)
             lowered = f"{summary}\n{summary}\n{page.text}".lower()
             found = Counter(self._keywords.findall(lowered))
             for keyword, count in found.items():
@@ -724,7 +730,7 @@ class RulesExtractor:
             hints = [*phone_countries(page.text), *domain]
             # The title and description last: small businesses often name their town there
             # ("Joe's Pizza | Springfield, IL") and nowhere else.
-            text = "\n".join([page.text, page.title or "", page.meta.get("description", "")])
+            text = f"{page.text}\n{_title_and_description(page)}"
             lines = text.splitlines()
             for address in find_addresses(text, hints=hints):
                 context = " ".join(lines[max(0, address.line - 2) : address.line + 1])
@@ -766,10 +772,7 @@ class RulesExtractor:
             return
         ordered = sorted(pages, key=lambda page: page.kind != "about")
         # The title and description state taglines too ("Home Furniture in Toronto Since 1986").
-        texts = [
-            "\n".join([page.title or "", page.meta.get("description", ""), page.text])
-            for page in ordered
-        ]
+        texts = [f"{_title_and_description(page)}\n{page.text}" for page in ordered]
         for confidence, pattern in _FOUNDINGS:
             compiled = _compiled(pattern)
             for page, text in zip(ordered, texts, strict=True):
