@@ -179,6 +179,7 @@ def test_copies_of_a_large_warehouse_fit_in_memory_and_leave_the_pages_raw_docum
             "SELECT 'e' || (i // 20), 'point ' || (i % 20), 'value ' || i FROM range(400000) t(i)"
         )
     monkeypatch.setattr(warehouse_module, "MEMORY_LIMIT", "16MB")
+    monkeypatch.setattr(warehouse_module, "COPY_MEMORY_LIMIT", "16MB")
     with store.connect() as connection:  # a copy with its keys outgrows that memory...
         connection.execute(f"ATTACH '{tmp_path / 'keyed.duckdb'}' AS keyed")
         with pytest.raises(duckdb.Error, match=r"(could not|failed to) allocate"):

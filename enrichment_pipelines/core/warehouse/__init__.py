@@ -46,6 +46,10 @@ ANALYTICS_STORAGE_VERSION = "v1.1.0"
 # `warehouse.duckdb.tmp` and the same copy peaks at 370 MiB. The writes of a run are small.
 # Only compaction, which builds every key's index of the file anew, lifts it (`compact`).
 MEMORY_LIMIT = "256MB"
+# The analysts' copy reads every block once and keeps none: a smaller cache only evicts
+# sooner. Measured at 10,000 customers: 233 MiB more memory under `MEMORY_LIMIT`, 115 under
+# this, 0.6 s slower; the copy has no keys, so it needs no more as the warehouse grows.
+COPY_MEMORY_LIMIT = "64MB"
 
 
 class WarehouseError(EnrichError, RuntimeError):
@@ -275,11 +279,13 @@ class Warehouse:
         Its tables have no key constraints: DuckDB builds a key's index in memory, so a copy
         with keys needs memory growing with the rows (past the warehouse's `MEMORY_LIMIT` at
         about 40,000 customers), while one without stays within it at any size. Nothing
-        writes a read-only copy, so its keys would guard nothing.
+        writes a read-only copy, so its keys would guard nothing. It is made under the smaller
+        `COPY_MEMORY_LIMIT`, since it follows the checks and the report in a run's process.
         """
         partial = target.with_name(target.name + ".partial")
         with (
             self.connect() as connection,
+            _memory_limit(connection, COPY_MEMORY_LIMIT),
             _new_database(connection, partial, ANALYTICS_STORAGE_VERSION) as copy,
         ):
             _copy_rows_and_views(connection, copy)
@@ -336,19 +342,15 @@ class Warehouse:
         installed library's own storage format: other tools are pointed at the analytics copy,
         so the live file need not give up what newer formats bring."""
         fresh = self.path.with_name(self.path.name + ".compacting")
-        with self.connect() as connection:
-            # The live file keeps its keys, and DuckDB builds a key's index in memory: past
-            # about 50,000 customers the copy outgrows `MEMORY_LIMIT`. A deletion must not fail
-            # for that, so this rare copy gets DuckDB's own limit (80 % of the memory).
-            connection.execute("RESET memory_limit")
-            try:
-                connection.execute("CHECKPOINT")
-                with _new_database(connection, fresh) as copy:
-                    source = _current_database(connection)
-                    connection.execute(f"COPY FROM DATABASE {source} TO {copy}")
-                os.replace(fresh, self.path)
-            finally:  # the limit is the database's, shared by this process's connections
-                connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        # The live file keeps its keys, and DuckDB builds a key's index in memory: past about
+        # 50,000 customers the copy outgrows `MEMORY_LIMIT`. A deletion must not fail for
+        # that, so this rare copy gets DuckDB's own limit (80 % of the memory).
+        with self.connect() as connection, _memory_limit(connection, None):
+            connection.execute("CHECKPOINT")
+            with _new_database(connection, fresh) as copy:
+                source = _current_database(connection)
+                connection.execute(f"COPY FROM DATABASE {source} TO {copy}")
+            os.replace(fresh, self.path)
 
     def schema_version(self) -> int:
         with self._open(read_only=True) as connection:
@@ -414,6 +416,20 @@ def _current_database(connection: duckdb.DuckDBPyConnection) -> str:
     row = connection.execute("SELECT current_database()").fetchone()
     assert row is not None
     return quote_identifier(row[0])
+
+
+@contextmanager
+def _memory_limit(connection: duckdb.DuckDBPyConnection, limit: str | None) -> Iterator[None]:
+    """DuckDB's memory limit `limit` (None: DuckDB's own, 80 % of the RAM) for the block, then
+    `MEMORY_LIMIT` again: the limit is the database's, shared by this process's connections."""
+    if limit is None:
+        connection.execute("RESET memory_limit")
+    else:
+        connection.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
 
 
 @contextmanager
