@@ -4,10 +4,11 @@ Usage: .venv/bin/python bench/accuracy.py [--llm] [--errors]
 
 Development sets, tuned on: tests/fixtures/labelled_sites, sites written for this project;
 tests/fixtures/dev_pages, real saved pages labelled for the Customer-360 points under the
-blind pages' rules, from sites the blind set does not hold. Blind sets (tests/fixtures/blind,
-see its README): real pages and companies, frozen before tuning and never tuned against; only
-their aggregate figures are printed, never their misses, so that nobody tunes to them by
-reading this output.
+blind pages' rules, from sites the blind set does not hold; tests/fixtures/dev_companies,
+other companies' 10-K descriptions labelled under the blind companies' rules. Blind sets
+(tests/fixtures/blind, see its README): real pages and companies, frozen before tuning and
+never tuned against; only their aggregate figures are printed, never their misses, so that
+nobody tunes to them by reading this output.
 
 Every site is served at its own loopback address and crawled with the production crawler; a
 saved page is the contact (or about) page of a one-link home page. The offline extractor is
@@ -42,10 +43,11 @@ from enrichment_pipelines.core.extractors import Extraction, build_extractor
 from enrichment_pipelines.core.websites import parse_networks
 from enrichment_pipelines.demo.server import SiteMap, SiteServer, site_address
 from enrichment_pipelines.demo.sites import Response
-from tests.support.blind import load_blind_companies, load_blind_pages
+from tests.support.blind import BlindCompany, load_blind_companies, load_blind_pages
 from tests.support.labelled import (
     LIST_FIELDS,
     list_items,
+    load_development_companies,
     load_development_pages,
     load_labelled_sites,
     matches,
@@ -116,11 +118,11 @@ def blind_page_cases() -> list[Case]:
     ]
 
 
-def blind_company_cases() -> list[Case]:
+def company_cases(companies: Sequence[BlindCompany]) -> list[Case]:
     """Each company's own description served as its site: a home page with its opening
     paragraph and an about page with the whole text, as a small company site would be."""
     cases = []
-    for company in load_blind_companies():
+    for company in companies:
         paragraphs = [part.strip() for part in company.description.split("\n") if part.strip()]
         body = "".join(f"<p>{html.escape(part)}</p>" for part in paragraphs)
         name = html.escape(company.name)
@@ -196,8 +198,9 @@ def main() -> None:
     for name, cases in (
         ("development", development_cases()),
         ("development pages", development_page_cases()),
+        ("development companies", company_cases(load_development_companies())),
         ("blind pages", blind_page_cases()),
-        ("blind companies", blind_company_cases()),
+        ("blind companies", company_cases(load_blind_companies())),
     ):
         sets[name] = (cases, evaluate(cases, extract))
     elapsed = time.monotonic() - started
@@ -264,7 +267,7 @@ def main() -> None:
         per_site = score.extract_seconds / len(cases) * 1000
         console.print(f"{name}: extraction {per_site:.1f} ms per site (crawl excluded)")
     if args.errors:
-        for name in ("development", "development pages"):
+        for name in ("development", "development pages", "development companies"):
             for error in sets[name][1].errors:
                 console.print(f"{name}: {error}", markup=False, highlight=False)
 

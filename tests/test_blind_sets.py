@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pycountry
 import yaml
 
@@ -12,10 +15,12 @@ from tests.support.blind import (
     PAGE_KINDS,
     PAGES_DIR,
     STATEMENT_GAP,
+    BlindCompany,
     load_blind_companies,
     load_blind_pages,
     verify_manifest,
 )
+from tests.support.labelled import DEVELOPMENT_COMPANIES_DIR, load_development_companies
 
 
 def test_blind_pages_are_frozen() -> None:
@@ -54,6 +59,32 @@ def test_blind_companies_are_frozen() -> None:
         "founded.yaml",
         "MANIFEST.sha256",
     }
+    _assert_well_formed(companies, COMPANIES_DIR)
+
+
+def test_the_development_companies_are_well_formed_and_none_is_in_the_blind_set() -> None:
+    companies = load_development_companies()
+    assert len(companies) >= 40
+    _assert_well_formed(companies, DEVELOPMENT_COMPANIES_DIR)
+    blind = load_blind_companies()
+    assert not {company.cik for company in companies if company.cik} & {
+        company.cik for company in blind if company.cik
+    }
+    assert not {_name(company.name) for company in companies} & {
+        _name(company.name) for company in blind
+    }
+
+
+def _name(name: str) -> str:
+    """A company's name without case, punctuation or its legal form ("Apple Inc." = "APPLE")."""
+    words = re.sub(r"[^a-z0-9 ]", " ", name.lower()).split()
+    return " ".join(word for word in words if word not in {"inc", "corp", "corporation", "co",
+                                                           "ltd", "plc", "llc", "the"})  # fmt: skip
+
+
+def _assert_well_formed(companies: list[BlindCompany], folder: Path) -> None:
+    """Each label is a valid value that stands on words of the description the extractor
+    sees, and so does each founding year (`founded.yaml`)."""
     for company in companies:
         where = company.id
         description = _collapsed(company.description)
@@ -80,12 +111,8 @@ def test_blind_companies_are_frozen() -> None:
                 for piece in statement.split(STATEMENT_GAP):
                     assert _collapsed(piece) in description, (where, name, piece)
 
-
-def test_each_founding_year_of_the_companies_stands_on_words_of_its_description() -> None:
-    descriptions = {
-        company.id: _collapsed(company.description) for company in load_blind_companies()
-    }
-    labels = yaml.safe_load((COMPANIES_DIR / "founded.yaml").read_text(encoding="utf-8"))
+    descriptions = {company.id: _collapsed(company.description) for company in companies}
+    labels = yaml.safe_load((folder / "founded.yaml").read_text(encoding="utf-8"))
     for entry in labels:
         where, year, statement = entry["id"], entry["founded_year"], entry.get("founded_statement")
         if year is None:

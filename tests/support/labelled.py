@@ -27,12 +27,14 @@ from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS, DATA_POINTS_BY
 from enrichment_pipelines.core.extractors.site_signals import profile_key
 from enrichment_pipelines.demo.server import SiteMap, site_address
 from enrichment_pipelines.demo.sites import Response
-from tests.support.blind import load_customer_360_labels
+from tests.support.blind import BlindCompany, load_blind_companies, load_customer_360_labels
 
 LABELLED_SITES_DIR = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "labelled_sites"
 # Real saved pages labelled for the markup signals (see that folder's README).
 DEVELOPMENT_PAGES_DIR = LABELLED_SITES_DIR.parent / "dev_pages"
 DEVELOPMENT_PAGES_LABELS = "labels_customer360.yaml"
+# Companies' own 10-K descriptions, in the blind companies set's format (see its README).
+DEVELOPMENT_COMPANIES_DIR = LABELLED_SITES_DIR.parent / "dev_companies"
 
 
 class LabelledSetError(ValueError):
@@ -108,6 +110,12 @@ def load_development_pages(directory: Path = DEVELOPMENT_PAGES_DIR) -> list[Deve
         raise LabelledSetError(f"{directory}: no pages (*.html)")
     labels = load_customer_360_labels(directory / DEVELOPMENT_PAGES_LABELS, "file", files)
     return [DevelopmentPage(directory / name, *labels[name]) for name in files]
+
+
+def load_development_companies(directory: Path = DEVELOPMENT_COMPANIES_DIR) -> list[BlindCompany]:
+    """Every company of the development companies set: other companies' 10-K descriptions,
+    labelled under the blind companies' rules and read by the same reader."""
+    return load_blind_companies(directory)
 
 
 # Scored by what they contain, not by the registry's validation of one value.
