@@ -31,6 +31,11 @@ def _found(text: str) -> str | None:
         ("Between 50-100 employees work at our plant.", "51-200"),
         ("We employ nearly 50 engineers and designers.", "11-50"),
         ("We have 3.5k staff worldwide.", "1001-5000"),
+        # a date before the count is not one ("December 31", "2024")
+        ("As of December 31, 2024, we employed approximately 35,300 persons.", "10001+"),
+        ("As of May 3, 2000, the Company employed 612 persons.", "501-1000"),
+        ("At the end of fiscal 2024, we employed approximately 470,100 associates.", "10001+"),
+        ("As of December 31, 2024, our employee headcount worldwide was 125,665.", "10001+"),
     ],
 )
 def test_a_stated_head_count_is_read(text: str, label: str) -> None:
@@ -50,6 +55,9 @@ def test_a_stated_head_count_is_read(text: str, label: str) -> None:
         "We are 10 years old this spring.",
         "Pro: £3 per employee per month.",
         "Rated 4.9 by 300 customers.",
+        "In 2008, the personal auto insurance market shrank.",
+        "During fiscal 2009, unemployment in the state rose.",
+        "Named among the Top 100 Employers of Choice.",
     ],
 )
 def test_numbers_that_are_not_our_people_are_not_head_counts(text: str) -> None:

@@ -44,6 +44,9 @@ def _extract(*pages: Page) -> Extraction:
         ("Clean water for 1.2 million people.", None),
         ("For over 60 years, we have built kitchens by hand.", None),
         ("Trusted by 10,000 people every day.", None),
+        # a million or more only where the company employs them
+        ("We serve customers with approximately 2.1 million associates.", "10001+"),
+        ("Over 1.5 million people and members use our app.", None),
     ],
 )
 def test_head_counts_are_the_company_s_own(sentence: str, expected: str | None) -> None:

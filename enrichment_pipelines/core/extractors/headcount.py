@@ -5,7 +5,8 @@ A stated count is a number ("1,200", "1.2k", "40+", "over 500", "nearly 50", "50
 count in words ("hundreds of"), next to a word for people: after it ("40 engineers", "a
 95-person company", "Our 40+ person team", "we are 230 people") or before it ("a team of 40",
 "a crew of 12", "employs 250", "Employees: 45"). A count of someone else's people ("trusted
-by 1,500 companies", "companies with 10 to 500 employees") is not the company's.
+by 1,500 companies", "companies with 10 to 500 employees") is not the company's, and a date's
+day or year ("As of December 31, 2024, we employed ...") is no count at all.
 """
 
 from __future__ import annotations
@@ -17,10 +18,21 @@ from dataclasses import dataclass
 # Words for the people a head count counts, after the number ("staff" words: these alone say
 # the people are the company's; "role" words do only after "our", "we are", "team of"...).
 _STAFF_WORDS = (
-    r"employ|people|person|staff|team|colleague|member|worker|workforce|head ?count|crew|"
-    r"strong|\bfte|professional|associate"
+    r"employ(?!ers?\b)|people|person(?!al)|staff|team|colleague|member|worker|workforce|"
+    r"head ?count|crew|strong|\bfte|professional|associate"
 )
 _STAFF = re.compile(_STAFF_WORDS, re.IGNORECASE)
+# A number that is part of a date: the day after a month's name ("May 3"), or a year after a
+# month and day, after "fiscal" or "in", or before a comma ("As of December 31, 2024, we
+# employed ...": neither 31 nor 2024 is a head count).
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")  # fmt: skip
+_DAY_BEFORE = re.compile(rf"\b{_MONTH}\s*$", re.IGNORECASE)
+_YEAR_BEFORE = re.compile(
+    rf"(\b{_MONTH}\s+\d{{1,2}}(st|nd|rd|th)?,?|\b(fiscal( year)?|fy|in|since|during|until|"
+    r"through|year( ended| ending)?))\s*$",
+    re.IGNORECASE,
+)
 _PEOPLE = re.compile(
     _STAFF_WORDS + r"|engineer|developer|designer|expert|specialist|consultant|hires|humans|"
     r"journalist|recruiter|artist|scientist|lawyer|attorney|architect|agronomist|installer|"
@@ -30,7 +42,10 @@ _PEOPLE = re.compile(
 # ...or before it.
 _PEOPLE_BEFORE = re.compile(
     r"(\b(team|staff|company|crew|workforce|newsroom|studio|firm|practice) of|"
-    r"\b(employs?|employing|employed|headcount|head count|employees|staff|team size|team))"
+    r"\b(employs?|employing|employed|headcount|head count|employees|staff|team size|team)|"
+    # "our employee headcount worldwide was 125,665", "the workforce totaled 3,100"
+    r"\b(employees|headcount|head count|workforce)(\s+[a-z]+){0,2}\s+(was|were|is|are|"
+    r"totall?ed|numbered|stood at|reached))"
     r"\W*$",
     re.IGNORECASE,
 )
@@ -119,6 +134,17 @@ def _names_people(before: str, after: str, *, strict: bool) -> bool:
     return False
 
 
+def _in_a_date(match: re.Match[str], before: str, after: str) -> bool:
+    raw = match.group("number")
+    if match.group("qualifier") or match.group("upper") or match.group("scale"):
+        return False
+    if len(raw) <= 2 and int(raw) <= 31 and _DAY_BEFORE.search(before):
+        return True
+    return re.fullmatch(r"(18|19|20)\d\d", raw) is not None and (
+        _YEAR_BEFORE.search(before) is not None or re.match(r"\s*[,;)]", after) is not None
+    )
+
+
 def stated_counts(text: str, *, people: bool = True, strict: bool = False) -> list[StatedCount]:
     """The head counts `text` states, in order. With `people` a number must stand next to a
     word for people (see `_names_people`; `strict` when finding rather than checking);
@@ -126,6 +152,8 @@ def stated_counts(text: str, *, people: bool = True, strict: bool = False) -> li
     counts: list[StatedCount] = []
     for match in _NUMBER.finditer(text):
         before, after = text[: match.start()], text[match.end() :]
+        if _in_a_date(match, before, after):
+            continue
         if people and not _names_people(before, after, strict=strict):
             continue
         scale = _SCALES.get((match.group("scale") or "").lower(), 1)

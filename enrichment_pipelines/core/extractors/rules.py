@@ -172,6 +172,9 @@ _ROLES: dict[str, tuple[str, ...]] = {
     "it": ("it teams", "security teams", "it admins", "cisos"),
     "legal": ("legal teams", "lawyers", "counsel"),
 }  # fmt: skip
+# A head count of a million or more is the company's only where the sentence says it employs
+# them ("2.1 million associates"); otherwise it counts users, members or people served.
+_EMPLOYED = re.compile(r"\bemploy(?!ers?\b)|\bassociates\b|\bworkforce\b", re.IGNORECASE)
 _HQ_CUES = re.compile(
     r"headquarter|\bhq\b|head office|registered office|based in|legal home|founded in|"
     r"located in|our (office|studio|kitchen|factory)|©|\b(gmbh|ltd|llc|inc|sas|b\.v|s\.r\.o|ab|ag|"
@@ -495,7 +498,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v8"
+RULES_VERSION = "rules-v9"
 
 
 class RulesExtractor:
@@ -696,7 +699,7 @@ class RulesExtractor:
         for page in pages:
             for sentence in _sentences(page.text):
                 for count in stated_counts(sentence, strict=True):
-                    if count.estimate < 1_000_000:
+                    if count.estimate < 1_000_000 or _EMPLOYED.search(sentence):
                         evidence = Evidence(page.final_url or page.url, sentence)
                         out.set("employee_count", employee_range(count.estimate), evidence, 0.7)
                         return
