@@ -17,11 +17,16 @@ from dataclasses import dataclass
 
 # Words for the people a head count counts, after the number ("staff" words: these alone say
 # the people are the company's; "role" words do only after "our", "we are", "team of"...).
+_EMPLOY = r"employ(?!ers?\b)"  # employees, employed; not employers (other companies)
 _STAFF_WORDS = (
-    r"employ(?!ers?\b)|people|person(?!al)|staff|team|colleague|member|worker|workforce|"
+    _EMPLOY + r"|people|person(?!al)|staff|team|colleague|member|worker|workforce|"
     r"head ?count|crew|strong|\bfte|professional|associate"
 )
 _STAFF = re.compile(_STAFF_WORDS, re.IGNORECASE)
+# A million people or more are the company's only where the text says it employs them ("2.1
+# million associates"); otherwise they are its users, members or the people it serves.
+_MILLION = 1_000_000
+_EMPLOYS = re.compile(rf"\b{_EMPLOY}|\bassociates\b|\bworkforce\b", re.IGNORECASE)
 # A number that is part of a date: the day after a month's name ("May 3"), or a year after a
 # month and day, after "fiscal" or "in", or before a comma ("As of December 31, 2024, we
 # employed ...": neither 31 nor 2024 is a head count).
@@ -170,6 +175,8 @@ def stated_counts(text: str, *, people: bool = True, strict: bool = False) -> li
             estimate = high
         else:
             low = high = estimate = number
+        if people and estimate >= _MILLION and not _EMPLOYS.search(text):
+            continue
         if 0 < low <= high:
             counts.append(StatedCount(low, high, round(estimate), match.start(), match.end()))
     # A count in words is too vague to choose a range by ("hundreds": 201-500 or 5001-10000?):

@@ -172,9 +172,6 @@ _ROLES: dict[str, tuple[str, ...]] = {
     "it": ("it teams", "security teams", "it admins", "cisos"),
     "legal": ("legal teams", "lawyers", "counsel"),
 }  # fmt: skip
-# A head count of a million or more is the company's only where the sentence says it employs
-# them ("2.1 million associates"); otherwise it counts users, members or people served.
-_EMPLOYED = re.compile(r"\bemploy(?!ers?\b)|\bassociates\b|\bworkforce\b", re.IGNORECASE)
 _HQ_CUES = re.compile(
     r"headquarter|\bhq\b|head office|registered office|based in|legal home|founded in|"
     r"located in|our (office|studio|kitchen|factory)|©|\b(gmbh|ltd|llc|inc|sas|b\.v|s\.r\.o|ab|ag|"
@@ -699,10 +696,9 @@ class RulesExtractor:
         for page in pages:
             for sentence in _sentences(page.text):
                 for count in stated_counts(sentence, strict=True):
-                    if count.estimate < 1_000_000 or _EMPLOYED.search(sentence):
-                        evidence = Evidence(page.final_url or page.url, sentence)
-                        out.set("employee_count", employee_range(count.estimate), evidence, 0.7)
-                        return
+                    evidence = Evidence(page.final_url or page.url, sentence)
+                    out.set("employee_count", employee_range(count.estimate), evidence, 0.7)
+                    return
 
     def _location(self, pages: Sequence[Page], out: Extraction, website_url: str) -> None:
         if _ld_location(pages, out) or self._postal_address(pages, out, website_url):
