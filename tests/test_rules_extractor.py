@@ -74,6 +74,22 @@ def test_hq_from_addresses_and_statements(footer: str, city: str, country: str) 
     assert result.evidence["location_city"].quote in result.evidence["location_city"].quote
 
 
+@pytest.mark.parametrize(
+    ("text", "city"),
+    [
+        ("Our roasting plant in Portland, Oregon supplies cafés across the state.", "Portland"),
+        # places the words do not tell apart: none of them is called home
+        ("Our roasting plants in Portland, Oregon and Denver, Colorado supply cafés nationwide.",
+         None),
+    ],
+)  # fmt: skip
+def test_a_place_stands_as_the_headquarters_only_when_the_words_single_it_out(
+    text: str, city: str | None
+) -> None:
+    result = _extract(_page(f"<title>Acme</title><p>{text}</p>", kind="about"))
+    assert result.data.get("location_city") == city
+
+
 def test_headquarters_beat_a_branch_office() -> None:
     contact = _page(
         "<title>Contact</title><p>European office: Dublin, Ireland.</p>"

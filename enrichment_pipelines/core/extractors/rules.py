@@ -495,7 +495,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v9"
+RULES_VERSION = "rules-v10"
 
 
 class RulesExtractor:
@@ -704,16 +704,20 @@ class RulesExtractor:
         if _ld_location(pages, out) or self._postal_address(pages, out, website_url):
             return
         best: tuple[int, int, str, str, Evidence] | None = None
+        cities_by_rank: dict[int, set[str]] = {}
         order = 0
         for page in pages:
             for sentence in _sentences(page.text):
                 for city_name, code in _places(sentence):
                     order += 1
                     rank = _hq_rank(sentence) + (page.kind in ("legal", "contact", "about"))
+                    cities_by_rank.setdefault(rank, set()).add(city_name)
                     if best is None or (rank, -order) > (best[0], -best[1]):
                         evidence = Evidence(page.final_url or page.url, sentence)
                         best = (rank, order, city_name, code, evidence)
-        if best is not None and best[0] >= 0:
+        # Named places that the words rank alike (a company's plants, stores or branch
+        # offices, none called its home) do not single one out: none is the headquarters.
+        if best is not None and best[0] >= 0 and len(cities_by_rank[best[0]]) == 1:
             rank, _, city_name, code, evidence = best
             confidence = 0.8 if rank >= 2 else 0.65
             out.set("location_city", city_name, evidence, confidence)
