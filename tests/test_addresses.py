@@ -94,6 +94,23 @@ def test_the_strongest_form_and_each_line_are_reported() -> None:
     ]
 
 
+def test_an_address_stated_in_a_long_paragraph_is_found_on_its_line() -> None:
+    """Annual-report prose runs a whole paragraph as one line: the address in one of its
+    sentences is read, and reported on the paragraph's line."""
+    paragraph = (
+        "Our customers are regional grocers, convenience chains and independent bakeries, "
+        "and we ship to them from two distribution centres using our own fleet of "
+        "refrigerated trucks, which we replace on a seven-year cycle. Our principal executive "
+        "offices are located at 4100 Harbor Boulevard, Oxnard, California 93035. We were "
+        "organised in 1987 and have been public since 1996."
+    )
+    assert len(paragraph) > 300
+    found = find_addresses(f"About us\n{paragraph}")
+    assert [(a.city, a.country, a.strength, a.line) for a in found] == [
+        ("Oxnard", "US", POSTCODE_AND_REGION, 1)
+    ]
+
+
 def test_a_postcode_several_countries_write_is_settled_by_the_page_s_hints() -> None:
     """Five digits are written in Germany, France, Italy, Spain...: a city of that name in
     several of them is placed where the page's phone number or domain points."""

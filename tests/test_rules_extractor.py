@@ -81,6 +81,9 @@ def test_hq_from_addresses_and_statements(footer: str, city: str, country: str) 
         # places the words do not tell apart: none of them is called home
         ("Our roasting plants in Portland, Oregon and Denver, Colorado supply cafés nationwide.",
          None),
+        # ...unless the words call one home
+        ("We keep our principal offices in Boise, Idaho. Our roasting plants in Portland, "
+         "Oregon and Denver, Colorado supply cafés nationwide.", "Boise"),
     ],
 )  # fmt: skip
 def test_a_place_stands_as_the_headquarters_only_when_the_words_single_it_out(

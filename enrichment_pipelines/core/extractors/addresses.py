@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import phonenumbers
@@ -126,6 +126,12 @@ def _region_pattern(country: str) -> re.Pattern[str]:
     )
 
 
+# A line longer than this is prose, read a sentence at a time. A sentence ends at a word of
+# two lower-case letters or more ("St. Louis" and "Ill. 62701" run on).
+_LONGEST_LINE = 300
+_SENTENCE_END = re.compile(r"(?<=[a-z]{2}[.!?])\s+(?=[A-Z])")
+
+
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines()]
 
@@ -208,17 +214,32 @@ def find_addresses(text: str, *, hints: Sequence[str] = ()) -> list[Address]:
     lines = _lines(text)
     found: list[Address] = []
     for index, line in enumerate(lines):
-        if not line or len(line) > 300:
+        if not line:
             continue
-        address = (
-            _with_region(lines, index)
-            or _uk(lines, index)
-            or _postcode_first(lines, index, hints)
-            or _city_then_six_digits(lines, index, hints)
-        )
+        if len(line) <= _LONGEST_LINE:
+            address = _address_at(lines, index, hints)
+        else:  # prose: an address stated in one of its sentences ("offices are at 210 ...")
+            address = next(
+                (
+                    replace(stated, line=index)
+                    for sentence in _SENTENCE_END.split(line)
+                    if len(sentence) <= _LONGEST_LINE
+                    and (stated := _address_at([sentence], 0, hints)) is not None
+                ),
+                None,
+            )
         if address is not None:
             found.append(address)
     return found
+
+
+def _address_at(lines: Sequence[str], index: int, hints: Sequence[str]) -> Address | None:
+    return (
+        _with_region(lines, index)
+        or _uk(lines, index)
+        or _postcode_first(lines, index, hints)
+        or _city_then_six_digits(lines, index, hints)
+    )
 
 
 def _quote(lines: Sequence[str], start: int, end: int) -> str:

@@ -174,6 +174,7 @@ _ROLES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 _HQ_CUES = re.compile(
     r"headquarter|\bhq\b|head office|registered office|based in|legal home|founded in|"
+    r"(principal|executive|corporate|main) (executive )?offices?|"
     r"located in|our (office|studio|kitchen|factory)|©|\b(gmbh|ltd|llc|inc|sas|b\.v|s\.r\.o|ab|ag|"
     r"n\.v|lda|aps|llp)\b",
     re.IGNORECASE,
@@ -495,7 +496,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v10"
+RULES_VERSION = "rules-v11"
 
 
 class RulesExtractor:
