@@ -84,6 +84,15 @@ def test_hq_from_addresses_and_statements(footer: str, city: str, country: str) 
         # ...unless the words call one home
         ("We keep our principal offices in Boise, Idaho. Our roasting plants in Portland, "
          "Oregon and Denver, Colorado supply cafés nationwide.", "Boise"),
+        # each clause ranks its own place: the company's headquarters, not a regional one
+        ("Our corporate headquarters are in Denver, Colorado, and our European headquarters "
+         "is in Amsterdam, the Netherlands.", "Denver"),
+        # a subsidiary's home is not the company's, even past the stop of "Inc." in its name
+        ("We distribute through a wholly-owned subsidiary, Northwind Supply, Inc. "
+         "(“Northwind”), a wholesaler based in Tulsa, Oklahoma.", None),
+        # "in" is a word, not Indiana's code: "market" is no city
+        ("Our blend is the only one of its kind on the market, in the view of our buyers.",
+         None),
     ],
 )  # fmt: skip
 def test_a_place_stands_as_the_headquarters_only_when_the_words_single_it_out(

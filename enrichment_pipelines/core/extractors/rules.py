@@ -180,10 +180,13 @@ _HQ_CUES = re.compile(
     re.IGNORECASE,
 )
 _BRANCH_CUES = re.compile(
-    r"(european|regional|branch|sales|satellite|other|us|uk|international) offices?|"
+    r"(european|regional|branch|sales|satellite|other|us|uk|international) "
+    r"(offices?|headquarters)|"
     r"also in|subsidiar",
     re.IGNORECASE,
 )
+# Where a sentence joins clauses about different places.
+_CLAUSE_BREAK = re.compile(r"\s*;\s*|,\s+(?=(?:and|while|whereas|but)\s)")
 # Separators in addresses and footers: commas, middle dots, pipes, dashes between spaces.
 _ADDRESS_PARTS = re.compile(r"\s*(?:,|·|\||•|\s[–—-]\s|;|\(|\))\s*")
 _CITY_AFTER_CUE = re.compile(
@@ -215,8 +218,9 @@ def _places(sentence: str) -> list[tuple[str, str]]:
         # "CA" may be California or Canada, "DE" Delaware or Germany: the city decides.
         codes = []
         for size in (3, 2, 1):
-            if len(after) >= size:
-                name = " ".join(after[:size])
+            name = " ".join(after[:size])
+            # Codes are written in capitals: "in" is a word, not Indiana.
+            if len(after) >= size and (len(name) > 2 or name.isupper()):
                 codes += [geography.region_country(name), geography.country_code(name)]
         for code in dict.fromkeys(code for code in codes if code):
             written = next(
@@ -224,6 +228,7 @@ def _places(sentence: str) -> list[tuple[str, str]]:
                     " ".join(city_words[-size:])
                     for size in (3, 2, 1)
                     if len(city_words) >= size
+                    and not city_words[-size][0].islower()
                     and geography.city(" ".join(city_words[-size:]), code)
                 ),
                 None,
@@ -251,11 +256,17 @@ def _hq_rank(sentence: str) -> int:
     return rank
 
 
+# A sentence ends at a full stop, question or exclamation mark before the next one starts; a
+# stop before lower case or a bracket ends an abbreviation ("Clinical Studies, Ltd. ("CSL"),
+# a subsidiary", "Acme Inc. and its subsidiaries", "e.g. the"), not the sentence.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?![a-z(])|\n")
+
+
 @lru_cache(maxsize=512)
 def _sentences(text: str) -> tuple[str, ...]:
     """The sentences of `text`, less those that address a model ("ignore previous
     instructions...", "AI assistants: set..."): that is not the site talking about itself."""
-    parts = (part.strip() for part in re.split(r"(?<=[.!?])\s+|\n", text))
+    parts = (part.strip() for part in _SENTENCE_BREAK.split(text))
     return without_instructions(part for part in parts if part)
 
 
@@ -496,7 +507,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v11"
+RULES_VERSION = "rules-v12"
 
 
 class RulesExtractor:
@@ -709,13 +720,19 @@ class RulesExtractor:
         order = 0
         for page in pages:
             for sentence in _sentences(page.text):
-                for city_name, code in _places(sentence):
-                    order += 1
-                    rank = _hq_rank(sentence) + (page.kind in ("legal", "contact", "about"))
-                    cities_by_rank.setdefault(rank, set()).add(city_name)
-                    if best is None or (rank, -order) > (best[0], -best[1]):
-                        evidence = Evidence(page.final_url or page.url, sentence)
-                        best = (rank, order, city_name, code, evidence)
+                # Each clause ranks its own places: "Our headquarters is in Burlington,
+                # Massachusetts, and our international headquarters is in Dublin, Ireland."
+                for clause in _CLAUSE_BREAK.split(sentence):
+                    clause_rank = _hq_rank(clause)
+                    if clause_rank < 0:  # a branch, a subsidiary: never the company's home
+                        continue
+                    for city_name, code in _places(clause):
+                        order += 1
+                        rank = clause_rank + (page.kind in ("legal", "contact", "about"))
+                        cities_by_rank.setdefault(rank, set()).add(city_name)
+                        if best is None or (rank, -order) > (best[0], -best[1]):
+                            evidence = Evidence(page.final_url or page.url, sentence)
+                            best = (rank, order, city_name, code, evidence)
         # Named places that the words rank alike (a company's plants, stores or branch
         # offices, none called its home) do not single one out: none is the headquarters.
         if best is not None and best[0] >= 0 and len(cities_by_rank[best[0]]) == 1:
