@@ -297,6 +297,14 @@ def test_a_town_named_only_in_the_title_is_read_there() -> None:
         ("Since 1985, Acme has served Ohio homeowners.", 1985),
         ("CarePoint has cared for patients in Denver since 1998.", 1998),
         ("The company was incorporated in Delaware in August 1987.", 1987),
+        ("Harbor Mills, Inc. was organized as a Maine corporation in 1902.", 1902),
+        ("Tidewell Bancorp was formed under Oregon law on March 3, 1999.", 1999),
+        # the company's legal start, not a product's launch
+        (
+            "Its flagship catalog was launched in 1985. The Company was incorporated in Ohio "
+            "in 1971.",
+            1971,
+        ),
         ("We sell jeans online. Since 2003 we have specialised in denim.", 2003),
         ("Quality Refurbished Servers Since 1986", 1986),  # a tagline ending in its year
         # not a founding: a copyright, a person's career, a branch, a verb, a move, a
@@ -308,6 +316,8 @@ def test_a_town_named_only_in_the_title_is_read_there() -> None:
         ("We have established relationships with 300 clients in 2015 alone.", None),
         ("In 2019 we moved to Lisbon.", None),
         ("Acme was reincorporated in Delaware in 2007.", None),
+        ("Acme formed a joint venture with Orbis in 2015.", None),
+        ("Acme was re-organized as a holding company in 2004.", None),
         ("Acme will be founded in 2999.", None),
         ("Founded in the early 1930s, Nippy's delivers fresh produce.", None),  # a decade
         ("Prices have not changed since 2010, so the offer stands.", None),  # not a tagline

@@ -471,13 +471,28 @@ _FOUNDED_WHEN = (
 _FOUNDINGS: tuple[tuple[float, str], ...] = (
     (
         0.85,
-        r"\b(?:founded|established|formed|started|launched|created)"
+        r"\b(?:founded|established|formed|started)"
         rf"(?:\s+(?:by|in|at)\s+[^.;:!?\d]{{1,60}}?)?,?\s*:?\s*{_FOUNDED_WHEN}{_YEAR}",
     ),
     (0.85, rf"\b(?:est|estd|estab)\.?\s*:?\s*{_YEAR}"),
     (0.85, rf"\b(?:year\s+)?founded\s*[:\-–]\s*{_YEAR}"),
     (0.8, rf"\bopened\s+(?:our|its|their)\s+doors\s+{_FOUNDED_WHEN}{_YEAR}"),
-    (0.7, rf"\b(?<!re)incorporated\b[^.;:!?\d]{{0,40}}?\s+{_FOUNDED_WHEN}{_YEAR}"),
+    # The legal forms of a company's start: "was incorporated in the State of Georgia in
+    # 1965", "was organized as a Utah corporation in 1868", "was formed under Washington law
+    # on May 22, 1995".
+    (
+        0.7,
+        r"\b(?<!re)(?:incorporated\b|(?:organi[sz]ed|formed)\s+(?:under|as|in)\b)"
+        r"[^.;:!?\d]{0,40}?\s+"
+        rf"{_FOUNDED_WHEN}{_YEAR}",
+    ),
+    # A launch or creation names a product as often as the company ("TNT, a service that was
+    # launched in October 1988"): weaker than the company's legal start.
+    (
+        0.65,
+        r"\b(?:launched|created)(?:\s+(?:by|in|at)\s+[^.;:!?\d]{1,60}?)?,?\s*:?\s*"
+        rf"{_FOUNDED_WHEN}{_YEAR}",
+    ),
     (
         0.7,
         r"(?:\bin business|\bfamily[- ]owned(?:\s+and\s+operated)?|\bserving\s[^.;:!?\d]{1,50}?"
@@ -498,7 +513,7 @@ _FOUNDINGS: tuple[tuple[float, str], ...] = (
 _NOT_A_FOUNDING = re.compile(
     r"©|\(c\)|copyright|all rights reserved|\bdr\.\s|\b(?:he|she|his|her|member|partner|director|"
     r"attorney|lawyer|practi[cs](?:ed|ing)|licensed|certified|married|joined|worked|"
-    r"served|graduated)\b|re-?incorporated|\b(?:office|branch|foundation|chapter|division|"
+    r"served|graduated)\b|re-?(?:incorporated|organi[sz]ed|formed)|\b(?:office|branch|foundation|chapter|division|"
     r"subsidiary|department|program(?:me)?|project|partnership|relationship)s?\s+(?:was\s+|were\s+)?"
     r"(?:founded|established|formed|started|launched|created|opened)",
     re.I,
@@ -507,7 +522,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v12"
+RULES_VERSION = "rules-v13"
 
 
 class RulesExtractor:
