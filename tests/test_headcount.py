@@ -36,6 +36,12 @@ def _found(text: str) -> str | None:
         ("As of May 3, 2000, the Company employed 612 persons.", "501-1000"),
         ("At the end of fiscal 2024, we employed approximately 470,100 associates.", "10001+"),
         ("As of December 31, 2024, our employee headcount worldwide was 125,665.", "10001+"),
+        # a number in words, as the company's staff
+        ("At year end we had thirty-seven full-time employees.", "11-50"),
+        ("Twelve staff bake every loaf by hand.", "11-50"),
+        ("We are a team of nine.", "1-10"),
+        # "employs" takes the number after it, not the one before
+        ("Acme operates in 14 countries and employs about 2,300 people.", "1001-5000"),
     ],
 )
 def test_a_stated_head_count_is_read(text: str, label: str) -> None:
@@ -47,6 +53,7 @@ def test_a_stated_head_count_is_read(text: str, label: str) -> None:
     "text",
     [
         "Founded in 2019 by two freelance designers.",
+        "The three partners still answer every call.",  # a narrative's people, in words
         "Trusted by 1,500 companies worldwide.",
         "Scheduling for companies with 10 to 500 employees.",
         "Running a group of more than 20 sites?",

@@ -90,6 +90,8 @@ def test_hq_from_addresses_and_statements(footer: str, city: str, country: str) 
         # a subsidiary's home is not the company's, even past the stop of "Inc." in its name
         ("We distribute through a wholly-owned subsidiary, Northwind Supply, Inc. "
          "(“Northwind”), a wholesaler based in Tulsa, Oklahoma.", None),
+        # nor is a joint venture's
+        ("Our cells are made by Voltra LLC, a joint venture, in Toledo, Ohio.", None),
         # "in" is a word, not Indiana's code: "market" is no city
         ("Our blend is the only one of its kind on the market, in the view of our buyers.",
          None),

@@ -62,13 +62,29 @@ _NOT_OURS_BEFORE = re.compile(
     r"(with|of)( up to| between)?( [\d,.]+ (to|and|-))?)\s*$",
     re.IGNORECASE,
 )
+# Numbers in words, two to ninety-nine ("twenty-four full-time employees"): each word's value.
+_UNITS = (
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+)  # fmt: skip
+_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_WORD_VALUES = {word: value for value, word in enumerate(_UNITS, start=1)} | {
+    word: 10 * value for value, word in enumerate(_TENS, start=2)
+}
+_SPELLED = (
+    rf"(?:{'|'.join(_TENS)})(?:[- ](?:{'|'.join(_UNITS[:9])}))?(?![\w-])|"
+    rf"(?:{'|'.join(_UNITS[1:])})(?![\w-])"
+)
 _NUMBER = re.compile(
     r"(?<![\w.,$€£¥])(?P<qualifier>(?:over|more than|above|at least|upwards of|nearly|almost|"
     r"approximately|about|around|roughly|some|under|fewer than|less than|up to)\s+)?"
-    r"(?P<number>\d{1,3}(?:[,.'\u00a0\u202f]\d{3})+|\d+(?:[.,]\d+)?)"
+    rf"(?P<number>\d{{1,3}}(?:[,.'\u00a0\u202f]\d{{3}})+|\d+(?:[.,]\d+)?|{_SPELLED})"
     r"(?:\s*(?:-|–|to)\s*(?P<upper>\d{1,3}(?:[,.'\u00a0\u202f]\d{3})+|\d+))?"
     r"\s*(?P<scale>k\b|thousand\b|million\b)?(?P<plus>\+)?(?!\s*%|[\w.,]\d)",
     re.IGNORECASE,
+)
+_STAFF_AFTER = re.compile(
+    rf"\s*(?:[\w-]+\s+){{0,2}}?(?:{_EMPLOY}|staff\b|workforce\b|associates\b)", re.IGNORECASE
 )
 # Our own: what makes a role word ("150 artists") count the company's people.
 _OURS_BEFORE = re.compile(r"\b(our|we are|we're|we have|has|have|employs?|of)\W*$", re.IGNORECASE)
@@ -80,6 +96,7 @@ _STOP_WORDS = frozenset(
     {"by", "in", "of", "for", "with", "from", "to", "across", "at", "per", "than", "on", "as",
      "who", "which", "that", "has", "have", "is", "are", "was", "were"}
 )  # fmt: skip
+_EMPLOY_VERBS = frozenset({"employ", "employs", "employing"})
 _AT_LEAST = ("over", "more than", "above", "at least", "upwards of")
 _AT_MOST = ("nearly", "almost", "under", "fewer than", "less than", "up to")
 # Counts in words, each as the head counts it can mean; only before a word for people.
@@ -110,6 +127,8 @@ class StatedCount:
 
 
 def _value(raw: str) -> float:
+    if raw[0].isalpha():  # "twenty-four"
+        return float(sum(_WORD_VALUES[word] for word in re.split(r"[- ]", raw.lower())))
     if re.fullmatch(r"\d{1,3}(?:[,.'\u00a0\u202f]\d{3})+", raw):
         return float(re.sub(r"\D", "", raw))
     return float(raw.replace(",", "."))
@@ -132,6 +151,8 @@ def _names_people(before: str, after: str, *, strict: bool) -> bool:
         return bool(_PEOPLE.search(" ".join(words)))
     for word in words:
         bare = word.strip(".,;:!?()\"'").lower()
+        if bare in _EMPLOY_VERBS:  # it takes the number after it: "8 countries and employs"
+            return False
         if _STAFF.search(bare) or (_PEOPLE.search(bare) and _OURS_BEFORE.search(before)):
             return True
         if bare in _STOP_WORDS or any(ch.isdigit() for ch in bare):
@@ -160,6 +181,11 @@ def stated_counts(text: str, *, people: bool = True, strict: bool = False) -> li
         if _in_a_date(match, before, after):
             continue
         if people and not _names_people(before, after, strict=strict):
+            continue
+        # Narratives count their people in words ("founded by two engineers", "the three
+        # partners"): a number in words is a head count only as the company's staff.
+        spelled = match.group("number")[0].isalpha()
+        if spelled and not (_PEOPLE_BEFORE.search(before) or _STAFF_AFTER.match(after)):
             continue
         scale = _SCALES.get((match.group("scale") or "").lower(), 1)
         number = _value(match.group("number")) * scale

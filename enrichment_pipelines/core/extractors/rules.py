@@ -182,7 +182,7 @@ _HQ_CUES = re.compile(
 _BRANCH_CUES = re.compile(
     r"(european|regional|branch|sales|satellite|other|us|uk|international) "
     r"(offices?|headquarters)|"
-    r"also in|subsidiar",
+    r"also in|subsidiar|joint venture|affiliate",
     re.IGNORECASE,
 )
 # Where a sentence joins clauses about different places.
@@ -522,7 +522,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v13"
+RULES_VERSION = "rules-v14"
 
 
 class RulesExtractor:
