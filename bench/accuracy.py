@@ -44,10 +44,11 @@ from enrichment_pipelines.core.extractors import Extraction, build_extractor
 from enrichment_pipelines.core.websites import parse_networks
 from enrichment_pipelines.demo.server import SiteMap, SiteServer, site_address
 from enrichment_pipelines.demo.sites import Response
-from tests.support.blind import BlindCompany, load_blind_companies, load_blind_pages
+from tests.support.blind import BlindCompany, BlindPage, load_blind_companies, load_blind_pages
 from tests.support.labelled import (
     LIST_FIELDS,
     list_items,
+    load_development_address_pages,
     load_development_companies,
     load_development_pages,
     load_labelled_sites,
@@ -112,10 +113,10 @@ def development_page_cases() -> list[Case]:
     ]
 
 
-def blind_page_cases() -> list[Case]:
+def page_cases(pages: Sequence[BlindPage]) -> list[Case]:
+    """Saved pages labelled for their address, each as the page of its kind."""
     return [
-        _page_case(page.file, page.page_kind, page.expected, page.also_accept)
-        for page in load_blind_pages()
+        _page_case(page.file, page.page_kind, page.expected, page.also_accept) for page in pages
     ]
 
 
@@ -204,11 +205,12 @@ def main() -> None:
     named_sets: list[tuple[str, Callable[[], list[Case]]]] = [
         ("development", development_cases),
         ("development pages", development_page_cases),
+        ("development address pages", lambda: page_cases(load_development_address_pages())),
         ("development companies", lambda: company_cases(load_development_companies())),
     ]
     if not args.development_only:
         named_sets += [
-            ("blind pages", blind_page_cases),
+            ("blind pages", lambda: page_cases(load_blind_pages())),
             ("blind companies", lambda: company_cases(load_blind_companies())),
         ]
     for name, cases_of in named_sets:
@@ -278,7 +280,7 @@ def main() -> None:
         per_site = score.extract_seconds / len(cases) * 1000
         console.print(f"{name}: extraction {per_site:.1f} ms per site (crawl excluded)")
     if args.errors:
-        for name in ("development", "development pages", "development companies"):
+        for name in (name for name in sets if name.startswith("development")):
             for error in sets[name][1].errors:
                 console.print(f"{name}: {error}", markup=False, highlight=False)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pycountry
 import yaml
@@ -16,11 +17,17 @@ from tests.support.blind import (
     PAGES_DIR,
     STATEMENT_GAP,
     BlindCompany,
+    BlindPage,
     load_blind_companies,
     load_blind_pages,
     verify_manifest,
 )
-from tests.support.labelled import DEVELOPMENT_COMPANIES_DIR, load_development_companies
+from tests.support.labelled import (
+    DEVELOPMENT_ADDRESS_PAGES_DIR,
+    DEVELOPMENT_COMPANIES_DIR,
+    load_development_address_pages,
+    load_development_companies,
+)
 
 
 def test_blind_pages_are_frozen() -> None:
@@ -29,6 +36,28 @@ def test_blind_pages_are_frozen() -> None:
     assert len(pages) >= 100
     html_files = {path.name for path in PAGES_DIR.glob("*.html")}
     assert {page.file.name for page in pages} == html_files
+    _assert_pages_well_formed(pages)
+
+
+def test_the_development_address_pages_are_well_formed_and_none_is_of_a_blind_site() -> None:
+    pages = load_development_address_pages()
+    assert len(pages) >= 60
+    assert {page.file.name for page in pages} >= {
+        path.name for path in DEVELOPMENT_ADDRESS_PAGES_DIR.glob("*.html")
+    }
+    _assert_pages_well_formed(pages)
+    blind = load_blind_pages()
+    assert not {page.file.name for page in pages} & {page.file.name for page in blind}
+    assert not {_host(page.url) for page in pages if page.url} & {
+        _host(page.url) for page in blind if page.url
+    }
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").removeprefix("www.")
+
+
+def _assert_pages_well_formed(pages: list[BlindPage]) -> None:
     for page in pages:
         where = page.file.name
         assert page.page_kind in PAGE_KINDS, where

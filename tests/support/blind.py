@@ -194,20 +194,27 @@ class BlindPage:
 def load_blind_pages(directory: Path | None = None) -> list[BlindPage]:
     """Every page of the blind pages set, in labels.yaml order."""
     folder = PAGES_DIR if directory is None else directory
-    path = folder / PAGES_LABELS
+    pages = read_page_labels(folder / PAGES_LABELS)
+    files = sorted(page.file.name for page in pages)
+    more = load_customer_360_labels(folder / PAGES_CUSTOMER_360, "file", files)
+    return [_with_customer_360(more, page.file.name, page) for page in pages]
+
+
+def read_page_labels(path: Path) -> list[BlindPage]:
+    """The pages a file in the pages set's labels.yaml format labels, in its order, each page
+    (a file beside it) once: the blind set's, and the development address pages'."""
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(document, list):
         raise BlindSetError(f"{path}: expected a list of pages")
     pages: list[BlindPage] = []
     seen: set[str] = set()
     for number, entry in enumerate(document, start=1):
-        page = _parse_page(entry, folder, f"{path.name}: entry #{number}")
+        page = _parse_page(entry, path.parent, f"{path.name}: entry #{number}")
         if page.file.name in seen:
             raise BlindSetError(f"{path.name}: {page.file.name} labelled twice")
         seen.add(page.file.name)
         pages.append(page)
-    more = load_customer_360_labels(folder / PAGES_CUSTOMER_360, "file", sorted(seen))
-    return [_with_customer_360(more, page.file.name, page) for page in pages]
+    return pages
 
 
 def _expected(

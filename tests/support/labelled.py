@@ -27,12 +27,22 @@ from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS, DATA_POINTS_BY
 from enrichment_pipelines.core.extractors.site_signals import profile_key
 from enrichment_pipelines.demo.server import SiteMap, site_address
 from enrichment_pipelines.demo.sites import Response
-from tests.support.blind import BlindCompany, load_blind_companies, load_customer_360_labels
+from tests.support.blind import (
+    BlindCompany,
+    BlindPage,
+    load_blind_companies,
+    load_customer_360_labels,
+    read_page_labels,
+)
 
 LABELLED_SITES_DIR = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "labelled_sites"
 # Real saved pages labelled for the markup signals (see that folder's README).
 DEVELOPMENT_PAGES_DIR = LABELLED_SITES_DIR.parent / "dev_pages"
 DEVELOPMENT_PAGES_LABELS = "labels_customer360.yaml"
+# Real saved pages labelled for the address under the blind pages' derivation: a folder of
+# its own, and the business pages of dev_pages (see both READMEs).
+DEVELOPMENT_ADDRESS_PAGES_DIR = LABELLED_SITES_DIR.parent / "dev_address_pages"
+DEVELOPMENT_PAGES_ADDRESS_LABELS = "labels_address.yaml"
 # Companies' own 10-K descriptions, in the blind companies set's format (see its README).
 DEVELOPMENT_COMPANIES_DIR = LABELLED_SITES_DIR.parent / "dev_companies"
 
@@ -110,6 +120,16 @@ def load_development_pages(directory: Path = DEVELOPMENT_PAGES_DIR) -> list[Deve
         raise LabelledSetError(f"{directory}: no pages (*.html)")
     labels = load_customer_360_labels(directory / DEVELOPMENT_PAGES_LABELS, "file", files)
     return [DevelopmentPage(directory / name, *labels[name]) for name in files]
+
+
+def load_development_address_pages() -> list[BlindPage]:
+    """Every address-labelled development page: those of dev_address_pages and the business
+    pages of dev_pages, labelled from the source's annotations by the blind pages' derivation
+    (scripts/webstruct_address_labels.py) and read by the same reader."""
+    return [
+        *read_page_labels(DEVELOPMENT_ADDRESS_PAGES_DIR / "labels.yaml"),
+        *read_page_labels(DEVELOPMENT_PAGES_DIR / DEVELOPMENT_PAGES_ADDRESS_LABELS),
+    ]
 
 
 def load_development_companies(directory: Path = DEVELOPMENT_COMPANIES_DIR) -> list[BlindCompany]:
