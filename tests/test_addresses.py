@@ -42,6 +42,14 @@ from enrichment_pipelines.core.extractors.addresses import (
         ("Mill House, 3 Station Road, Wilmslow, Cheshire SK9 1BU, United Kingdom",
          "Wilmslow", "GB", POSTCODE_AND_REGION),
         ("Acme Ltd, 10 Deansgate, Manchester M3 2BW", "Manchester", "GB", POSTCODE_AND_REGION),
+        # ...on lines of their own: town, county, postcode (the county is not the town)...
+        ("Write to us:\n14 Quarry Lane\nMaidstone\nKent\nME14 2LP", "Maidstone", "GB",
+         POSTCODE_AND_REGION),
+        ("Unit 4, Tanner Way\nBillericay\nEssex\nCM12 0QT", "Billericay", "GB",
+         POSTCODE_AND_REGION),
+        # ...and a city that is a district of its own stays the town
+        ("PO Box 12\nNewcastle upon Tyne\nNE1 4XF", "Newcastle upon Tyne", "GB",
+         POSTCODE_AND_REGION),
         # Postcode before the city: the country from a country line, or the city's country.
         ("Torstraße 140\n10119 Berlin\nGermany", "Berlin", "DE", POSTCODE_AND_CITY),
         ("Torstraße 140\n10119 Berlin", "Berlin", "DE", POSTCODE_AND_CITY),

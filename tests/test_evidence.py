@@ -100,12 +100,17 @@ def test_the_quote_must_name_the_value() -> None:
         ("100 Congress Ave, Austin, TX 78701", "US", True),  # a state
         ("Headquartered in Seattle since 2010.", "US", True),  # a city best known there
         ("Nuestra sede de Madrid, España.", "ES", True),
+        ("Cudham, Kent TN14 7QU", "GB", True),  # a postcode of Britain's own form
+        ("Unit 2, 40 Front St, Kingsville N9Y 1A1", "CA", True),  # ...and of Canada's
+        ("Cudham, Kent TN14 7QU", "CA", False),
         ("Made in Austria by hand since 1950.", "DE", False),
         ("Coffee de la maison, roasted daily.", "DE", False),  # "de" is a word, not a code
         ("Acme is based in Berlin, Germany.", "KP", False),
     ],
 )
-def test_countries_by_name_code_demonym_region_or_city(quote: str, code: str, named: bool) -> None:
+def test_countries_by_name_code_demonym_region_postcode_or_city(
+    quote: str, code: str, named: bool
+) -> None:
     assert (evidence_problem("location_country_code", code, quote) is None) is named
 
 

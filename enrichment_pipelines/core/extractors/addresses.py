@@ -185,6 +185,14 @@ def _country_line(line: str) -> str | None:
     return geography.country_code(line.strip(" ,.")) if len(line) <= 40 else None
 
 
+def postcode_country(text: str) -> str | None:
+    """The country of a postcode `text` writes in a form only that country uses: Canadian
+    ("M5V 2T6") or British ("SS5 4AD")."""
+    if re.search(rf"(?<![\w]){_POSTCODES['CA']}", text):
+        return "CA"
+    return "GB" if _UK_POSTCODE.search(text) else None
+
+
 def phone_countries(text: str) -> list[str]:
     """Countries of the international phone numbers in `text` ("+44 20 ...", "+1 415 ...")."""
     found: list[str] = []
@@ -298,10 +306,11 @@ def _uk(lines: Sequence[str], index: int) -> Address | None:
     parts = [part.strip() for part in line[: match.start()].split(",") if part.strip()]
     start = index
     if not parts and index > 0:
-        parts, start = (
-            [part.strip() for part in lines[index - 1].split(",") if part.strip()],
-            index - 1,
-        )
+        # The line above, or above a county's line: "Sittingbourne" / "Kent" / "ME9 7BZ".
+        start = index - 1
+        while start > 0 and index - start < 3 and _is_county_not_town(lines[start].strip(" ,.")):
+            start -= 1
+        parts = [part.strip() for part in lines[start].split(",") if part.strip()]
     after = line[match.end() :].strip(" ,")
     if after and _country_line(after) not in (None, "GB"):
         return None
@@ -326,6 +335,11 @@ def _gb_counties() -> frozenset[str]:
 
 def _is_gb_county(name: str) -> bool:
     return name.lower() in _gb_counties()
+
+
+def _is_county_not_town(name: str) -> bool:
+    """A county ("Kent"), not a city that is a district of its own ("Newcastle upon Tyne")."""
+    return _is_gb_county(name) and geography.city(name, "GB") is None
 
 
 def _postcode_first(lines: Sequence[str], index: int, hints: Sequence[str]) -> Address | None:

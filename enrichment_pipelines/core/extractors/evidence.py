@@ -17,6 +17,7 @@ from enrichment_pipelines.core import geography
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS, DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.extractors import Evidence, Extraction, Value
+from enrichment_pipelines.core.extractors.addresses import postcode_country
 from enrichment_pipelines.core.extractors.headcount import range_bounds, stated_counts
 from enrichment_pipelines.core.html_text import kept_markup
 
@@ -294,7 +295,8 @@ _DEMONYMS: dict[str, tuple[str, ...]] = {
 def names_country(quote: str, code: str, city: str | None = None) -> bool:
     """Whether `quote` names the country `code`: by its ISO code (alpha-2 or alpha-3, written
     in capitals), a name pycountry or our aliases know, its demonym, one of its states or
-    provinces, a city whose best-known namesake lies there, or the extracted `city` in it."""
+    provinces, a postcode of its own form, a city whose best-known namesake lies there, or
+    the extracted `city` in it."""
     code = code.upper()
     country = pycountry.countries.get(alpha_2=code)
     codes = {code} | ({country.alpha_3} if country is not None else set())
@@ -306,6 +308,8 @@ def names_country(quote: str, code: str, city: str | None = None) -> bool:
     if code == "US" and re.search(r"\bU\.S\.(A\.)?", quote):
         return True
     if code == "GB" and re.search(r"\bU\.K\.", quote):
+        return True
+    if postcode_country(quote) == code:
         return True
     for phrase in _phrases(quote):
         bare = phrase.rstrip(".")
