@@ -63,6 +63,8 @@ def test_head_counts_are_the_company_s_own(sentence: str, expected: str | None) 
         ("Shiftwise Ltd, 45 Deansgate, Manchester M3 2BW, United Kingdom", "Manchester", "GB"),
         ("Founded in 2015 and headquartered in Austin, Texas.", "Austin", "US"),
         ("Mendel is headquartered in Cambridge, Massachusetts.", "Cambridge", "US"),
+        # a county between the city and the country; "UK" is Britain's
+        ("A design studio in Blackpool, Lancashire, UK.", "Blackpool", "GB"),
     ],
 )
 def test_hq_from_addresses_and_statements(footer: str, city: str, country: str) -> None:
@@ -101,6 +103,22 @@ def test_a_place_stands_as_the_headquarters_only_when_the_words_single_it_out(
     text: str, city: str | None
 ) -> None:
     result = _extract(_page(f"<title>Acme</title><p>{text}</p>", kind="about"))
+    assert result.data.get("location_city") == city
+
+
+@pytest.mark.parametrize(
+    ("places", "city"),
+    [
+        # a list of places with their region alone (job locations, areas served): none
+        (["Austin, Texas", "Denver, Colorado", "Boston, Massachusetts"], None),
+        # two offices: the first named, as a main office is named first
+        (["Tampa, Florida", "Orlando, Florida"], "Tampa"),
+    ],
+)
+def test_a_list_of_places_is_not_an_address(places: list[str], city: str | None) -> None:
+    listed = "".join(f"<p>Job opening {number}</p><p>{place}</p>"
+                     for number, place in enumerate(places))  # fmt: skip
+    result = _extract(_page(f"<title>Careers</title>{listed}", kind="other"))
     assert result.data.get("location_city") == city
 
 

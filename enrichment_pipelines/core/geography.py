@@ -47,7 +47,7 @@ def country_code(name: str | None) -> str | None:
     if not name:
         return None
     text = name.strip().strip(".").lower()
-    if len(text) == 2 and text.isalpha() and text != "us":
+    if len(text) == 2 and text.isalpha() and text not in _COUNTRY_ALIASES:  # "UK" is GB's
         return text.upper() if pycountry.countries.get(alpha_2=text.upper()) else None
     return _countries().get(text)
 

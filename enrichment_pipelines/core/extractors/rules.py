@@ -19,6 +19,7 @@ from enrichment_pipelines.core.crawl import Page, site_pages
 from enrichment_pipelines.core.datapoints import DATA_POINTS_BY_KEY, employee_range
 from enrichment_pipelines.core.extractors import Evidence, Extraction
 from enrichment_pipelines.core.extractors.addresses import (
+    CITY_AND_REGION,
     POSTCODE_AND_CITY,
     POSTCODE_AND_REGION,
     Address,
@@ -208,21 +209,33 @@ def _words(part: str) -> list[str]:
     return [word for word in words if word and not any(ch.isdigit() for ch in word)]
 
 
+def _place_codes(words: list[str]) -> list[str]:
+    """The countries the first words of a part name, as a region ("Texas", "TX") or a country
+    ("UK"); "CA" may be California or Canada, "DE" Delaware or Germany: the city decides."""
+    codes: list[str] = []
+    for size in (3, 2, 1):
+        name = " ".join(words[:size])
+        # Codes are written in capitals: "in" is a word, not Indiana.
+        if len(words) >= size and (len(name) > 2 or name.isupper()):
+            named = (geography.region_country(name), geography.country_code(name))
+            codes += [code for code in named if code]
+    return list(dict.fromkeys(codes))
+
+
 def _places(sentence: str) -> list[tuple[str, str]]:
     """(city, country code) pairs written as "City, Country" or "City, State": the city part
     may carry a postcode ("1060 Wien, Österreich", "Austin, TX 78701, USA")."""
     parts = [part for part in _ADDRESS_PARTS.split(sentence) if part]
     found: list[tuple[str, str]] = []
     for index in range(len(parts) - 1):
-        city_words, after = _words(parts[index]), _words(parts[index + 1])
-        # "CA" may be California or Canada, "DE" Delaware or Germany: the city decides.
-        codes = []
-        for size in (3, 2, 1):
-            name = " ".join(after[:size])
-            # Codes are written in capitals: "in" is a word, not Indiana.
-            if len(after) >= size and (len(name) > 2 or name.isupper()):
-                codes += [geography.region_country(name), geography.country_code(name)]
-        for code in dict.fromkeys(code for code in codes if code):
+        city_words = _words(parts[index])
+        codes = _place_codes(_words(parts[index + 1]))
+        between = parts[index + 1].split()
+        if not codes and index + 2 < len(parts) and 0 < len(between) <= 2:
+            # "Blackpool, Lancashire, UK": a county or district between city and country.
+            country = geography.country_code(" ".join(_words(parts[index + 2])))
+            codes = [country] if country else []
+        for code in codes:
             written = next(
                 (
                     " ".join(city_words[-size:])
@@ -522,7 +535,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v15"
+RULES_VERSION = "rules-v16"
 
 
 class RulesExtractor:
@@ -761,6 +774,7 @@ class RulesExtractor:
         strongest form, on a contact, imprint or about page before others, introduced as the
         head office before a branch, the first before later ones."""
         best: tuple[tuple[int, int, int, int, int], Address, Page] | None = None
+        cities_by_rank: dict[tuple[int, ...], set[str]] = {}
         domain = [country for country in [domain_country(website_url)] if country]
         for page_order, page in enumerate(pages):
             hints = [*phone_countries(page.text), *domain]
@@ -777,11 +791,17 @@ class RulesExtractor:
                     -page_order,
                     -address.line,
                 )
+                cities_by_rank.setdefault(rank[:3], set()).add(address.city)
                 if best is None or rank > best[0]:
                     best = (rank, address, page)
         if best is None:
             return False
         (strength, *_), address, page = best
+        # Three places or more named with their region alone that rank alike are a list (job
+        # locations, areas served), none of them the company's address; of two, the first
+        # is taken, as a main office is named before a second one.
+        if strength == CITY_AND_REGION and len(cities_by_rank[best[0][:3]]) > 2:
+            return False
         evidence = Evidence(page.final_url or page.url, address.quote)
         confidence = {POSTCODE_AND_REGION: 0.9, POSTCODE_AND_CITY: 0.85}.get(strength, 0.7)
         out.set("location_city", address.city, evidence, confidence)
