@@ -40,6 +40,9 @@ def _found(text: str) -> str | None:
         ("At year end we had thirty-seven full-time employees.", "11-50"),
         ("Twelve staff bake every loaf by hand.", "11-50"),
         ("We are a team of nine.", "1-10"),
+        # full-time and part-time people given apart are added up
+        ("At March 31 the bank had 31 full-time and 6 part-time employees.", "11-50"),
+        ("We had 4,100 full-time employees and 1,300 part-time employees.", "5001-10000"),
         # "employs" takes the number after it, not the one before
         ("Acme operates in 14 countries and employs about 2,300 people.", "1001-5000"),
     ],

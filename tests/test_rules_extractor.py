@@ -133,6 +133,15 @@ def test_headquarters_beat_a_branch_office() -> None:
     assert result.data["location_country_code"] == "US"
 
 
+def test_a_count_of_the_staff_comes_before_a_count_of_one_role() -> None:
+    """ "1,700 scientists" may be only some of the company's people: where the text also
+    counts its staff, that count is the head count; alone, the role's count stands."""
+    role = "<p>We have approximately 1,700 scientists and engineers in our laboratories.</p>"
+    staff = "<p>As of June 30, we had approximately 6,400 full-time employees worldwide.</p>"
+    assert _extract(_page(role + staff)).data.get("employee_count") == "5001-10000"
+    assert _extract(_page(role)).data.get("employee_count") == "1001-5000"
+
+
 def test_text_hidden_from_visitors_is_not_read() -> None:
     page = _page(
         "<title>Tidewater Bakery</title><p>Sourdough bread baked every morning.</p>"

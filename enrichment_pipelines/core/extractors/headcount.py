@@ -112,6 +112,13 @@ _COUNT_WORDS = tuple(
         (r"a handful", 2, 10),
     )
 )
+_WHOLE = r"\d{1,3}(?:,\d{3})+|\d+"
+_FULL_AND_PART = re.compile(
+    rf"(?<![\w.,])(?P<full>{_WHOLE})\s+full[- ]time(?:\s+(?:employees|staff|associates|persons|"
+    rf"people))?,?\s+(?:and|plus)\s+(?:approximately\s+|about\s+)?(?P<part>{_WHOLE})\s+"
+    r"(?:part[- ]time|temporary|seasonal)",
+    re.IGNORECASE,
+)
 _SCALES = {"k": 1e3, "thousand": 1e3, "million": 1e6}
 
 
@@ -124,6 +131,7 @@ class StatedCount:
     estimate: int  # one number for it: "40+" and "over 40" are 40 and 41, "50-100" is 75
     start: int
     end: int
+    by_role: bool = False  # "1,700 scientists": people of one role, perhaps not all of them
 
 
 def _value(raw: str) -> float:
@@ -134,30 +142,37 @@ def _value(raw: str) -> float:
     return float(raw.replace(",", "."))
 
 
-def _names_people(before: str, after: str, *, strict: bool) -> bool:
-    """Whether a number with `before` and `after` around it counts people. Leniently (the
-    evidence check), a word for people among the next four words will do; strictly (finding
-    a head count), it must come before any word such as "and", "by" or "in", and a role word
-    ("artists") must follow "our", "we are", "team of"..."""
+_STAFF_COUNT, _ROLE_COUNT = "staff", "role"
+
+
+def _people_named(before: str, after: str, *, strict: bool) -> str | None:
+    """Whether a number with `before` and `after` around it counts people: as the staff
+    ("40 employees", "a team of 40", "we are 40"), or by a role ("40 engineers"), which may be
+    only part of them; None when it does not. Leniently (the evidence check), a word for
+    people among the next four words will do; strictly (finding a head count), it must come
+    before any word such as "and", "by" or "in", and a role word must follow "our", "we
+    have", "team of"..."""
     if _NOT_OURS_BEFORE.search(before):
-        return False
+        return None
     if _PEOPLE_BEFORE.search(before):
-        return True
+        return _STAFF_COUNT
     words = after.split()[:4]
     # "We are 22 coffee lovers": a number "we" are counts people, unless it is an age.
     if _WE_ARE.search(before) and not (words and _NOT_PEOPLE_UNITS.match(words[0])):
-        return True
+        return _STAFF_COUNT
     if not strict:
-        return bool(_PEOPLE.search(" ".join(words)))
+        return _STAFF_COUNT if _PEOPLE.search(" ".join(words)) else None
     for word in words:
         bare = word.strip(".,;:!?()\"'").lower()
         if bare in _EMPLOY_VERBS:  # it takes the number after it: "8 countries and employs"
-            return False
-        if _STAFF.search(bare) or (_PEOPLE.search(bare) and _OURS_BEFORE.search(before)):
-            return True
+            return None
+        if _STAFF.search(bare):
+            return _STAFF_COUNT
+        if _PEOPLE.search(bare) and _OURS_BEFORE.search(before):
+            return _ROLE_COUNT
         if bare in _STOP_WORDS or any(ch.isdigit() for ch in bare):
-            return False
-    return False
+            return None
+    return None
 
 
 def _in_a_date(match: re.Match[str], before: str, after: str) -> bool:
@@ -173,14 +188,22 @@ def _in_a_date(match: re.Match[str], before: str, after: str) -> bool:
 
 def stated_counts(text: str, *, people: bool = True, strict: bool = False) -> list[StatedCount]:
     """The head counts `text` states, in order. With `people` a number must stand next to a
-    word for people (see `_names_people`; `strict` when finding rather than checking);
+    word for people (see `_people_named`; `strict` when finding rather than checking);
     without it (the value of markup's numberOfEmployees) a bare number does."""
     counts: list[StatedCount] = []
+    # "25 full-time and 3 part-time employees" are 28 people.
+    totals = [match for match in _FULL_AND_PART.finditer(text)] if people else []
+    for match in totals:
+        total = _value(match.group("full")) + _value(match.group("part"))
+        counts.append(StatedCount(total, total, round(total), match.start(), match.end()))
     for match in _NUMBER.finditer(text):
+        if any(total.start() <= match.start() < total.end() for total in totals):
+            continue
         before, after = text[: match.start()], text[match.end() :]
         if _in_a_date(match, before, after):
             continue
-        if people and not _names_people(before, after, strict=strict):
+        named = _people_named(before, after, strict=strict) if people else _STAFF_COUNT
+        if named is None:
             continue
         # Narratives count their people in words ("founded by two engineers", "the three
         # partners"): a number in words is a head count only as the company's staff.
@@ -204,7 +227,10 @@ def stated_counts(text: str, *, people: bool = True, strict: bool = False) -> li
         if people and estimate >= _MILLION and not _EMPLOYS.search(text):
             continue
         if 0 < low <= high:
-            counts.append(StatedCount(low, high, round(estimate), match.start(), match.end()))
+            counts.append(
+                StatedCount(low, high, round(estimate), match.start(), match.end(),
+                            by_role=named == _ROLE_COUNT)
+            )  # fmt: skip
     # A count in words is too vague to choose a range by ("hundreds": 201-500 or 5001-10000?):
     # it supports a range, it does not find one.
     for words, most_low, most_high in () if strict else _COUNT_WORDS:

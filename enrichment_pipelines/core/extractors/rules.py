@@ -535,7 +535,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v16"
+RULES_VERSION = "rules-v17"
 
 
 class RulesExtractor:
@@ -733,12 +733,23 @@ class RulesExtractor:
     def _employees(self, pages: Sequence[Page], out: Extraction) -> None:
         if _ld_employees(pages, out):
             return
-        for page in pages:
-            for sentence in _sentences(page.text):
-                for count in stated_counts(sentence, strict=True):
-                    evidence = Evidence(page.final_url or page.url, sentence)
-                    out.set("employee_count", employee_range(count.estimate), evidence, 0.7)
-                    return
+        # The first count of the staff; a count of one role ("1,700 scientists") only where
+        # the text counts no staff, as it may be part of them.
+        stated = (
+            (count, Evidence(page.final_url or page.url, sentence))
+            for page in pages
+            for sentence in _sentences(page.text)
+            for count in stated_counts(sentence, strict=True)
+        )
+        by_role = None
+        for count, evidence in stated:
+            if not count.by_role:
+                out.set("employee_count", employee_range(count.estimate), evidence, 0.7)
+                return
+            by_role = by_role or (count, evidence)
+        if by_role is not None:
+            count, evidence = by_role
+            out.set("employee_count", employee_range(count.estimate), evidence, 0.7)
 
     def _location(self, pages: Sequence[Page], out: Extraction, website_url: str) -> None:
         if _ld_location(pages, out) or self._postal_address(pages, out, website_url):
