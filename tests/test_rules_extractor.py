@@ -92,6 +92,9 @@ def test_hq_from_addresses_and_statements(footer: str, city: str, country: str) 
         # a subsidiary's home is not the company's, even past the stop of "Inc." in its name
         ("We distribute through a wholly-owned subsidiary, Northwind Supply, Inc. "
          "(“Northwind”), a wholesaler based in Tulsa, Oklahoma.", None),
+        # a company's legal name in a sentence names any company, not a footer's owner
+        ("Our principal offices are in Boise, Idaho. Our largest customer is Northwind "
+         "Supply Inc., a wholesaler with stores in Tulsa, Oklahoma.", "Boise"),
         # nor is a joint venture's
         ("Our cells are made by Voltra LLC, a joint venture, in Toledo, Ohio.", None),
         # "in" is a word, not Indiana's code: "market" is no city

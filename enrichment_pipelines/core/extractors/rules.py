@@ -176,10 +176,16 @@ _ROLES: dict[str, tuple[str, ...]] = {
 _HQ_CUES = re.compile(
     r"headquarter|\bhq\b|head office|registered office|based in|legal home|founded in|"
     r"(principal|executive|corporate|main) (executive )?offices?|"
-    r"located in|our (office|studio|kitchen|factory)|©|\b(gmbh|ltd|llc|inc|sas|b\.v|s\.r\.o|ab|ag|"
-    r"n\.v|lda|aps|llp)\b",
+    r"located in|our (office|studio|kitchen|factory)|©",
     re.IGNORECASE,
 )
+# A company's legal name says its address follows on a footer or imprint line ("Acme GmbH ·
+# Torstraße 1 · 10119 Berlin"); in a sentence of prose it names any company (a subsidiary, a
+# customer, a partner), so only a short line counts it.
+_LEGAL_NAME = re.compile(
+    r"\b(gmbh|ltd|llc|inc|sas|b\.v|s\.r\.o|ab|ag|n\.v|lda|aps|llp)\b", re.IGNORECASE
+)
+_FOOTER_WORDS = 12
 _BRANCH_CUES = re.compile(
     r"(european|regional|branch|sales|satellite|other|us|uk|international) "
     r"(offices?|headquarters)|"
@@ -261,7 +267,8 @@ def _places(sentence: str) -> list[tuple[str, str]]:
 
 
 def _hq_rank(sentence: str) -> int:
-    rank = 2 if _HQ_CUES.search(sentence) else 0
+    footer = len(sentence.split()) <= _FOOTER_WORDS and _LEGAL_NAME.search(sentence)
+    rank = 2 if _HQ_CUES.search(sentence) or footer else 0
     if "headquarter" in sentence.lower() or "hq" in sentence.lower().split():
         rank += 1
     if _BRANCH_CUES.search(sentence):
@@ -535,7 +542,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v17"
+RULES_VERSION = "rules-v18"
 
 
 class RulesExtractor:
