@@ -63,6 +63,9 @@ def test_head_counts_are_the_company_s_own(sentence: str, expected: str | None) 
         ("Shiftwise Ltd, 45 Deansgate, Manchester M3 2BW, United Kingdom", "Manchester", "GB"),
         ("Founded in 2015 and headquartered in Austin, Texas.", "Austin", "US"),
         ("Mendel is headquartered in Cambridge, Massachusetts.", "Cambridge", "US"),
+        ("The Company's headquarters are in Dallas.", "Dallas", "US"),
+        ("Acme is an Omaha-based maker of grain bins.", "Omaha", "US"),
+        ("We are based in Singapore.", "Singapore", "SG"),  # a city and a country
         # a county between the city and the country; "UK" is Britain's
         ("A design studio in Blackpool, Lancashire, UK.", "Blackpool", "GB"),
     ],
@@ -95,6 +98,8 @@ def test_hq_from_addresses_and_statements(footer: str, city: str, country: str) 
         # a company's legal name in a sentence names any company, not a footer's owner
         ("Our principal offices are in Boise, Idaho. Our largest customer is Northwind "
          "Supply Inc., a wholesaler with stores in Tulsa, Oklahoma.", "Boise"),
+        # others "based" somewhere are not the company; a country is no city
+        ("We compete with India-based service providers and with Boston Consulting.", None),
         # nor is a joint venture's
         ("Our cells are made by Voltra LLC, a joint venture, in Toledo, Ohio.", None),
         # "in" is a word, not Indiana's code: "market" is no city

@@ -186,6 +186,9 @@ _LEGAL_NAME = re.compile(
     r"\b(gmbh|ltd|llc|inc|sas|b\.v|s\.r\.o|ab|ag|n\.v|lda|aps|llp)\b", re.IGNORECASE
 )
 _FOOTER_WORDS = 12
+# "a Minneapolis-based bank" (one, as a company describes itself), not "web-based" or
+# "India-based service providers" (others).
+_PLACE_BASED = re.compile(r"\ban? (?:[A-Z][\w'.]+\s){0,2}[A-Z][\w'.]+-based\b")
 _BRANCH_CUES = re.compile(
     r"(european|regional|branch|sales|satellite|other|us|uk|international) "
     r"(offices?|headquarters)|"
@@ -197,8 +200,10 @@ _CLAUSE_BREAK = re.compile(r"\s*;\s*|,\s+(?=(?:and|while|whereas|but)\s)")
 # Separators in addresses and footers: commas, middle dots, pipes, dashes between spaces.
 _ADDRESS_PARTS = re.compile(r"\s*(?:,|·|\||•|\s[–—-]\s|;|\(|\))\s*")
 _CITY_AFTER_CUE = re.compile(
-    r"(?:headquartered|based|located|offices?|hq|head office)\s+(?:is\s+|are\s+)?(?:in|at|:)\s+"
-    r"((?:[A-Z][\w'.\-]+\s?){1,3})"
+    r"(?:headquarter(?:ed|s)|based|located|offices?|hq|head office)\s+(?:is\s+|are\s+)?"
+    r"(?:in|at|:)\s+((?:[A-Z][\w'.\-]+\s?){1,3})"
+    # "a Minneapolis-based company"
+    r"|\ban? ((?:[A-Z][\w'.]+\s){0,2}[A-Z][\w'.]+)-based\b"
 )
 
 
@@ -257,10 +262,14 @@ def _places(sentence: str) -> list[tuple[str, str]]:
                 break
     if not found:  # "based in Seattle": a known city after a location cue, its own country
         for match in _CITY_AFTER_CUE.finditer(sentence):
-            words = match.group(1).split()
+            words = (match.group(1) or match.group(2)).split()
             for size in range(len(words), 0, -1):
                 written = " ".join(words[:size]).rstrip(".,")
-                if known := geography.city(written):
+                known = geography.city(written)
+                country = geography.country_code(written)
+                if country and (known is None or known[1] != country):
+                    break  # "based in India": a country, no city (Singapore is both)
+                if known:
                     found.append((written, known[1]))
                     break
     return found
@@ -268,7 +277,8 @@ def _places(sentence: str) -> list[tuple[str, str]]:
 
 def _hq_rank(sentence: str) -> int:
     footer = len(sentence.split()) <= _FOOTER_WORDS and _LEGAL_NAME.search(sentence)
-    rank = 2 if _HQ_CUES.search(sentence) or footer else 0
+    cued = _HQ_CUES.search(sentence) or _PLACE_BASED.search(sentence) or footer
+    rank = 2 if cued else 0
     if "headquarter" in sentence.lower() or "hq" in sentence.lower().split():
         rank += 1
     if _BRANCH_CUES.search(sentence):
@@ -542,7 +552,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v18"
+RULES_VERSION = "rules-v19"
 
 
 class RulesExtractor:
