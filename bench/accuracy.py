@@ -258,6 +258,21 @@ def main() -> None:
                          if band else "")  # fmt: skip
         reliability.add_row(name, *cells)
     console.print(reliability)
+    # The promise is per data point: a value at confidence >= 0.8 is right 95 % of the time.
+    confident = Table(title="Values given at confidence >= 0.8, and the share right, by data point")
+    confident.add_column("data point")
+    for name in sets:
+        confident.add_column(name, justify="right")
+    for key in DATA_POINT_KEYS:
+        cells = []
+        for _, score in sets.values():
+            band = [right for given, confidence, right in score.given
+                    if given == key and confidence >= 0.8]  # fmt: skip
+            cells.append(f"{sum(band)}/{len(band)} ({_percent(sum(band) / len(band))})"
+                         if band else "")  # fmt: skip
+        if any(cells):
+            confident.add_row(key, *cells)
+    console.print(confident)
     items = Table(title="List data points item by item: precision (items found that are "
                   "labelled) and recall (labelled items found)")  # fmt: skip
     items.add_column("data point")

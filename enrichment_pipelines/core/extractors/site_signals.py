@@ -47,7 +47,9 @@ def markup_facts(pages: Sequence[Page], fingerprints: Fingerprints) -> Extractio
         value = _joined([profile.url for profile in _one_per_platform_first(profiles)])
         first = profiles[0]
         evidence = Evidence(first.page_url, first.quote)
-        facts.set("social_profiles", value, evidence, 0.9 if first.from_markup else 0.8)
+        # Links in a page's header or footer are right about nine times in ten on real pages
+        # (a designer's or a parent's account among them): under 0.8, markup's above.
+        facts.set("social_profiles", value, evidence, 0.9 if first.from_markup else 0.75)
     logo = find_logo(own)
     if logo is not None:
         facts.set("logo_url", logo.url, Evidence(logo.page_url, logo.url), logo.confidence)
@@ -74,6 +76,13 @@ NOT_PRODUCTS = frozenset(
 )  # fmt: skip
 
 
+# How often a whole list is right, not one detection: a page shows only part of a site's
+# technologies (what its servers run, tags loaded later), so the list is seldom complete,
+# though nine items in ten it names are right (bench/accuracy: on real pages a third of the
+# lists are whole, the items' precision 75-92 %).
+_TECH_STACK_CONFIDENCE = 0.5
+
+
 def _technologies(pages: Sequence[Page], fingerprints: Fingerprints, facts: Extraction) -> None:
     detections = fingerprints.detect(pages)
     if not detections:
@@ -92,12 +101,8 @@ def _technologies(pages: Sequence[Page], fingerprints: Fingerprints, facts: Extr
     if not seen:
         return
     shown = seen[0]
-    facts.set(
-        "tech_stack",
-        _joined([d.name for d in seen]),
-        Evidence(shown.url, shown.quote),
-        0.9 if shown.confidence >= 1 else shown.confidence,
-    )
+    facts.set("tech_stack", _joined([d.name for d in seen]), Evidence(shown.url, shown.quote),
+              _TECH_STACK_CONFIDENCE)  # fmt: skip
 
 
 def _one_per_platform_first(profiles: Sequence[Profile]) -> list[Profile]:
@@ -293,7 +298,9 @@ def _marked_image(page: Page) -> Logo | None:
     images = page.assets.get("images", [])
     for url, why in sorted(images, key=lambda image: image[1] != "site logo"):
         if why in ("site logo", "logo"):
-            return Logo(url, page.final_url or page.url, "image marked logo", 0.8)
+            # Right about nine times in ten on real pages (a partner's or a badge's logo
+            # is marked too): below the 0.8 that promises 95 %.
+            return Logo(url, page.final_url or page.url, "image marked logo", 0.75)
     return None
 
 
