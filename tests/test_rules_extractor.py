@@ -130,6 +130,26 @@ def test_a_list_of_places_is_not_an_address(places: list[str], city: str | None)
     assert result.data.get("location_city") == city
 
 
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [
+        ("Acme is headquartered in Texas.", "US"),
+        ("We are based in India and sell worldwide.", "IN"),
+        ("Our principal executive offices are located in New Jersey.", "US"),
+        # incorporation and customers say nothing of where the company is
+        ("The Company is a Delaware corporation.", None),
+        ("We sell to customers in Germany.", None),
+    ],
+)
+def test_a_headquarters_stated_as_a_state_or_country_gives_the_country_alone(
+    text: str, country: str | None
+) -> None:
+    result = _extract(_page(f"<title>About</title><p>Acme makes widgets.</p><p>{text}</p>",
+                            kind="about"))  # fmt: skip
+    assert result.data.get("location_country_code") == country
+    assert result.data.get("location_city") is None
+
+
 def test_headquarters_beat_a_branch_office() -> None:
     contact = _page(
         "<title>Contact</title><p>European office: Dublin, Ireland.</p>"

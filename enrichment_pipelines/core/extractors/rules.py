@@ -275,6 +275,25 @@ def _places(sentence: str) -> list[tuple[str, str]]:
     return found
 
 
+def _stated_country(pages: Sequence[Page], out: Extraction) -> None:
+    """Where the words name no city, the country or state they say the company is based in:
+    "headquartered in Texas", "based in India" (the country; the city stays unknown)."""
+    for page in pages:
+        for sentence in _sentences(page.text):
+            for clause in _CLAUSE_BREAK.split(sentence):
+                if _hq_rank(clause) < 2:
+                    continue
+                for match in _CITY_AFTER_CUE.finditer(clause):
+                    words = (match.group(1) or match.group(2)).split()
+                    for size in range(len(words), 0, -1):
+                        name = " ".join(words[:size]).rstrip(".,")
+                        code = geography.country_code(name) or geography.region_country(name)
+                        if code and (len(name) > 2 or name.isupper()):
+                            evidence = Evidence(page.final_url or page.url, sentence)
+                            out.set("location_country_code", code, evidence, 0.7)
+                            return
+
+
 def _hq_rank(sentence: str) -> int:
     footer = len(sentence.split()) <= _FOOTER_WORDS and _LEGAL_NAME.search(sentence)
     cued = _HQ_CUES.search(sentence) or _PLACE_BASED.search(sentence) or footer
@@ -552,7 +571,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v20"
+RULES_VERSION = "rules-v21"
 
 
 class RulesExtractor:
@@ -798,6 +817,8 @@ class RulesExtractor:
             confidence = 0.8 if rank >= 2 else 0.65
             out.set("location_city", city_name, evidence, confidence)
             out.set("location_country_code", code, evidence, confidence)
+        elif best is None:
+            _stated_country(pages, out)
 
     def _postal_address(self, pages: Sequence[Page], out: Extraction, website_url: str) -> bool:
         """The company's postal address, read by its structure (see `addresses`): the
