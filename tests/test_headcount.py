@@ -57,6 +57,7 @@ def test_a_stated_head_count_is_read(text: str, label: str) -> None:
     [
         "Founded in 2019 by two freelance designers.",
         "The three partners still answer every call.",  # a narrative's people, in words
+        "At year end, our workforce was 58 percent women.",  # a share, not a count
         "Trusted by 1,500 companies worldwide.",
         "Scheduling for companies with 10 to 500 employees.",
         "Running a group of more than 20 sites?",

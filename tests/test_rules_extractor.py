@@ -170,6 +170,14 @@ def test_a_count_of_the_staff_comes_before_a_count_of_one_role() -> None:
     assert _extract(_page(role)).data.get("employee_count") == "1001-5000"
 
 
+def test_a_count_as_of_a_date_comes_before_a_count_in_passing() -> None:
+    """A filing's own tally ("As of December 31, ... we had N employees") is the head count,
+    though the text counted some people earlier ("a staff of 40 in Austin")."""
+    passing = "<p>Our Austin service center, with a staff of 40, answers calls.</p>"
+    tally = "<p>As of December 31, 2024, we had approximately 2,300 employees.</p>"
+    assert _extract(_page(passing + tally)).data.get("employee_count") == "1001-5000"
+
+
 def test_text_hidden_from_visitors_is_not_read() -> None:
     page = _page(
         "<title>Tidewater Bakery</title><p>Sourdough bread baked every morning.</p>"

@@ -78,9 +78,9 @@ _SPELLED = (
 _NUMBER = re.compile(
     r"(?<![\w.,$€£¥])(?P<qualifier>(?:over|more than|above|at least|upwards of|nearly|almost|"
     r"approximately|about|around|roughly|some|under|fewer than|less than|up to)\s+)?"
-    rf"(?P<number>\d{{1,3}}(?:[,.'\u00a0\u202f]\d{{3}})+|\d+(?:[.,]\d+)?|{_SPELLED})"
+    rf"(?P<number>\d{{1,3}}(?:[,.'\u00a0\u202f]\d{{3}})+|\d+(?:[.,]\d+)?|{_SPELLED})(?!\d)"
     r"(?:\s*(?:-|–|to)\s*(?P<upper>\d{1,3}(?:[,.'\u00a0\u202f]\d{3})+|\d+))?"
-    r"\s*(?P<scale>k\b|thousand\b|million\b)?(?P<plus>\+)?(?!\s*%|[\w.,]\d)",
+    r"\s*(?P<scale>k\b|thousand\b|million\b)?(?P<plus>\+)?(?!\s*(?:%|per ?cent\b)|[\w.,]\d)",
     re.IGNORECASE,
 )
 _STAFF_AFTER = re.compile(

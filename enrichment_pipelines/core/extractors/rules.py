@@ -33,7 +33,7 @@ from enrichment_pipelines.core.extractors.evidence import (
     verify_evidence,
     without_instructions,
 )
-from enrichment_pipelines.core.extractors.headcount import stated_counts
+from enrichment_pipelines.core.extractors.headcount import StatedCount, stated_counts
 from enrichment_pipelines.core.extractors.site_signals import markup_facts
 from enrichment_pipelines.core.extractors.technologies import Fingerprints, load_fingerprints
 from enrichment_pipelines.core.taxonomy import Subcategory, Taxonomy, load_taxonomy
@@ -517,6 +517,11 @@ _FOUNDED_WHEN = (
     r"(?:in\s+|on\s+)?(?:(?:the\s+)?(?:spring|summer|autumn|fall|winter|early|late)\s+"
     rf"(?:of\s+)?|{_MONTH}\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?(?:of\s+)?)?"
 )
+_AS_OF_A_DATE = re.compile(
+    rf"\b(?:as of|at|on)\s+(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|the end of (?:fiscal )?\d{{4}}|"
+    r"(?:fiscal )?year[- ]end)",
+    re.IGNORECASE,
+)
 _FOUNDINGS: tuple[tuple[float, str], ...] = (
     (
         0.85,
@@ -571,7 +576,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v21"
+RULES_VERSION = "rules-v22"
 
 
 class RulesExtractor:
@@ -779,14 +784,20 @@ class RulesExtractor:
             for sentence in _sentences(page.text)
             for count in stated_counts(sentence, strict=True)
         )
+        # A count given as of a date ("As of December 31, 2024, we had 2,900 employees") is
+        # the company's own tally, before a count in passing ("our 300 engineers in Austin").
+        by_staff: list[tuple[StatedCount, Evidence]] = []
         by_role = None
         for count, evidence in stated:
             if not count.by_role:
-                out.set("employee_count", employee_range(count.estimate), evidence, 0.7)
-                return
+                if _AS_OF_A_DATE.search(evidence.quote):
+                    by_staff.insert(0, (count, evidence))
+                    break
+                by_staff.append((count, evidence))
             by_role = by_role or (count, evidence)
-        if by_role is not None:
-            count, evidence = by_role
+        chosen = by_staff[0] if by_staff else by_role
+        if chosen is not None:
+            count, evidence = chosen
             out.set("employee_count", employee_range(count.estimate), evidence, 0.7)
 
     def _location(self, pages: Sequence[Page], out: Extraction, website_url: str) -> None:
