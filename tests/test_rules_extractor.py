@@ -363,6 +363,8 @@ def test_a_town_named_only_in_the_title_is_read_there() -> None:
         ("CarePoint has cared for patients in Denver since 1998.", 1998),
         ("The company was incorporated in Delaware in August 1987.", 1987),
         ("Harbor Mills, Inc. was organized as a Maine corporation in 1902.", 1902),
+        ("Our operations began in 1954 in a two-room machine shop.", 1954),
+        ("The businesses run by our founders began in 1948 with a single shop.", 1948),
         ("Tidewell Bancorp was formed under Oregon law on March 3, 1999.", 1999),
         # the company's legal start, not a product's launch
         (
@@ -382,6 +384,7 @@ def test_a_town_named_only_in_the_title_is_read_there() -> None:
         ("In 2019 we moved to Lisbon.", None),
         ("Acme was reincorporated in Delaware in 2007.", None),
         ("Acme formed a joint venture with Orbis in 2015.", None),
+        ("Northwind is our British arm. Operations began on June 2, 2021.", None),  # another's
         ("Acme was re-organized as a holding company in 2004.", None),
         ("Acme will be founded in 2999.", None),
         ("Founded in the early 1930s, Nippy's delivers fresh produce.", None),  # a decade

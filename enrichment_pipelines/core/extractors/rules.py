@@ -540,6 +540,15 @@ _FOUNDINGS: tuple[tuple[float, str], ...] = (
         r"[^.;:!?\d]{0,40}?\s+"
         rf"{_FOUNDED_WHEN}{_YEAR}",
     ),
+    # The company's own beginning, "our" said: "our operations began in 1930", "the
+    # businesses conducted by our founders began in 1945" (not another's: "Operations began
+    # on June 20, 2022" after a subsidiary's name).
+    (
+        0.7,
+        r"(?:\bour\s+(?:\w+\s+){0,2}?(?:operations|business(?:es)?|history)\b|"
+        r"\b(?:operations|business(?:es)?|history)\b[^.;:!?\d]{0,40}?\bour\b)[^.;:!?\d]{0,40}?"
+        rf"\s(?:began|started|commenced)\s+(?:operations\s+)?{_FOUNDED_WHEN}{_YEAR}",
+    ),
     # A launch or creation names a product as often as the company ("TNT, a service that was
     # launched in October 1988"): weaker than the company's legal start.
     (
@@ -576,7 +585,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v22"
+RULES_VERSION = "rules-v23"
 
 
 class RulesExtractor:
