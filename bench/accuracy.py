@@ -181,6 +181,15 @@ def _percent(value: float | None) -> str:
     return "" if value is None else f"{value:.0%}"
 
 
+def _share(outcomes: Sequence[bool]) -> str:
+    """How many of `outcomes` are right, of how many, and the share; empty for none."""
+    return (
+        f"{sum(outcomes)}/{len(outcomes)} ({_percent(sum(outcomes) / len(outcomes))})"
+        if outcomes
+        else ""
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--llm", action="store_true", help="use the configured LLM extractor")
@@ -240,8 +249,7 @@ def main() -> None:
     table.add_section()
     table.add_row(
         "unknown stays null",
-        *(f"{sum(score.nulls)}/{len(score.nulls)} ({_percent(sum(score.nulls) / len(score.nulls))})"
-          if score.nulls else "" for _, score in sets.values()),
+        *(_share(score.nulls) for _, score in sets.values()),
         "",
     )  # fmt: skip
     console.print(table)
@@ -253,9 +261,8 @@ def main() -> None:
     for name, (_, score) in sets.items():
         cells = []
         for low, high, _ in CONFIDENCE_BANDS:
-            band = [right for _, confidence, right in score.given if low <= confidence < high]
-            cells.append(f"{sum(band)}/{len(band)} ({_percent(sum(band) / len(band))})"
-                         if band else "")  # fmt: skip
+            cells.append(_share([right for _, confidence, right in score.given
+                                 if low <= confidence < high]))  # fmt: skip
         reliability.add_row(name, *cells)
     console.print(reliability)
     # The promise is per data point: a value at confidence >= 0.8 is right 95 % of the time.
@@ -266,10 +273,8 @@ def main() -> None:
     for key in DATA_POINT_KEYS:
         cells = []
         for _, score in sets.values():
-            band = [right for given, confidence, right in score.given
-                    if given == key and confidence >= 0.8]  # fmt: skip
-            cells.append(f"{sum(band)}/{len(band)} ({_percent(sum(band) / len(band))})"
-                         if band else "")  # fmt: skip
+            cells.append(_share([right for given, confidence, right in score.given
+                                 if given == key and confidence >= 0.8]))  # fmt: skip
         if any(cells):
             confident.add_row(key, *cells)
     console.print(confident)
@@ -295,9 +300,10 @@ def main() -> None:
         per_site = score.extract_seconds / len(cases) * 1000
         console.print(f"{name}: extraction {per_site:.1f} ms per site (crawl excluded)")
     if args.errors:
-        for name in (name for name in sets if name.startswith("development")):
-            for error in sets[name][1].errors:
-                console.print(f"{name}: {error}", markup=False, highlight=False)
+        for name, (_, score) in sets.items():
+            if name.startswith("development"):
+                for error in score.errors:
+                    console.print(f"{name}: {error}", markup=False, highlight=False)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import re
 import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -85,6 +84,8 @@ COUNTRY_ALIASES = {
     "great britain": "GB", "united kingdom": "GB", "korea": "KR", "south korea": "KR",
     "russia": "RU", "holland": "NL", "the netherlands": "NL", "uae": "AE",
 }  # fmt: skip
+# State spellings the annotators tagged that pycountry does not carry: AP abbreviations, and
+# "Ma" and "IL." as the pages wrote Massachusetts and Illinois.
 STATE_EXTRAS = {"Calif.": "US", "Fla.": "US", "Ma": "US", "Az.": "US", "IL.": "US"}
 POSTCODES = (
     ("US", re.compile(r"\d{5}(-\d{4})?")),
@@ -641,4 +642,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -40,6 +40,7 @@ def _found(text: str) -> str | None:
         ("At year end we had thirty-seven full-time employees.", "11-50"),
         ("Twelve staff bake every loaf by hand.", "11-50"),
         ("We are a team of nine.", "1-10"),
+        ("We are twenty-one people.", "11-50"),
         # full-time and part-time people given apart are added up
         ("At March 31 the bank had 31 full-time and 6 part-time employees.", "11-50"),
         ("We had 4,100 full-time employees and 1,300 part-time employees.", "5001-10000"),
@@ -58,6 +59,7 @@ def test_a_stated_head_count_is_read(text: str, label: str) -> None:
         "Founded in 2019 by two freelance designers.",
         "The three partners still answer every call.",  # a narrative's people, in words
         "At year end, our workforce was 58 percent women.",  # a share, not a count
+        "We had 25 full-time and 3 part-time students.",  # not staff, summed or not
         "Trusted by 1,500 companies worldwide.",
         "Scheduling for companies with 10 to 500 employees.",
         "Running a group of more than 20 sites?",

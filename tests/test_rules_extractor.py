@@ -65,6 +65,7 @@ def test_head_counts_are_the_company_s_own(sentence: str, expected: str | None) 
         ("Mendel is headquartered in Cambridge, Massachusetts.", "Cambridge", "US"),
         ("The Company's headquarters are in Dallas.", "Dallas", "US"),
         ("Acme is an Omaha-based maker of grain bins.", "Omaha", "US"),
+        ("A Minneapolis-based bank, Acme lends to farmers.", "Minneapolis", "US"),
         ("We are based in Singapore.", "Singapore", "SG"),  # a city and a country
         # a county between the city and the country; "UK" is Britain's
         ("A design studio in Blackpool, Lancashire, UK.", "Blackpool", "GB"),
@@ -134,6 +135,8 @@ def test_a_list_of_places_is_not_an_address(places: list[str], city: str | None)
     ("text", "country"),
     [
         ("Acme is headquartered in Texas.", "US"),
+        ("Headquartered in Texas, Acme sells grain bins.", "US"),
+        ("Acme is headquartered in Georgia.", "US"),  # a state, as a US company writes it
         ("We are based in India and sell worldwide.", "IN"),
         ("Our principal executive offices are located in New Jersey.", "US"),
         # incorporation and customers say nothing of where the company is
@@ -176,6 +179,9 @@ def test_a_count_as_of_a_date_comes_before_a_count_in_passing() -> None:
     passing = "<p>Our Austin service center, with a staff of 40, answers calls.</p>"
     tally = "<p>As of December 31, 2024, we had approximately 2,300 employees.</p>"
     assert _extract(_page(passing + tally)).data.get("employee_count") == "1001-5000"
+    # a date after the count, or a count of the day's hires, is no tally
+    later = "<p>Acme employs 300 people.</p><p>On June 1, 2020, we hired 5 employees.</p>"
+    assert _extract(_page(later)).data.get("employee_count") == "201-500"
 
 
 def test_text_hidden_from_visitors_is_not_read() -> None:

@@ -115,6 +115,9 @@ _POSTCODES = {
 }
 
 
+_CA_POSTCODE = re.compile(rf"(?<!\w){_POSTCODES['CA']}")
+
+
 @cache
 def _region_pattern(country: str) -> re.Pattern[str]:
     names = sorted(_regions()[country], key=len, reverse=True)
@@ -188,7 +191,7 @@ def _country_line(line: str) -> str | None:
 def postcode_country(text: str) -> str | None:
     """The country of a postcode `text` writes in a form only that country uses: Canadian
     ("M5V 2T6") or British ("SS5 4AD")."""
-    if re.search(rf"(?<![\w]){_POSTCODES['CA']}", text):
+    if _CA_POSTCODE.search(text):
         return "CA"
     return "GB" if _UK_POSTCODE.search(text) else None
 

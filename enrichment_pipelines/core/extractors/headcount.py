@@ -26,7 +26,8 @@ _STAFF = re.compile(_STAFF_WORDS, re.IGNORECASE)
 # A million people or more are the company's only where the text says it employs them ("2.1
 # million associates"); otherwise they are its users, members or the people it serves.
 _MILLION = 1_000_000
-_EMPLOYS = re.compile(rf"\b{_EMPLOY}|\bassociates\b|\bworkforce\b", re.IGNORECASE)
+_EMPLOYED = rf"\b{_EMPLOY}|\bassociates\b|\bworkforce\b|\bstaff\b"
+_EMPLOYS = re.compile(_EMPLOYED, re.IGNORECASE)
 # A number that is part of a date: the day after a month's name ("May 3"), or a year after a
 # month and day, after "fiscal" or "in", or before a comma ("As of December 31, 2024, we
 # employed ...": neither 31 nor 2024 is a head count).
@@ -83,9 +84,9 @@ _NUMBER = re.compile(
     r"\s*(?P<scale>k\b|thousand\b|million\b)?(?P<plus>\+)?(?!\s*(?:%|per ?cent\b)|[\w.,]\d)",
     re.IGNORECASE,
 )
-_STAFF_AFTER = re.compile(
-    rf"\s*(?:[\w-]+\s+){{0,2}}?(?:{_EMPLOY}|staff\b|workforce\b|associates\b)", re.IGNORECASE
-)
+# A number in words counts the staff only as their employer counts them: "twenty-four full
+# time employees", not "two people" (who may be its founders).
+_EMPLOYED_AFTER = re.compile(rf"\s*(?:[\w-]+\s+){{0,2}}?(?:{_EMPLOYED})", re.IGNORECASE)
 # Our own: what makes a role word ("150 artists") count the company's people.
 _OURS_BEFORE = re.compile(r"\b(our|we are|we're|we have|has|have|employs?|of)\W*$", re.IGNORECASE)
 _WE_ARE = re.compile(r"\bwe(?: are|'re)(?: now)?\W*$", re.IGNORECASE)
@@ -113,10 +114,11 @@ _COUNT_WORDS = tuple(
     )
 )
 _WHOLE = r"\d{1,3}(?:,\d{3})+|\d+"
+_STAFF_NOUN = r"(?:employees|staff|associates|persons|people|workers)"
 _FULL_AND_PART = re.compile(
-    rf"(?<![\w.,])(?P<full>{_WHOLE})\s+full[- ]time(?:\s+(?:employees|staff|associates|persons|"
-    rf"people))?,?\s+(?:and|plus)\s+(?:approximately\s+|about\s+)?(?P<part>{_WHOLE})\s+"
-    r"(?:part[- ]time|temporary|seasonal)",
+    rf"(?<![\w.,])(?P<full>{_WHOLE})\s+full[- ]time(?P<noun>\s+{_STAFF_NOUN})?,?\s+(?:and|plus)\s+"
+    rf"(?:approximately\s+|about\s+)?(?P<part>{_WHOLE})\s+(?:part[- ]time|temporary|seasonal)"
+    rf"(?(noun)|\s+{_STAFF_NOUN})",
     re.IGNORECASE,
 )
 _SCALES = {"k": 1e3, "thousand": 1e3, "million": 1e6}
@@ -192,7 +194,11 @@ def stated_counts(text: str, *, people: bool = True, strict: bool = False) -> li
     without it (the value of markup's numberOfEmployees) a bare number does."""
     counts: list[StatedCount] = []
     # "25 full-time and 3 part-time employees" are 28 people.
-    totals = [match for match in _FULL_AND_PART.finditer(text)] if people else []
+    totals = [
+        match
+        for match in (_FULL_AND_PART.finditer(text) if people else ())
+        if not _NOT_OURS_BEFORE.search(text[: match.start()])
+    ]
     for match in totals:
         total = _value(match.group("full")) + _value(match.group("part"))
         counts.append(StatedCount(total, total, round(total), match.start(), match.end()))
@@ -208,7 +214,9 @@ def stated_counts(text: str, *, people: bool = True, strict: bool = False) -> li
         # Narratives count their people in words ("founded by two engineers", "the three
         # partners"): a number in words is a head count only as the company's staff.
         spelled = match.group("number")[0].isalpha()
-        if spelled and not (_PEOPLE_BEFORE.search(before) or _STAFF_AFTER.match(after)):
+        if spelled and not (
+            _PEOPLE_BEFORE.search(before) or _WE_ARE.search(before) or _EMPLOYED_AFTER.match(after)
+        ):
             continue
         scale = _SCALES.get((match.group("scale") or "").lower(), 1)
         number = _value(match.group("number")) * scale

@@ -188,7 +188,7 @@ _LEGAL_NAME = re.compile(
 _FOOTER_WORDS = 12
 # "a Minneapolis-based bank" (one, as a company describes itself), not "web-based" or
 # "India-based service providers" (others).
-_PLACE_BASED = re.compile(r"\ban? (?:[A-Z][\w'.]+\s){0,2}[A-Z][\w'.]+-based\b")
+_PLACE_BASED = re.compile(r"\b[Aa]n? ((?:[A-Z][\w'.]+\s){0,2}[A-Z][\w'.]+)-based\b")
 _BRANCH_CUES = re.compile(
     r"(european|regional|branch|sales|satellite|other|us|uk|international) "
     r"(offices?|headquarters)|"
@@ -199,11 +199,11 @@ _BRANCH_CUES = re.compile(
 _CLAUSE_BREAK = re.compile(r"\s*;\s*|,\s+(?=(?:and|while|whereas|but)\s)")
 # Separators in addresses and footers: commas, middle dots, pipes, dashes between spaces.
 _ADDRESS_PARTS = re.compile(r"\s*(?:,|·|\||•|\s[–—-]\s|;|\(|\))\s*")
-_CITY_AFTER_CUE = re.compile(
-    r"(?:headquarter(?:ed|s)|based|located|offices?|hq|head office)\s+(?:is\s+|are\s+)?"
-    r"(?:in|at|:)\s+((?:[A-Z][\w'.\-]+\s?){1,3})"
-    # "a Minneapolis-based company"
-    r"|\ban? ((?:[A-Z][\w'.]+\s){0,2}[A-Z][\w'.]+)-based\b"
+# A place named after the words that say the company is there: "headquartered in Seattle",
+# "Based in: Lyon", "a Minneapolis-based company".
+_NAMED_AFTER_CUE = re.compile(
+    r"(?i:headquarter(?:ed|s)|based|located|offices?|hq|head office)\s+(?:is\s+|are\s+)?"
+    rf"(?:in|at|:)\s+((?:[A-Z][\w'.\-]+\s?){{1,3}})|{_PLACE_BASED.pattern}"
 )
 
 
@@ -242,7 +242,12 @@ def _places(sentence: str) -> list[tuple[str, str]]:
         city_words = _words(parts[index])
         codes = _place_codes(_words(parts[index + 1]))
         between = parts[index + 1].split()
-        if not codes and index + 2 < len(parts) and 0 < len(between) <= 2:
+        if (
+            not codes
+            and index + 2 < len(parts)
+            and 0 < len(between) <= 2
+            and all(word[0].isupper() and word.isalpha() for word in between)
+        ):
             # "Blackpool, Lancashire, UK": a county or district between city and country.
             country = geography.country_code(" ".join(_words(parts[index + 2])))
             codes = [country] if country else []
@@ -261,37 +266,40 @@ def _places(sentence: str) -> list[tuple[str, str]]:
                 found.append((written, code))
                 break
     if not found:  # "based in Seattle": a known city after a location cue, its own country
-        for match in _CITY_AFTER_CUE.finditer(sentence):
-            words = (match.group(1) or match.group(2)).split()
-            for size in range(len(words), 0, -1):
-                written = " ".join(words[:size]).rstrip(".,")
-                known = geography.city(written)
-                country = geography.country_code(written)
+        for names in _names_after_cues(sentence):
+            for name in names:
+                known = geography.city(name)
+                country = geography.country_code(name)
                 if country and (known is None or known[1] != country):
                     break  # "based in India": a country, no city (Singapore is both)
                 if known:
-                    found.append((written, known[1]))
+                    found.append((name, known[1]))
                     break
     return found
 
 
+def _names_after_cues(sentence: str) -> Iterator[list[str]]:
+    """For each of `sentence`'s location cues, the names that may follow it, longest first:
+    "based in San Jose, California" gives "San Jose", then "San"."""
+    for match in _NAMED_AFTER_CUE.finditer(sentence):
+        words = (match.group(1) or match.group(2)).split()
+        yield [" ".join(words[:size]).rstrip(".,") for size in range(len(words), 0, -1)]
+
+
 def _stated_country(pages: Sequence[Page], out: Extraction) -> None:
     """Where the words name no city, the country or state they say the company is based in:
-    "headquartered in Texas", "based in India" (the country; the city stays unknown)."""
+    "headquartered in Texas", "based in India" (the country; the city stays unknown). A
+    name that is both ("Georgia") is read as the region, as the region's country writes it."""
     for page in pages:
         for sentence in _sentences(page.text):
             for clause in _CLAUSE_BREAK.split(sentence):
                 if _hq_rank(clause) < 2:
                     continue
-                for match in _CITY_AFTER_CUE.finditer(clause):
-                    words = (match.group(1) or match.group(2)).split()
-                    for size in range(len(words), 0, -1):
-                        name = " ".join(words[:size]).rstrip(".,")
-                        code = geography.country_code(name) or geography.region_country(name)
-                        if code and (len(name) > 2 or name.isupper()):
-                            evidence = Evidence(page.final_url or page.url, sentence)
-                            out.set("location_country_code", code, evidence, 0.7)
-                            return
+                for name in (name for names in _names_after_cues(clause) for name in names):
+                    if codes := _place_codes(name.split()):
+                        evidence = Evidence(page.final_url or page.url, sentence)
+                        out.set("location_country_code", codes[0], evidence, 0.7)
+                        return
 
 
 def _hq_rank(sentence: str) -> int:
@@ -517,8 +525,10 @@ _FOUNDED_WHEN = (
     r"(?:in\s+|on\s+)?(?:(?:the\s+)?(?:spring|summer|autumn|fall|winter|early|late)\s+"
     rf"(?:of\s+)?|{_MONTH}\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?(?:of\s+)?)?"
 )
+# The date a filing's own tally is given as of, before the count: "As of December 31, 2024,",
+# "At October 31, 2003,", "At the end of fiscal 2024", "At year end".
 _AS_OF_A_DATE = re.compile(
-    rf"\b(?:as of|at|on)\s+(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|the end of (?:fiscal )?\d{{4}}|"
+    rf"\b(?:as of|at)\s+(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|the end of (?:fiscal )?\d{{4}}|"
     r"(?:fiscal )?year[- ]end)",
     re.IGNORECASE,
 )
@@ -585,7 +595,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v23"
+RULES_VERSION = "rules-v24"
 
 
 class RulesExtractor:
@@ -785,29 +795,29 @@ class RulesExtractor:
     def _employees(self, pages: Sequence[Page], out: Extraction) -> None:
         if _ld_employees(pages, out):
             return
-        # The first count of the staff; a count of one role ("1,700 scientists") only where
-        # the text counts no staff, as it may be part of them.
-        stated = (
-            (count, Evidence(page.final_url or page.url, sentence))
-            for page in pages
-            for sentence in _sentences(page.text)
-            for count in stated_counts(sentence, strict=True)
-        )
-        # A count given as of a date ("As of December 31, 2024, we had 2,900 employees") is
-        # the company's own tally, before a count in passing ("our 300 engineers in Austin").
-        by_staff: list[tuple[StatedCount, Evidence]] = []
-        by_role = None
-        for count, evidence in stated:
-            if not count.by_role:
-                if _AS_OF_A_DATE.search(evidence.quote):
-                    by_staff.insert(0, (count, evidence))
-                    break
-                by_staff.append((count, evidence))
-            by_role = by_role or (count, evidence)
-        chosen = by_staff[0] if by_staff else by_role
-        if chosen is not None:
-            count, evidence = chosen
-            out.set("employee_count", employee_range(count.estimate), evidence, 0.7)
+        # A count of the staff given as of a date ("As of December 31, 2024, we had 2,900
+        # employees") is the company's own tally; else the first count of the staff; a count
+        # of one role ("1,700 scientists") only where the text counts no staff, as it may be
+        # part of them.
+        first_staff: tuple[StatedCount, Evidence] | None = None
+        first_role: tuple[StatedCount, Evidence] | None = None
+        for page in pages:
+            for sentence in _sentences(page.text):
+                for count in stated_counts(sentence, strict=True):
+                    found = (count, Evidence(page.final_url or page.url, sentence))
+                    if count.by_role:
+                        first_role = first_role or found
+                        continue
+                    if _AS_OF_A_DATE.search(sentence[: count.start]):
+                        self._set_employees(out, *found)
+                        return
+                    first_staff = first_staff or found
+        if chosen := first_staff or first_role:
+            self._set_employees(out, *chosen)
+
+    @staticmethod
+    def _set_employees(out: Extraction, count: StatedCount, evidence: Evidence) -> None:
+        out.set("employee_count", employee_range(count.estimate), evidence, 0.7)
 
     def _location(self, pages: Sequence[Page], out: Extraction, website_url: str) -> None:
         if _ld_location(pages, out) or self._postal_address(pages, out, website_url):
@@ -832,7 +842,7 @@ class RulesExtractor:
                             best = (rank, order, city_name, code, evidence)
         # Named places that the words rank alike (a company's plants, stores or branch
         # offices, none called its home) do not single one out: none is the headquarters.
-        if best is not None and best[0] >= 0 and len(cities_by_rank[best[0]]) == 1:
+        if best is not None and len(cities_by_rank[best[0]]) == 1:
             rank, _, city_name, code, evidence = best
             confidence = 0.8 if rank >= 2 else 0.65
             out.set("location_city", city_name, evidence, confidence)

@@ -78,8 +78,8 @@ NOT_PRODUCTS = frozenset(
 
 # How often a whole list is right, not one detection: a page shows only part of a site's
 # technologies (what its servers run, tags loaded later), so the list is seldom complete,
-# though nine items in ten it names are right (bench/accuracy: on real pages a third of the
-# lists are whole, the items' precision 75-92 %).
+# though most items it names are right (bench/accuracy, real pages: a fifth to a third of the
+# lists whole, the items' precision 75 to 92 %).
 _TECH_STACK_CONFIDENCE = 0.5
 
 
