@@ -149,6 +149,16 @@ def test_the_logo_that_names_the_site_beats_a_partner_s_and_a_social_icon_is_non
     assert "logo_url" not in _extract(only_social).data
 
 
+def test_the_page_s_furniture_is_no_logo() -> None:
+    """A spacer marked "logo", an arrow or a spinner linked home: parts of the page."""
+    page = _page(
+        '<div class="logo"><img src="/images/blank.gif"></div>'
+        '<a href="/"><img src="/images/arrow_up.jpg"></a>'
+        '<a href="/"><img src="/images/loading.gif"></a><p>Acme makes tools.</p>'
+    )
+    assert "logo_url" not in _extract(page).data
+
+
 def test_an_image_named_after_the_site_stands_in_for_an_unmarked_logo() -> None:
     page = _page(
         '<table><tr><td><img src="/images/spacer.gif"></td><td><img src="/images/acme_03.gif">'

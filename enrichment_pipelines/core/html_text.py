@@ -76,7 +76,9 @@ _LOGO_HINT = re.compile(r"logo|brand", re.I)
 # "valid HTML" or rating badge, a banner of the classic 88x31 size.
 _NOT_A_LOGO = re.compile(
     r"facebook|twitter|linkedin|youtube|instagram|pinterest|google|yelp|flickr|tumblr|rss"
-    r"|\b88x31\b|_88x31|w3c|valid",
+    r"|\b88x31\b|_88x31|w3c|valid"
+    # ...or a part of the page's furniture: a spacer, an arrow, a loading spinner, a slide
+    r"|blank|spacer|arrow|loading|loader|spinner|slideshow|slide_?\d",
     re.I,
 )
 
