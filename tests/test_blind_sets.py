@@ -11,6 +11,7 @@ import yaml
 
 from enrichment_pipelines.core.datapoints import EMPLOYEE_RANGES
 from tests.support.blind import (
+    CLASSIFICATION_FIELDS,
     COMPANIES_DIR,
     COMPANY_FIELDS,
     PAGE_KINDS,
@@ -86,6 +87,7 @@ def test_blind_companies_are_frozen() -> None:
     assert {path.name for path in COMPANIES_DIR.iterdir()} == {
         "companies.yaml",
         "founded.yaml",
+        "labels_classification.yaml",
         "MANIFEST.sha256",
     }
     _assert_well_formed(companies, COMPANIES_DIR)
@@ -149,3 +151,12 @@ def _assert_well_formed(companies: list[BlindCompany], folder: Path) -> None:
         assert statement and _collapsed(statement) in descriptions[where], where
         years = {year, *(entry.get("also_accept") or {}).get("founded_year", [])}
         assert any(str(candidate) in statement for candidate in years), where
+
+    # the classification labels (read and checked by the loader) each cite the description
+    labels = yaml.safe_load((folder / "labels_classification.yaml").read_text(encoding="utf-8"))
+    for entry in labels:
+        statement = entry.get("classification_statement")
+        if any(entry.get(name) is not None for name in CLASSIFICATION_FIELDS):
+            assert statement, entry["id"]
+        for piece in (statement or "").split(STATEMENT_GAP):
+            assert _collapsed(piece) in descriptions[entry["id"]], (entry["id"], piece)

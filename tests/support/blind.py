@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 import yaml
 
+from enrichment_pipelines.core.taxonomy import load_taxonomy
+
 BLIND_DIR = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "blind"
 MANIFEST_NAME = "MANIFEST.sha256"
 
@@ -153,7 +155,8 @@ def load_customer_360_labels(path: Path, key: str, keys: list[str]) -> Customer3
 
 
 def _with_customer_360(labels: Customer360Labels, name: str, item: _Labelled) -> _Labelled:
-    """`item` with its Customer-360 labels added to its expected values."""
+    """`item` with more of its labels (Customer-360, classification) added to its expected
+    values."""
     expected, also_accept = labels[name]
     return replace(
         item,
@@ -269,6 +272,11 @@ def _parse_page(entry: object, folder: Path, where: str) -> BlindPage:
 COMPANIES_DIR = BLIND_DIR / "companies"
 COMPANIES_LABELS = "companies.yaml"
 COMPANIES_CUSTOMER_360 = "founded.yaml"
+COMPANIES_CLASSIFICATION = "labels_classification.yaml"
+# Classification labels (issue 17), written before any classifier was tuned; null means the
+# annotator could not tell (two categories fit equally, too thin a text): not scored.
+CLASSIFICATION_FIELDS: tuple[str, ...] = ("industry_category", "target_market", "is_saas")
+TARGET_MARKETS = ("B2B", "B2C", "B2B2C")
 COMPANY_FIELDS: tuple[str, ...] = ("employee_count", "location_country_code", "location_city")
 _STATEMENT_OF = {
     "employee_count": "employee_statement",
@@ -314,7 +322,40 @@ def load_blind_companies(directory: Path | None = None) -> list[BlindCompany]:
         seen.add(company.id)
         companies.append(company)
     more = load_customer_360_labels(folder / COMPANIES_CUSTOMER_360, "id", sorted(seen))
-    return [_with_customer_360(more, company.id, company) for company in companies]
+    classes = load_classification_labels(folder / COMPANIES_CLASSIFICATION, sorted(seen))
+    return [
+        _with_customer_360(classes, company.id, _with_customer_360(more, company.id, company))
+        for company in companies
+    ]
+
+
+def load_classification_labels(path: Path, ids: list[str]) -> Customer360Labels:
+    """Company id -> (its scored classification labels, other values also right); every one
+    of `ids` labelled once, and nothing else; a null label is left out (not scored)."""
+    categories = set(load_taxonomy().categories)
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(document, list):
+        raise BlindSetError(f"{path.name}: expected a list")
+    labels: Customer360Labels = {}
+    for number, entry in enumerate(document, start=1):
+        where = f"{path.name}: entry #{number}"
+        if not isinstance(entry, dict) or entry.get("id") not in ids:
+            raise BlindSetError(f"{where}: id is not one of the set's")
+        if entry["id"] in labels:
+            raise BlindSetError(f"{where}: {entry['id']} labelled twice")
+        allowed = {"industry_category": categories, "target_market": set(TARGET_MARKETS),
+                   "is_saas": {True, False}}  # fmt: skip
+        expected = {name: entry.get(name) for name in CLASSIFICATION_FIELDS
+                    if entry.get(name) is not None}  # fmt: skip
+        also = {name: tuple(values if isinstance(values, list) else [values])
+                for name, values in (entry.get("also_accept") or {}).items()}  # fmt: skip
+        for name, value in [*expected.items(), *((n, v) for n, vs in also.items() for v in vs)]:
+            if name not in allowed or value not in allowed[name]:
+                raise BlindSetError(f"{where}: {name} {value!r} is not a known value")
+        labels[entry["id"]] = (expected, {name: also.get(name, ()) for name in expected})
+    if missing := [name for name in ids if name not in labels]:
+        raise BlindSetError(f"{path.name}: not labelled: {', '.join(missing[:5])}")
+    return labels
 
 
 def _parse_company(entry: object, where: str) -> BlindCompany:
