@@ -1,0 +1,166 @@
+"""Train the industry model shipped in enrichment_pipelines/core/extractors/models/industry.npz.
+
+Data: FinanceDatabase (https://github.com/JerBouma/FinanceDatabase, MIT licence, "MIT License,
+Copyright (c) 2023 Jeroen Bouma"), its `database/equities/*.csv`: public companies' profile
+summaries (about 70 words each, an aggregation of public sources) with a sector, an industry
+group and an industry loosely following GICS. Only the trained weights are shipped, none of the
+text. Each row's group (or, where the table names it, its industry) is mapped onto one of the
+default taxonomy's categories by `CATEGORY_OF_GROUP` and `CATEGORY_OF_INDUSTRY` below, written
+from the taxonomy's descriptions and the companies sets' labelling rules (tests/fixtures/blind/
+README.md, "Classification labels") before any training; rows whose group says nothing decisive
+are left out. Companies of the blind and development companies sets are left out by name, so
+that no evaluation company was seen in training.
+
+Model: TF-IDF over words and word pairs (sublinear tf, English stop words, terms in at least
+three summaries, at most 40,000) and a class-balanced multinomial logistic regression, its
+strength chosen by 3-fold cross-validation on the training rows alone. The arrays are checked
+against scikit-learn's own probabilities before they are written.
+
+Usage (scikit-learn is needed here only, not at run time):
+    .venv/bin/pip install scikit-learn
+    .venv/bin/python scripts/train_industry_model.py <folder of FinanceDatabase equities CSVs>
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+from pathlib import Path
+
+# The project root on the import path, for tests.support (the evaluation sets' names).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score
+
+from enrichment_pipelines.core.extractors.industry_model import MODEL_PATH, load_industry_model
+from enrichment_pipelines.core.taxonomy import load_taxonomy
+from tests.support.blind import load_blind_companies
+from tests.support.labelled import load_development_companies
+
+CATEGORY_OF_GROUP = {
+    "Automobiles & Components": "Manufacturing & Industrial",
+    "Banks": "Financial Services",
+    "Capital Goods": "Manufacturing & Industrial",
+    "Commercial & Professional Services": "Professional Services",
+    # makers of consumer products sold through retail: the taxonomy's "Consumer Goods"
+    "Consumer Durables & Apparel": "E-commerce & Retail",
+    "Diversified Financials": "Financial Services",
+    "Energy": "Energy & Utilities",
+    "Food & Staples Retailing": "E-commerce & Retail",
+    "Food, Beverage & Tobacco": "Food & Agriculture",
+    "Health Care Equipment & Services": "Healthcare & Life Sciences",
+    "Household & Personal Products": "E-commerce & Retail",
+    "Insurance": "Financial Services",
+    "Materials": "Manufacturing & Industrial",
+    "Media & Entertainment": "Media & Entertainment",
+    "Pharmaceuticals, Biotechnology & Life Sciences": "Healthcare & Life Sciences",
+    "Real Estate": "Real Estate & Construction",
+    "Retailing": "E-commerce & Retail",
+    # a chip or hardware maker makes things
+    "Semiconductors & Semiconductor Equipment": "Manufacturing & Industrial",
+    "Technology Hardware & Equipment": "Manufacturing & Industrial",
+    "Software & Services": "Software & IT",
+    # the taxonomy has no telecoms category; networks are IT infrastructure
+    "Telecommunication Services": "Software & IT",
+    "Transportation": "Transportation & Logistics",
+    "Utilities": "Energy & Utilities",
+}
+# Where the industry decides against its group; None: the row says nothing decisive.
+CATEGORY_OF_INDUSTRY: dict[str, str | None] = {
+    "Construction & Engineering": "Real Estate & Construction",
+    "Hotels, Restaurants & Leisure": "Travel & Hospitality",
+    "Diversified Consumer Services": "Education",
+    "Metals & Mining": "Energy & Utilities",  # "an oil, gas, power or mining company"
+    "Distributors": None,  # the goods they handle decide, and the row does not say which
+}
+GROUPS_NEEDING_AN_INDUSTRY = {"Consumer Services"}
+MAX_TERMS = 40_000
+
+
+def _name_key(name: str) -> str:
+    """A company's name without case, punctuation, legal form or share class."""
+    noise = {"inc", "corp", "corporation", "co", "ltd", "plc", "llc", "the", "company",
+             "holdings", "group", "class", "a", "b", "common", "stock", "shares"}  # fmt: skip
+    return " ".join(w for w in re.sub(r"[^a-z0-9 ]", " ", name.lower()).split() if w not in noise)
+
+
+def category_of(group: str, industry: str) -> str | None:
+    if industry in CATEGORY_OF_INDUSTRY:
+        return CATEGORY_OF_INDUSTRY[industry]
+    if group in GROUPS_NEEDING_AN_INDUSTRY:
+        return None
+    return CATEGORY_OF_GROUP.get(group)
+
+
+def read_rows(folder: Path) -> tuple[list[str], list[str]]:
+    """(summaries, categories) of the usable rows, each summary once, evaluation companies
+    left out."""
+    held_out = {_name_key(company.name) for company in load_blind_companies()}
+    held_out |= {_name_key(company.name) for company in load_development_companies()}
+    texts: list[str] = []
+    labels: list[str] = []
+    seen: set[str] = set()
+    for path in sorted(folder.glob("*.csv")):
+        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+            for row in csv.DictReader(handle):
+                summary = (row.get("summary") or "").strip()
+                category = category_of(row.get("industry_group") or "", row.get("industry") or "")
+                if not summary or summary in seen or category is None:
+                    continue
+                if _name_key(row.get("name") or "") in held_out:
+                    continue
+                seen.add(summary)
+                texts.append(summary)
+                labels.append(category)
+    return texts, labels
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="FinanceDatabase database/equities CSVs")
+    args = parser.parse_args()
+    texts, labels = read_rows(args.folder)
+    unknown = set(labels) - set(load_taxonomy().categories)
+    assert not unknown, f"not the taxonomy's categories: {unknown}"
+    print(f"{len(texts)} summaries, {len(set(labels))} categories")
+    vectorizer = TfidfVectorizer(
+        sublinear_tf=True, min_df=3, max_features=MAX_TERMS, ngram_range=(1, 2),
+        stop_words="english", token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b",
+    )  # fmt: skip
+    matrix = vectorizer.fit_transform(texts)
+    best = max(
+        (1.0, 4.0, 16.0),
+        key=lambda strength: cross_val_score(
+            LogisticRegression(C=strength, max_iter=2000, class_weight="balanced"),
+            matrix, labels, cv=3, scoring="accuracy",
+        ).mean(),
+    )  # fmt: skip
+    model = LogisticRegression(C=best, max_iter=2000, class_weight="balanced").fit(matrix, labels)
+    print(f"strength C={best}")
+    terms = vectorizer.get_feature_names_out()
+    MODEL_PATH.parent.mkdir(exist_ok=True)
+    np.savez_compressed(
+        MODEL_PATH,
+        terms=terms.astype(str),
+        idf=vectorizer.idf_.astype(np.float32),
+        coef=model.coef_.astype(np.float32),
+        intercept=model.intercept_.astype(np.float32),
+        classes=np.array(model.classes_, dtype=str),
+        stop_words=np.array(sorted(ENGLISH_STOP_WORDS), dtype=str),
+    )
+    load_industry_model.cache_clear()
+    shipped = load_industry_model()
+    expected = model.predict_proba(vectorizer.transform(texts[:200]))
+    for text, row in zip(texts[:200], expected, strict=True):
+        got = shipped.probabilities(text)
+        assert max(abs(got[name] - p) for name, p in zip(model.classes_, row, strict=True)) < 1e-3
+    print(f"wrote {MODEL_PATH} ({MODEL_PATH.stat().st_size / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""The shipped industry model: it loads from the package and reads a company's own words
+offline, and only a taxonomy with its category names uses it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from enrichment_pipelines.core.crawl import Page
+from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
+from enrichment_pipelines.core.extractors.industry_model import load_industry_model
+from enrichment_pipelines.core.extractors.rules import RulesExtractor
+from enrichment_pipelines.core.taxonomy import load_taxonomy, parse_taxonomy
+
+
+@pytest.mark.parametrize(
+    ("description", "category"),
+    [
+        ("Harbor Savings is a community bank holding company. Through its subsidiary bank it "
+         "takes deposits and makes residential mortgage, commercial real estate and consumer "
+         "loans in twelve branches.", "Financial Services"),
+        ("We are a clinical-stage biopharmaceutical company developing antibody therapies for "
+         "patients with solid tumors; our lead candidate is in a Phase 2 trial.",
+         "Healthcare & Life Sciences"),
+        ("The Company designs and manufactures hydraulic pumps, valves and motion-control "
+         "components for agricultural, construction and mining equipment makers.",
+         "Manufacturing & Industrial"),
+    ],
+)  # fmt: skip
+def test_the_model_reads_a_company_s_own_words_offline(description: str, category: str) -> None:
+    probabilities = load_industry_model().probabilities(description)
+    assert max(probabilities, key=probabilities.__getitem__) == category
+    assert abs(sum(probabilities.values()) - 1) < 1e-6
+    assert set(probabilities) <= set(load_taxonomy().categories)
+
+
+def _about(text: str) -> Page:
+    url = "https://harbor.example/about"
+    return Page(url=url, final_url=url, fetched_at=datetime.now(UTC), title="About us",
+                text=text, kind="about")  # fmt: skip
+
+
+FILING = (
+    "The Company underwrites property and casualty policies for homeowners and small "
+    "businesses through independent agents in nine states. Claims are handled by our own "
+    "adjusters."
+)
+
+
+def test_the_extractor_takes_the_model_s_category_where_the_keywords_read_none() -> None:
+    result = RulesExtractor().extract("https://harbor.example", [_about(FILING)], DATA_POINT_KEYS)
+    assert result.data.get("industry_category") == "Financial Services"
+    assert result.evidence["industry_category"].quote in FILING
+
+
+def test_a_taxonomy_of_other_names_is_read_by_its_keywords_alone() -> None:
+    own = parse_taxonomy(
+        {"categories": [{"name": "Money", "description": "Banks and lenders.", "subcategories": [
+            {"name": "Lending", "description": "Loans.", "keywords": ["pawn", "pawnbroker"]}]}]},
+        "test",
+    )  # fmt: skip
+    result = RulesExtractor(own).extract("https://harbor.example", [_about(FILING)],
+                                         DATA_POINT_KEYS)  # fmt: skip
+    assert result.data.get("industry_category") is None  # no keyword of its own, no model
