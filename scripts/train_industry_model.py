@@ -16,6 +16,9 @@ three summaries, at most 40,000) and a class-balanced multinomial logistic regre
 strength chosen by 3-fold cross-validation on the training rows alone. The arrays are checked
 against scikit-learn's own probabilities before they are written.
 
+A retrained model changes what the offline extractor finds: bump `RULES_VERSION` in
+core/extractors/rules.py with it, so that stored extractions are not reused.
+
 Usage (scikit-learn is needed here only, not at run time):
     .venv/bin/pip install scikit-learn
     .venv/bin/python scripts/train_industry_model.py <folder of FinanceDatabase equities CSVs>
