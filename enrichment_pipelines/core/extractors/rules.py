@@ -192,9 +192,12 @@ _FOOTER_WORDS = 12
 # probability (of thirteen categories)...
 _MODEL_CHARS = 600
 _MODEL_SURE = 0.35
-# ...and over the keywords' own reading from this one: small sites of a few sentences are the
-# keywords' ground, long descriptions the model's.
+# ...and over the keywords' own reading from this one, where the keywords are not sure
+# themselves: small sites of a few sentences are the keywords' ground, long descriptions,
+# which name every industry in passing, the model's.
 _MODEL_OVERRIDES = 0.8
+_KEYWORDS_SURE = 0.8
+_STATEMENT_WORDS = 6
 _OPENING_SENTENCES = 3
 # "a Minneapolis-based bank" (one, as a company describes itself), not "web-based" or
 # "India-based service providers" (others).
@@ -605,7 +608,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v26"
+RULES_VERSION = "rules-v27"
 
 
 class RulesExtractor:
@@ -704,7 +707,12 @@ class RulesExtractor:
         reads a category surely enough, its category, and the best-scored subcategory in it."""
         keyworded = self._industry_by_keywords(pages)
         read = self._industry_by_model(pages)
-        overrides = read is not None and keyworded is not None and read[1] >= _MODEL_OVERRIDES
+        overrides = (
+            read is not None
+            and keyworded is not None
+            and read[1] >= _MODEL_OVERRIDES
+            and keyworded[2] < _KEYWORDS_SURE
+        )
         if read is not None and (keyworded is None or overrides):
             category, probability, evidence = read
             scored = keyworded[3] if keyworded is not None else []
@@ -726,7 +734,9 @@ class RulesExtractor:
         opening = [f"{_title_and_description(page)}\n{page.text[:_MODEL_CHARS]}" for page in said]
         probabilities = self._industry_model.probabilities("\n".join(opening))
         category, probability = max(probabilities.items(), key=lambda item: item[1])
-        first = next((s for page in said for s in _sentences(page.text)[:1]), None)
+        # The quote: the first statement the model read (a heading of a word or two is none).
+        first = next((s for page in said for s in _sentences(page.text)[:_OPENING_SENTENCES]
+                      if len(s.split()) >= _STATEMENT_WORDS), None)  # fmt: skip
         if probability < _MODEL_SURE or first is None:
             return None
         page = next(page for page in said if first in page.text)
