@@ -49,9 +49,22 @@ FILING = (
 
 
 def test_the_extractor_takes_the_model_s_category_where_the_keywords_read_none() -> None:
-    result = RulesExtractor().extract("https://harbor.example", [_about(FILING)], DATA_POINT_KEYS)
+    # a heading first: the quote is the first statement the model read, not "Harbor Mutual"
+    page = _about(f"Harbor Mutual\n{FILING}")
+    result = RulesExtractor().extract("https://harbor.example", [page], DATA_POINT_KEYS)
     assert result.data.get("industry_category") == "Financial Services"
-    assert result.evidence["industry_category"].quote in FILING
+    assert result.evidence["industry_category"].quote == FILING.split(". ")[0] + "."
+
+
+def test_the_keywords_keep_a_reading_they_are_sure_of() -> None:
+    """A small site that says plainly what it is keeps the taxonomy's reading of it."""
+    text = (
+        "Payflow lets merchants accept card payments online and at the point of sale. "
+        "Payment processing, wallets and payouts in one place. Card payments, point of sale "
+        "terminals and payment links for every merchant."
+    )
+    result = RulesExtractor().extract("https://payflow.example", [_about(text)], DATA_POINT_KEYS)
+    assert result.data.get("industry_category") == "Financial Services"
 
 
 def test_a_taxonomy_of_other_names_is_read_by_its_keywords_alone() -> None:
