@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from enrichment_pipelines.core import geography
 from enrichment_pipelines.core.crawl import Page, site_pages
@@ -218,6 +218,16 @@ _NAMED_AFTER_CUE = re.compile(
     r"(?i:headquarter(?:ed|s)|based|located|offices?|hq|head office)\s+(?:is\s+|are\s+)?"
     rf"(?:in|at|:)\s+((?:[A-Z][\w'.\-]+\s?){{1,3}})|{_PLACE_BASED.pattern}"
 )
+
+
+class _KeywordReading(NamedTuple):
+    """The best subcategory by the taxonomy's keywords, its evidence and confidence, and
+    every subcategory they scored, best first."""
+
+    best: Subcategory
+    evidence: Evidence
+    confidence: float
+    ranked: list[Subcategory]
 
 
 @dataclass(frozen=True)
@@ -711,17 +721,17 @@ class RulesExtractor:
             read is not None
             and keyworded is not None
             and read[1] >= _MODEL_OVERRIDES
-            and keyworded[2] < _KEYWORDS_SURE
+            and keyworded.confidence < _KEYWORDS_SURE
         )
         if read is not None and (keyworded is None or overrides):
             category, probability, evidence = read
-            scored = keyworded[3] if keyworded is not None else []
-            sub = next((sub for sub in scored if sub.category == category), None)
+            ranked = keyworded.ranked if keyworded is not None else []
+            sub = next((sub for sub in ranked if sub.category == category), None)
             out.set("industry_category", category, evidence, probability)
             if sub is not None:
                 out.set("industry_subcategory", sub.name, evidence, probability)
         elif keyworded is not None:
-            sub, evidence, confidence, _ = keyworded
+            sub, evidence, confidence = keyworded.best, keyworded.evidence, keyworded.confidence
             out.set("industry_category", sub.category, evidence, confidence)
             out.set("industry_subcategory", sub.name, evidence, confidence)
 
@@ -742,11 +752,9 @@ class RulesExtractor:
         page = next(page for page in said if first in page.text)
         return category, round(probability, 2), Evidence(page.final_url or page.url, first)
 
-    def _industry_by_keywords(
-        self, pages: Sequence[Page]
-    ) -> tuple[Subcategory, Evidence, float, list[Subcategory]] | None:
-        """The best subcategory by the taxonomy's keywords, its evidence and confidence, and
-        every subcategory scored, best first; None when none leads clearly."""
+    def _industry_by_keywords(self, pages: Sequence[Page]) -> _KeywordReading | None:
+        """The taxonomy's keywords' reading of the pages; None when no subcategory leads
+        clearly."""
         scores: Counter[int] = Counter()
         first: dict[int, tuple[Page, str]] = {}
         for page in pages:
@@ -776,8 +784,8 @@ class RulesExtractor:
         )
         evidence = Evidence(page.final_url or page.url, sentence)
         confidence = min(0.95, 0.5 + (top_score - runner_up) / (2 * top_score))
-        scored = [self.taxonomy.subcategories[index] for index, _ in scores.most_common()]
-        return sub, evidence, confidence, scored
+        ranked = [self.taxonomy.subcategories[index] for index, _ in scores.most_common()]
+        return _KeywordReading(sub, evidence, confidence, ranked)
 
     def _industry_of(self, out: Extraction) -> Subcategory | None:
         return self.taxonomy.find(
