@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import re
 import sys
 from pathlib import Path
 
@@ -42,7 +41,7 @@ from sklearn.model_selection import cross_val_score
 
 from enrichment_pipelines.core.extractors.industry_model import MODEL_PATH, load_industry_model
 from enrichment_pipelines.core.taxonomy import load_taxonomy
-from tests.support.blind import load_blind_companies
+from tests.support.blind import company_name_key, load_blind_companies
 from tests.support.labelled import load_development_companies
 
 CATEGORY_OF_GROUP = {
@@ -85,13 +84,6 @@ GROUPS_NEEDING_AN_INDUSTRY = {"Consumer Services"}
 MAX_TERMS = 40_000
 
 
-def _name_key(name: str) -> str:
-    """A company's name without case, punctuation, legal form or share class."""
-    noise = {"inc", "corp", "corporation", "co", "ltd", "plc", "llc", "the", "company",
-             "holdings", "group", "class", "a", "b", "common", "stock", "shares"}  # fmt: skip
-    return " ".join(w for w in re.sub(r"[^a-z0-9 ]", " ", name.lower()).split() if w not in noise)
-
-
 def category_of(group: str, industry: str) -> str | None:
     if industry in CATEGORY_OF_INDUSTRY:
         return CATEGORY_OF_INDUSTRY[industry]
@@ -103,8 +95,8 @@ def category_of(group: str, industry: str) -> str | None:
 def read_rows(folder: Path) -> tuple[list[str], list[str]]:
     """(summaries, categories) of the usable rows, each summary once, evaluation companies
     left out."""
-    held_out = {_name_key(company.name) for company in load_blind_companies()}
-    held_out |= {_name_key(company.name) for company in load_development_companies()}
+    held_out = {company_name_key(company.name) for company in load_blind_companies()}
+    held_out |= {company_name_key(company.name) for company in load_development_companies()}
     texts: list[str] = []
     labels: list[str] = []
     seen: set[str] = set()
@@ -115,7 +107,7 @@ def read_rows(folder: Path) -> tuple[list[str], list[str]]:
                 category = category_of(row.get("industry_group") or "", row.get("industry") or "")
                 if not summary or summary in seen or category is None:
                     continue
-                if _name_key(row.get("name") or "") in held_out:
+                if company_name_key(row.get("name") or "") in held_out:
                     continue
                 seen.add(summary)
                 texts.append(summary)

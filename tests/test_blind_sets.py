@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,6 +18,7 @@ from tests.support.blind import (
     STATEMENT_GAP,
     BlindCompany,
     BlindPage,
+    company_name_key,
     load_blind_companies,
     load_blind_pages,
     verify_manifest,
@@ -101,16 +101,9 @@ def test_the_development_companies_are_well_formed_and_none_is_in_the_blind_set(
     assert not {company.cik for company in companies if company.cik} & {
         company.cik for company in blind if company.cik
     }
-    assert not {_name(company.name) for company in companies} & {
-        _name(company.name) for company in blind
+    assert not {company_name_key(company.name) for company in companies} & {
+        company_name_key(company.name) for company in blind
     }
-
-
-def _name(name: str) -> str:
-    """A company's name without case, punctuation or its legal form ("Apple Inc." = "APPLE")."""
-    words = re.sub(r"[^a-z0-9 ]", " ", name.lower()).split()
-    return " ".join(word for word in words if word not in {"inc", "corp", "corporation", "co",
-                                                           "ltd", "plc", "llc", "the"})  # fmt: skip
 
 
 def _assert_well_formed(companies: list[BlindCompany], folder: Path) -> None:

@@ -14,6 +14,7 @@ Sets and their functions:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -96,7 +97,9 @@ TECH_NAME_ALIASES: dict[str, str] = {
 }
 
 _Labelled = TypeVar("_Labelled", "BlindPage", "BlindCompany")
-Customer360Labels = dict[str, tuple[dict[str, object], dict[str, tuple[object, ...]]]]
+# Labels kept beside an entry's own (Customer-360, classification): key -> (expected value of
+# each field, other values also right).
+MoreLabels = dict[str, tuple[dict[str, object], dict[str, tuple[object, ...]]]]
 
 
 def known_technologies(names: list[str]) -> list[str]:
@@ -107,7 +110,7 @@ def known_technologies(names: list[str]) -> list[str]:
     return [alias for name in names if (alias := TECH_NAME_ALIASES.get(name, name)) in known]
 
 
-def load_customer_360_labels(path: Path, key: str, keys: list[str]) -> Customer360Labels:
+def load_customer_360_labels(path: Path, key: str, keys: list[str]) -> MoreLabels:
     """Entry key -> (expected value of each Customer-360 field the file labels, other values
     also right); every one of `keys` must be labelled, once, and nothing else. List labels
     become: for `tech_stack`, the known technologies (`known_technologies`), None when none;
@@ -116,7 +119,7 @@ def load_customer_360_labels(path: Path, key: str, keys: list[str]) -> Customer3
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(document, list):
         raise BlindSetError(f"{path.name}: expected a list")
-    labels: Customer360Labels = {}
+    labels: MoreLabels = {}
     for number, entry in enumerate(document, start=1):
         where = f"{path.name}: entry #{number}"
         if not isinstance(entry, dict) or entry.get(key) not in keys:
@@ -154,7 +157,7 @@ def load_customer_360_labels(path: Path, key: str, keys: list[str]) -> Customer3
     return labels
 
 
-def _with_customer_360(labels: Customer360Labels, name: str, item: _Labelled) -> _Labelled:
+def _with_labels(labels: MoreLabels, name: str, item: _Labelled) -> _Labelled:
     """`item` with more of its labels (Customer-360, classification) added to its expected
     values."""
     expected, also_accept = labels[name]
@@ -200,7 +203,7 @@ def load_blind_pages(directory: Path | None = None) -> list[BlindPage]:
     pages = read_page_labels(folder / PAGES_LABELS)
     files = sorted(page.file.name for page in pages)
     more = load_customer_360_labels(folder / PAGES_CUSTOMER_360, "file", files)
-    return [_with_customer_360(more, page.file.name, page) for page in pages]
+    return [_with_labels(more, page.file.name, page) for page in pages]
 
 
 def read_page_labels(path: Path) -> list[BlindPage]:
@@ -286,6 +289,14 @@ _STATEMENT_OF = {
 STATEMENT_GAP = " [...] "
 
 
+def company_name_key(name: str) -> str:
+    """A company's name without case, punctuation, legal form or share class ("Apple Inc." and
+    "APPLE INC Class A" are "apple"): how a company is matched across sets and sources."""
+    noise = {"inc", "corp", "corporation", "co", "ltd", "plc", "llc", "the", "company",
+             "holdings", "group", "class", "a", "b", "common", "stock", "shares"}  # fmt: skip
+    return " ".join(w for w in re.sub(r"[^a-z0-9 ]", " ", name.lower()).split() if w not in noise)
+
+
 @dataclass(frozen=True)
 class BlindCompany:
     """One company's own description (10-K Item 1 text) and what that text states."""
@@ -324,19 +335,19 @@ def load_blind_companies(directory: Path | None = None) -> list[BlindCompany]:
     more = load_customer_360_labels(folder / COMPANIES_CUSTOMER_360, "id", sorted(seen))
     classes = load_classification_labels(folder / COMPANIES_CLASSIFICATION, sorted(seen))
     return [
-        _with_customer_360(classes, company.id, _with_customer_360(more, company.id, company))
+        _with_labels(classes, company.id, _with_labels(more, company.id, company))
         for company in companies
     ]
 
 
-def load_classification_labels(path: Path, ids: list[str]) -> Customer360Labels:
+def load_classification_labels(path: Path, ids: list[str]) -> MoreLabels:
     """Company id -> (its scored classification labels, other values also right); every one
     of `ids` labelled once, and nothing else; a null label is left out (not scored)."""
     categories = set(load_taxonomy().categories)
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(document, list):
         raise BlindSetError(f"{path.name}: expected a list")
-    labels: Customer360Labels = {}
+    labels: MoreLabels = {}
     for number, entry in enumerate(document, start=1):
         where = f"{path.name}: entry #{number}"
         if not isinstance(entry, dict) or entry.get("id") not in ids:

@@ -31,11 +31,12 @@ _EMPLOYS = re.compile(_EMPLOYED, re.IGNORECASE)
 # A number that is part of a date: the day after a month's name ("May 3"), or a year after a
 # month and day, after "fiscal" or "in", or before a comma ("As of December 31, 2024, we
 # employed ...": neither 31 nor 2024 is a head count).
-_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")  # fmt: skip
-_DAY_BEFORE = re.compile(rf"\b{_MONTH}\s*$", re.IGNORECASE)
+# A month's name or abbreviation, as dates write it (the founding rules use it too).
+MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+         r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")  # fmt: skip
+_DAY_BEFORE = re.compile(rf"\b{MONTH}\s*$", re.IGNORECASE)
 _YEAR_BEFORE = re.compile(
-    rf"(\b{_MONTH}\s+\d{{1,2}}(st|nd|rd|th)?,?|\b(fiscal( year)?|fy|in|since|during|until|"
+    rf"(\b{MONTH}\s+\d{{1,2}}(st|nd|rd|th)?,?|\b(fiscal( year)?|fy|in|since|during|until|"
     r"through|year( ended| ending)?))\s*$",
     re.IGNORECASE,
 )

@@ -33,7 +33,7 @@ from enrichment_pipelines.core.extractors.evidence import (
     verify_evidence,
     without_instructions,
 )
-from enrichment_pipelines.core.extractors.headcount import StatedCount, stated_counts
+from enrichment_pipelines.core.extractors.headcount import MONTH, StatedCount, stated_counts
 from enrichment_pipelines.core.extractors.industry_model import load_industry_model
 from enrichment_pipelines.core.extractors.site_signals import markup_facts
 from enrichment_pipelines.core.extractors.technologies import Fingerprints, load_fingerprints
@@ -540,18 +540,14 @@ def _addressed_item(pages: Sequence[Page]) -> tuple[Page, dict[str, Any]] | None
 # a person's career and a re-incorporation are not foundings (`_NOT_A_FOUNDING`).
 # A year, not a decade ("the early 1930s").
 _YEAR = r"(?<![\d,.])((?:1[5-9]|20)\d\d)(?!\d|'?s\b)"
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
 _FOUNDED_WHEN = (
     r"(?:in\s+|on\s+)?(?:(?:the\s+)?(?:spring|summer|autumn|fall|winter|early|late)\s+"
-    rf"(?:of\s+)?|{_MONTH}\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?(?:of\s+)?)?"
+    rf"(?:of\s+)?|{MONTH}\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?(?:of\s+)?)?"
 )
 # The date a filing's own tally is given as of, before the count: "As of December 31, 2024,",
 # "At October 31, 2003,", "At the end of fiscal 2024", "At year end".
 _AS_OF_A_DATE = re.compile(
-    rf"\b(?:as of|at)\s+(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|the end of (?:fiscal )?\d{{4}}|"
+    rf"\b(?:as of|at)\s+(?:{MONTH}\s+\d{{1,2}},?\s+\d{{4}}|the end of (?:fiscal )?\d{{4}}|"
     r"(?:fiscal )?year[- ]end)",
     re.IGNORECASE,
 )
