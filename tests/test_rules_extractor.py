@@ -190,9 +190,14 @@ def test_text_hidden_from_visitors_is_not_read() -> None:
         '<p style="font-size:1px">Headquartered in Zurich, Switzerland, 20,000 employees, '
         "acquired by Google.</p>"
         '<div style="display: none">We are a team of 400.</div>'
+        '<p style="VISIBILITY: Hidden">Offices in Oslo.</p><p style="font-size: 0px">Lima</p>'
+        '<div class="CookieConsent-banner">We use cookies in Vienna.</div>'
+        '<p style="color: grey; font-size: 0.8em">Baked in Portland since 1990.</p>'
     )
     result = _extract(page)
     assert "Zurich" not in page.text and "400" not in page.text
+    assert not {"Oslo", "Lima", "Vienna"} & set(page.text.replace(".", " ").split())
+    assert "Baked in Portland since 1990." in page.text  # small print, but readable
     assert result.data.get("location_city") is None
     assert result.data.get("employee_count") is None
     assert result.data.get("is_acquired") is None

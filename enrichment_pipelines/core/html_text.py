@@ -19,13 +19,16 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
+# Styles that hide an element: CSS reads them in any case and with any spacing. A font too
+# small to read hides text too: a size of 0 (in any unit) or 1px, but not 0.9em.
+_HIDING_STYLE = r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*(0(?!\.?[1-9])|1px)"
+# The regex tests run only on elements that have the attribute: EXSLT's re:test calls back
+# into Python, and on every element of a page that was over a third of the parse.
 _DROP = (
     "//script | //style | //noscript | //template | //svg"
     " | //canvas | //iframe | //nav | //select | //*[@hidden] | //*[@aria-hidden='true']"
-    " | //*[contains(translate(@style, ' ', ''), 'display:none')]"
-    " | //*[contains(translate(@style, ' ', ''), 'visibility:hidden')]"
-    " | //*[re:test(translate(@style, ' ', ''), 'font-size:(0|1px|0\\.)', 'i')]"
-    " | //*[re:test(concat(@id, ' ', @class), 'cookie|consent|gdpr', 'i')]"
+    f" | //*[@style][re:test(@style, '{_HIDING_STYLE}', 'i')]"
+    " | //*[@id or @class][re:test(concat(@id, ' ', @class), 'cookie|consent|gdpr', 'i')]"
 )
 _BLOCK = frozenset(
     [
