@@ -189,6 +189,9 @@ def test_every_route_for_every_caller(api: Api, route: RouteCase, caller: str | 
         ("PUT", "/api/settings/is_saas", {"enable": False}, "enable"),
         ("PUT", "/api/settings/is_saas", {"attribute": "Not A Name"}, "attribute"),
         ("PUT", "/api/settings/is_saas", {"attribute": "has_free_trial"}, "attribute"),
+        ("PUT", "/api/settings/is_saas", {"min_confidence": "high"}, "min_confidence"),
+        ("PUT", "/api/settings/is_saas", {"min_confidence": True}, "min_confidence"),
+        ("PUT", "/api/settings/is_saas", {"min_confidence": 1.5}, "min_confidence"),
         ("POST", "/api/live", {}, "enabled"),
         ("POST", "/api/live", {"enabled": "on"}, "enabled"),
         ("POST", "/api/live", {"enabled": True, "target": "nobody"}, "target"),
@@ -225,13 +228,16 @@ def test_refusals_say_what_is_wrong(api: Api) -> None:
         return str(api.call(method, path, "owner", body).json()["error"])
 
     assert error("PUT", "/api/settings/is_saas", {"enable": False}) == (
-        "unknown field 'enable' (known: enabled, attribute, in_notes)"
+        "unknown field 'enable' (known: enabled, attribute, in_notes, min_confidence)"
     )
     assert error("PUT", "/api/settings/is_saas", {"attribute": "has_free_trial"}) == (
         "is_saas: attribute name 'has_free_trial' is already used by has_free_trial"
     )
     assert error("PUT", "/api/settings/is_saas", {"attribute": "Not A Name"}) == (
         "is_saas: attribute name 'Not A Name' must be lower case letters, digits and _"
+    )
+    assert error("PUT", "/api/settings/is_saas", {"min_confidence": -0.1}) == (
+        "is_saas: min_confidence must be between 0 and 1, not -0.1"
     )
     assert error("POST", "/api/live", {"enabled": True, "target": "nobody"}) == (
         "target: no segment named 'nobody' (saved: firsts)"
@@ -321,6 +327,8 @@ def test_a_customer_with_its_values_evidence_and_last_enrichment(api: Api) -> No
         "confidence": 0.9,
         "evidence_url": "https://site002.example/",
         "evidence_quote": "quote for is_saas",
+        "held_value": None,
+        "reason": None,
     }
     assert values["industry_category"]["value"] is None  # unknown, not guessed
     never = api.call("GET", "/api/customers/import:4", "staff").json()
@@ -336,17 +344,22 @@ def test_settings_change_as_enrich_settings_set_does_audited(api: Api) -> None:
     assert before["saved_at"] is None  # the defaults, not saved yet
     assert before["data_points"]["is_saas"] == {
         "enabled": True, "attribute": "is_saas_enriched", "type": "Boolean", "in_notes": False,
+        "min_confidence": 0.0,
     }  # fmt: skip
-    body = {"attribute": "saas", "in_notes": True}
+    body = {"attribute": "saas", "in_notes": True, "min_confidence": 0.8}
     changed = api.call("PUT", "/api/settings/is_saas", "admin", body)
     assert changed.status_code == 200, changed.text
     assert changed.json()["attribute"] == "saas" and changed.json()["in_notes"] is True
+    assert changed.json()["min_confidence"] == 0.8
     after = api.call("GET", "/api/settings", "owner").json()
     assert after["data_points"]["is_saas"]["attribute"] == "saas"
     assert after["saved_by"] == ACTORS["admin"]
     assert api.audit() == [(ACTORS["admin"], "settings.update", "is_saas", body)]
     history = CliRunner().invoke(main, ["settings", "history"]).stdout
-    change = "is_saas.attribute: is_saas_enriched -> saas; is_saas.note: false -> true"
+    change = (
+        "is_saas.attribute: is_saas_enriched -> saas; is_saas.note: false -> true; "
+        "is_saas.min_confidence: 0.0 -> 0.8"
+    )
     assert f"enrichment  by ada (admin)\n    {change}\n" in history
 
 

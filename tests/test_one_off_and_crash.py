@@ -3,6 +3,7 @@ when a run is killed half way and run again."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -56,7 +57,8 @@ def test_enrich_customer_shows_the_last_enrichment_and_enriches_now(enriched_hom
     assert result.exit_code == 0, result.output
     assert "last enriched: " in result.stderr and "(enriched)" in result.stderr
     assert "settings in force: value_proposition -> value_proposition_enriched" in result.stderr
-    assert result.stdout.strip() == f"{customer_id}: enriched"
+    assert result.stdout.startswith(f"{customer_id}: enriched\n")
+    assert "value_proposition" in result.stdout and "held back" not in result.stdout
     [(balance_after,)] = _rows(home, "SELECT sum(delta) FROM credit_ledger")
     assert balance_after == balance_before - 1
     enrichments = _rows(
@@ -71,6 +73,67 @@ def test_enrich_customer_shows_the_last_enrichment_and_enriches_now(enriched_hom
                  [customer_id]) == [(before_others,)]  # fmt: skip
     unknown = CliRunner().invoke(main, ["customer", "demo:nobody"])
     assert unknown.exit_code == 2 and "no customer with id 'demo:nobody'" in unknown.output
+
+
+@pytest.mark.e2e
+def test_a_value_below_its_min_confidence_is_held_back_with_its_evidence(
+    enriched_home: Path,
+) -> None:
+    home = enriched_home
+    customer_id = _enriched_customer(home)
+    [(found, confidence)] = _rows(
+        home,
+        "SELECT v.value, v.confidence FROM enrichment_values v JOIN enrichments e "
+        "USING (enrichment_id) WHERE e.customer_id = ? AND v.data_point = 'location_city'",
+        [customer_id],
+    )
+    assert found is not None and confidence < 1
+    refused = CliRunner().invoke(
+        main, ["settings", "set", "location_city", "--min-confidence", "2"]
+    )
+    assert refused.exit_code == 2
+    assert "location_city: min_confidence must be between 0 and 1, not 2" in refused.output
+    raised = CliRunner().invoke(main, ["settings", "set", "location_city", "--min-confidence", "1"])
+    assert raised.exit_code == 0, raised.output
+
+    shown = CliRunner().invoke(main, ["customer", customer_id])
+    assert shown.exit_code == 0, shown.output
+    assert "held back" in shown.stdout
+    # The attribute is unknown; the value found stays, with its evidence, for review.
+    [(value, held, reason, quote)] = _rows(
+        home,
+        "SELECT v.value, v.held_value, v.reason, v.evidence_quote FROM enrichment_values v "
+        "JOIN enrichments e USING (enrichment_id) WHERE e.customer_id = ? "
+        "AND v.data_point = 'location_city' ORDER BY e.created_at DESC LIMIT 1",
+        [customer_id],
+    )
+    assert (value, held) == (None, found) and quote
+    assert reason == f"low confidence: {confidence:.2f}, below min_confidence 1.00"
+    assert _rows(
+        home,
+        "SELECT count(*) FROM custom_attributes WHERE customer_id = ? "
+        "AND name = 'location_city_enriched'",
+        [customer_id],
+    ) == [(0,)]
+    document = CliRunner().invoke(main, ["customer", customer_id, "--json"])
+    [city] = [
+        v for v in json.loads(document.stdout)["values"] if v["data_point"] == "location_city"
+    ]
+    assert (city["value"], city["held_value"]) == (None, found)
+    # Other points are as before; lowering the bar shows the value again.
+    assert (
+        CliRunner()
+        .invoke(main, ["settings", "set", "location_city", "--min-confidence", "0"])
+        .exit_code
+        == 0
+    )
+    assert CliRunner().invoke(main, ["customer", customer_id]).exit_code == 0
+    assert _rows(
+        home,
+        "SELECT value_string FROM custom_attributes WHERE customer_id = ? "
+        "AND name = 'location_city_enriched'",
+        [customer_id],
+    ) == [(found,)]
 
 
 @pytest.mark.e2e

@@ -37,6 +37,7 @@ def test_defaults_are_saved_on_first_change_and_every_change_is_audited(home: Pa
         "enabled": True,
         "attribute_name": "is_saas_enriched",
         "in_notes": False,
+        "min_confidence": 0.0,
     }
     history = _rows(home, "SELECT changed_by FROM settings_history ORDER BY changed_at")
     assert history[0][0].startswith("enrich (defaults saved on first use)")

@@ -85,13 +85,17 @@ def _plain(value: object) -> object:
 
 # Request bodies -------------------------------------------------------------------------------
 
-_KIND_NAMES: dict[type, str] = {bool: "true or false", str: "a string", int: "a whole number"}
+_KIND_NAMES: dict[type, str] = {
+    bool: "true or false", str: "a string", int: "a whole number", float: "a number",
+}  # fmt: skip
 
 
 def _of_kind(value: object, kind: type) -> bool:
     # bool is an int in Python, but `"credits": true` is no number of credits.
     if kind is int:
         return isinstance(value, int) and not isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
     return isinstance(value, kind)
 
 
@@ -159,10 +163,11 @@ def _customer_document(detail: CustomerDetail) -> dict[str, Any]:
     document = asdict(detail)
     for value in document["values"]:
         value_type = DATA_POINTS_BY_KEY[value["data_point"]].type
-        if value_type == "Boolean" and value["value"]:
-            value["value"] = value["value"] == "true"
-        elif value_type == "Integer" and value["value"]:
-            value["value"] = int(value["value"])
+        for field in ("value", "held_value"):
+            if value_type == "Boolean" and value[field]:
+                value[field] = value[field] == "true"
+            elif value_type == "Integer" and value[field]:
+                value[field] = int(value[field])
     return document
 
 
@@ -236,6 +241,7 @@ def _settings_document(
                 "attribute": setting.attribute_name,
                 "type": DATA_POINTS_BY_KEY[key].type,
                 "in_notes": setting.in_notes,
+                "min_confidence": setting.min_confidence,
             }
             for key, setting in settings.data_points.items()
         },
@@ -253,7 +259,9 @@ async def settings(request: Request, user: User) -> Response:
     return Json(await read(request, document))
 
 
-SETTING_FIELDS: dict[str, type] = {"enabled": bool, "attribute": str, "in_notes": bool}
+SETTING_FIELDS: dict[str, type] = {
+    "enabled": bool, "attribute": str, "in_notes": bool, "min_confidence": float,
+}  # fmt: skip
 
 
 @requires("admin")
@@ -274,6 +282,7 @@ async def update_setting(request: Request, user: User) -> Response:
             enabled=body.get("enabled"),
             attribute_name=body.get("attribute"),
             in_notes=body.get("in_notes"),
+            min_confidence=body.get("min_confidence"),
         )
         save_settings(connection, changed, updated_by=user.actor)
         record(connection, actor=user.actor, action="settings.update", target=key, detail=body)
@@ -282,9 +291,13 @@ async def update_setting(request: Request, user: User) -> Response:
     try:
         document = await write(request, change)
     except SettingsError as error:
-        # Refusals are about the attribute a point writes: its name, its type, or another
-        # point writing it too (which enabling a point can cause).
-        field = "attribute" if "attribute" in body else next(iter(body))
+        # Refusals are about the attribute a point writes (its name, its type, or another
+        # point writing it too, which enabling a point can cause) or its min_confidence.
+        field = (
+            "min_confidence"
+            if "min_confidence" in str(error)
+            else ("attribute" if "attribute" in body else next(iter(body)))
+        )
         raise ApiError(422, str(error), field) from None
     return Json(
         {"data_point": key, **document["data_points"][key], "saved_at": document["saved_at"]}

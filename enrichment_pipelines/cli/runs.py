@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ from enrichment_pipelines.cli.common import (
     open_warehouse,
     print_json,
     print_outcomes,
+    print_table,
     reporting,
 )
 from enrichment_pipelines.cli.progress import CliProgress
@@ -23,6 +25,7 @@ from enrichment_pipelines.core.config import EnrichConfig
 from enrichment_pipelines.core.shards import SHARD_COUNT
 
 if TYPE_CHECKING:
+    from enrichment_pipelines.core.customer_pages import EnrichedValue
     from enrichment_pipelines.runs import BatchPolicy, DagsterGraphQL
 
 POLL_SECONDS = 2.0
@@ -60,7 +63,9 @@ def run(
 @reporting
 def customer(config: EnrichConfig, customer_id: str, as_json: bool) -> None:
     """Enrich one customer now (one-off): shows its last enrichment and the settings in force,
-    then enriches it whatever its last enrichment, for one credit."""
+    then enriches it whatever its last enrichment, for one credit, and shows the values with
+    their evidence (a value held back below its min_confidence too, for review)."""
+    from enrichment_pipelines.core.customer_pages import customer_detail
     from enrichment_pipelines.core.customers import resolve_customer_id
     from enrichment_pipelines.core.settings import ensure_settings
     from enrichment_pipelines.core.status import customer_website, last_outcome
@@ -85,15 +90,31 @@ def customer(config: EnrichConfig, customer_id: str, as_json: bool) -> None:
     result = run_pipeline(config, customer_ids=(customer_id,), enrich_now=True)
     with warehouse.connect(read_only=True) as connection:
         outcome = last_outcome(connection, customer_id)
+        detail = customer_detail(connection, customer_id, settings)
     if outcome is None or not result.success:
         click.echo(f"{customer_id}: the run failed; see the log above", err=True)
         sys.exit(1)
     at, state, reason = outcome
+    values = detail.values if detail is not None and state == "enriched" else []
     if as_json:
-        print_json({"customer_id": customer_id, "status": state, "reason": reason, "at": at})
+        print_json({"customer_id": customer_id, "status": state, "reason": reason, "at": at,
+                    "values": [asdict(value) for value in values]})  # fmt: skip
     else:
         click.echo(f"{customer_id}: {state}" + (f" ({reason})" if reason else ""))
+        if values:
+            print_table(
+                "Values and their evidence",
+                ("data point", "value", "confidence", "evidence"),
+                [(value.data_point, _shown_value(value), value.confidence, value.evidence_quote)
+                 for value in values],
+            )  # fmt: skip
     sys.exit(0 if state == "enriched" else 1)
+
+
+def _shown_value(value: EnrichedValue) -> str | None:
+    if value.held_value is not None:
+        return f"unknown (held back: {value.held_value}; {value.reason})"
+    return value.value
 
 
 @click.command(name="batch")

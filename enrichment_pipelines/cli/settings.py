@@ -47,7 +47,7 @@ def settings_show(config: EnrichConfig, as_json: bool) -> None:
         return
     print_table(
         f"Enrichment settings (saved {saved[0]:%Y-%m-%d %H:%M} by {saved[1]})",
-        ("data point", "enabled", "attribute", "type", "in note"),
+        ("data point", "enabled", "attribute", "type", "in note", "min confidence"),
         [
             (
                 key,
@@ -55,6 +55,7 @@ def settings_show(config: EnrichConfig, as_json: bool) -> None:
                 setting.attribute_name,
                 DATA_POINTS_BY_KEY[key].type,
                 _yes(setting.in_notes),
+                f"{setting.min_confidence:g}",
             )
             for key, setting in settings.data_points.items()
         ],
@@ -71,22 +72,31 @@ def _yes(flag: bool) -> str:
 @click.option("--attribute", "attribute_name", default=None,
               help="Write it to this custom attribute (new or existing, same type).")  # fmt: skip
 @click.option("--note/--no-note", "in_notes", default=None, help="Include it in the note.")
+@click.option(
+    "--min-confidence", type=float, default=None, metavar="0..1",
+    help="Hold back values found with less confidence: the attribute stays unknown and the "
+    "value is kept with its evidence for review (0 keeps every value).",
+)  # fmt: skip
 @pass_config
 def settings_set(config: EnrichConfig, data_point: str, enabled: bool | None,
-                 attribute_name: str | None, in_notes: bool | None) -> None:  # fmt: skip
+                 attribute_name: str | None, in_notes: bool | None,
+                 min_confidence: float | None) -> None:  # fmt: skip
     """Change one data point's settings (the change is validated and audited)."""
-    if enabled is None and attribute_name is None and in_notes is None:
-        raise click.UsageError("nothing to change: give --enable/--disable, --attribute or --note")
+    if (enabled, attribute_name, in_notes, min_confidence) == (None, None, None, None):
+        raise click.UsageError(
+            "nothing to change: give --enable/--disable, --attribute, --note or --min-confidence"
+        )
     with write_warehouse(config) as connection:
         current, _ = ensure_settings(connection)
         changed = change_data_point(
-            current, data_point, enabled=enabled, attribute_name=attribute_name, in_notes=in_notes
-        )
+            current, data_point, enabled=enabled, attribute_name=attribute_name,
+            in_notes=in_notes, min_confidence=min_confidence,
+        )  # fmt: skip
         save_settings(connection, changed, updated_by=who("settings set"))
     saved = changed.data_points[data_point]
     click.echo(
         f"saved {data_point}: enabled={saved.enabled}, attribute={saved.attribute_name}, "
-        f"in note={saved.in_notes}"
+        f"in note={saved.in_notes}, min confidence={saved.min_confidence:g}"
     )
 
 

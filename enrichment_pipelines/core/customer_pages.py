@@ -55,6 +55,8 @@ class EnrichedValue:
     confidence: float | None
     evidence_url: str | None
     evidence_quote: str | None
+    held_value: str | None = None  # the value found, when held back
+    reason: str | None = None  # why it was held back ("low confidence: ...")
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,8 @@ def _values(
     stored = {
         row[0]: row[1:]
         for row in connection.execute(
-            "SELECT data_point, value, confidence, evidence_url, evidence_quote "
+            "SELECT data_point, value, confidence, evidence_url, evidence_quote, held_value, "
+            "reason "
             "FROM enrichment_values WHERE enrichment_id = ?",
             [enrichment_id],
         ).fetchall()

@@ -34,6 +34,9 @@ class DataPointSetting:
     enabled: bool
     attribute_name: str
     in_notes: bool
+    # A value found with less confidence is held back: the attribute stays unknown, and the
+    # value is kept with its evidence and the reason "low confidence" for review. 0 keeps all.
+    min_confidence: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,10 @@ def validate_settings(
             continue
         if setting.enabled:
             users.setdefault(name, []).append(key)
+        if not 0.0 <= setting.min_confidence <= 1.0:
+            problems.append(
+                f"{key}: min_confidence must be between 0 and 1, not {setting.min_confidence:g}"
+            )
         if not ATTRIBUTE_NAME.match(name):
             problems.append(
                 f"{key}: attribute name {name!r} must be lower case letters, digits and _"
@@ -213,6 +220,7 @@ def _flat(settings: EnrichmentSettings) -> dict[str, object]:
         flat[f"{key}.enabled"] = setting.enabled
         flat[f"{key}.attribute"] = setting.attribute_name
         flat[f"{key}.note"] = setting.in_notes
+        flat[f"{key}.min_confidence"] = setting.min_confidence
     return flat
 
 
@@ -284,6 +292,7 @@ def change_data_point(
     enabled: bool | None = None,
     attribute_name: str | None = None,
     in_notes: bool | None = None,
+    min_confidence: float | None = None,
 ) -> EnrichmentSettings:
     """These settings with one data point changed (validated when saved)."""
     if key not in settings.data_points:
@@ -294,6 +303,7 @@ def change_data_point(
         enabled=current.enabled if enabled is None else enabled,
         attribute_name=current.attribute_name if attribute_name is None else attribute_name,
         in_notes=current.in_notes if in_notes is None else in_notes,
+        min_confidence=current.min_confidence if min_confidence is None else min_confidence,
     )
     return replace(settings, data_points={**settings.data_points, key: changed})
 

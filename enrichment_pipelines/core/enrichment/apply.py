@@ -38,6 +38,7 @@ ENRICHMENT_COLUMNS = (
 )  # fmt: skip
 VALUE_COLUMNS = (
     "enrichment_id", "data_point", "value", "evidence_url", "evidence_quote", "confidence",
+    "held_value", "reason",
 )  # fmt: skip
 HISTORY_COLUMNS = (
     "customer_id", "name", "old_value", "new_value", "changed_at", "enrichment_id", "reason",
@@ -244,18 +245,22 @@ def _apply_one(
     stored = inputs.extractions.get(customer.website_url)
     if stored is None or stored[0] != key:
         return writes.outcome(customer, "failed", "pages not extracted yet")
-    extraction = Extraction.from_json(stored[1])
-    if extraction.error:
-        return writes.outcome(customer, "failed", extraction.error)
+    found = Extraction.from_json(stored[1])
+    if found.error:
+        return writes.outcome(customer, "failed", found.error)
+    held = held_back(found, settings)
+    extraction = found.subset([k for k in keys if k not in held])  # what the record shows
     if not any(extraction.data.get(k) is not None for k in keys):
-        detail = "; ".join(extraction.problems[:2])
-        reason = "no data points found on the site" + (f" ({detail})" if detail else "")
+        details = found.problems[:2] + ([f"{len(held)} held back: low confidence"] if held else [])
+        reason = "no data points found on the site" + (
+            f" ({'; '.join(details)})" if details else ""
+        )
         return writes.outcome(customer, "failed", reason)
     if inputs.credits_left <= 0:
         return writes.outcome(customer, "skipped", "out of credits")
     inputs.credits_left -= 1
     enrichment_id = uuid.uuid4().hex
-    usage = extraction.usage
+    usage = found.usage
     writes.enrichments.append(
         [enrichment_id, customer.customer_id, writes.run_id, "enriched", None,
          customer.website_url, extractor_name, key, 1, writes.at, usage.prompt_tokens,
@@ -266,9 +271,11 @@ def _apply_one(
             enrichment_id,
             data_point,
             _as_text(extraction.data.get(data_point)),
-            ev.url if (ev := extraction.evidence.get(data_point)) else None,
+            ev.url if (ev := found.evidence.get(data_point)) else None,
             ev.quote if ev else None,
-            extraction.confidence.get(data_point),
+            found.confidence.get(data_point),
+            _as_text(found.data.get(data_point)) if data_point in held else None,
+            held.get(data_point),
         ]
         for data_point in keys
     )
@@ -277,6 +284,18 @@ def _apply_one(
     _write_note(writes, customer, enrichment_id, extraction, settings)
     writes.charges.append((customer.customer_id, enrichment_id))
     return "enriched", None
+
+
+def held_back(extraction: Extraction, settings: EnrichmentSettings) -> dict[str, str]:
+    """The values found with less confidence than their data point's `min_confidence`, each
+    with its reason: written as unknown, and kept with their evidence for review."""
+    held = {}
+    for key in settings.enabled_keys:
+        minimum = settings.data_points[key].min_confidence
+        confidence = extraction.confidence.get(key, 0.0)
+        if extraction.data.get(key) is not None and confidence < minimum:
+            held[key] = f"low confidence: {confidence:.2f}, below min_confidence {minimum:.2f}"
+    return held
 
 
 def _as_text(value: object) -> str | None:
