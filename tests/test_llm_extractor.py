@@ -57,7 +57,10 @@ def llm() -> Iterator[LocalLLMServer]:
 
 
 def _extractor(server: LocalLLMServer, **options: Any) -> LLMExtractor:
+    """An extractor asking the model for every field (these tests are about its answers),
+    unless `trust_offline_at` says otherwise."""
     defaults: dict[str, Any] = {
+        "trust_offline_at": 1.01,
         "model": "local-model",
         "api_key": "sk-test-secret",
         "base_url": server.url,
@@ -95,6 +98,41 @@ def test_schema_mode_values_evidence_and_token_accounting(
     assert usage.cost_usd == pytest.approx(
         (usage.prompt_tokens * 1.0 + usage.completion_tokens * 2.0) / 1e6
     )
+
+
+def _asked(request: dict[str, Any]) -> set[str]:
+    return set(request["response_format"]["json_schema"]["schema"]["properties"])
+
+
+def test_hybrid_asks_only_for_what_the_offline_extractor_is_not_sure_of(
+    llm: LocalLLMServer, crawls: list[SiteCrawl]
+) -> None:
+    for site in crawls:
+        offline = RulesExtractor().extract(site.website_url, site.pages, KEYS)
+        sure = {key for key in ASKED
+                if key in offline.data and offline.confidence[key] >= 0.8}  # fmt: skip
+        before = len(llm.requests)
+        result = _extractor(llm, trust_offline_at=0.8).extract(site.website_url, site.pages, KEYS)
+        [request] = llm.requests[before:]
+        assert sure and _asked(request) == set(ASKED) - sure
+        for key in sure:  # kept as read, with its evidence
+            assert result.data[key] == offline.data[key]
+            assert result.evidence[key] == offline.evidence[key]
+        # Only those fields' guide and fewer tokens than the one-call-per-site prompt.
+        system = request["messages"][0]["content"]
+        assert all(f"- {key} (" not in system for key in sure)
+        with LocalLLMServer() as full_server:
+            _extractor(full_server).extract(site.website_url, site.pages, KEYS)
+            [full_request] = full_server.requests
+        assert len(json.dumps(request)) < len(json.dumps(full_request))
+    # A site whose every asked field is settled offline makes no call at all.
+    site = crawls[0]
+    offline = RulesExtractor().extract(site.website_url, site.pages, KEYS)
+    sure = [key for key in ASKED if key in offline.data and offline.confidence[key] >= 0.8]
+    before = len(llm.requests)
+    settled = _extractor(llm, trust_offline_at=0.8).extract(site.website_url, site.pages, sure)
+    assert len(llm.requests) == before and settled.usage.calls == 0
+    assert settled.data == {key: offline.data[key] for key in sure}
 
 
 def test_falls_back_to_json_mode_then_plain_json(crawls: list[SiteCrawl]) -> None:
@@ -350,7 +388,7 @@ def test_pipeline_records_usage_and_makes_no_call_for_unchanged_sites(
     )
     assert sites >= 20 and calls == len(llm.requests) >= sites - 2  # unreadable sites: no call
     assert tokens > 200 * calls and costed and failed == 0
-    assert extractor == "llm-p1:local-model" == metadata["extractor"]
+    assert extractor == "llm-p2:local-model:trust-offline-0.8" == metadata["extractor"]
     assert metadata["llm_calls"] == calls and metadata["prompt_tokens"] == tokens
     assert per_record[0] >= 20 and per_record[1] > 0
 

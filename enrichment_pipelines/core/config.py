@@ -137,7 +137,14 @@ class LLMConfig:
     prompt_token_budget: int = setting(
         2500,
         "ENRICH_LLM_PROMPT_TOKEN_BUDGET",
-        "Tokens of page excerpts sent per site.",
+        "Tokens of page excerpts sent per site when every field is asked (fewer for fewer).",
+    )
+    trust_offline_at: float = setting(
+        0.8,
+        "ENRICH_LLM_TRUST_OFFLINE_AT",
+        "Hybrid extraction: a field the offline extractor found with at least this confidence "
+        "is kept without asking the model (a site with every field so found makes no call); "
+        "above 1: every field is asked, one call per site.",
     )
     max_completion_tokens: int = setting(
         1500,

@@ -29,6 +29,7 @@ class ExtractorResource(dg.ConfigurableResource):
     max_retries: int = LLMConfig.max_retries
     concurrency: int = LLMConfig.concurrency
     prompt_token_budget: int = LLMConfig.prompt_token_budget
+    trust_offline_at: float = LLMConfig.trust_offline_at
     max_completion_tokens: int = LLMConfig.max_completion_tokens
     call_deadline_seconds: float = LLMConfig.call_deadline_seconds
     site_deadline_seconds: float = LLMConfig.site_deadline_seconds

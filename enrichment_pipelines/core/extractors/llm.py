@@ -1,4 +1,12 @@
-"""The LLM extractor: one call per site to any OpenAI-compatible endpoint.
+"""The LLM extractor: at most one call per site to any OpenAI-compatible endpoint, and only
+where the offline extractor is not sure.
+
+Hybrid: the offline extractor reads the site first. A field it found with at least
+`trust_offline_at` confidence (a calibrated figure: see `bench/accuracy`) is kept as it is;
+the model is asked only for the others, with only their schema and field guide and the page
+lines that bear on them (`page_excerpts`), within a token budget shrunk to their share. A site
+with every field settled offline makes no call at all. `trust_offline_at` above 1 asks for
+every field: one call per site.
 
 The prompt holds the most useful excerpts of the site's pages within a token budget, plus the
 facts its structured data already states (these are kept whatever the model says). The reply
@@ -35,6 +43,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from functools import cache
 from typing import Any
 
 import openai
@@ -49,7 +58,7 @@ from enrichment_pipelines.core.extractors.technologies import Fingerprints
 from enrichment_pipelines.core.taxonomy import Taxonomy, load_taxonomy
 
 LOGGER = logging.getLogger("enrichment_pipelines.llm")
-PROMPT_VERSION = "p1"  # bump when the prompt or schema changes: it is part of the cache key
+PROMPT_VERSION = "p2"  # bump when the prompt or schema changes: it is part of the cache key
 CHARS_PER_TOKEN = 4  # OpenAI's rule of thumb for English; used for budgets, not billing
 # Facts a site states outright, which the offline extractor reads reliably: where it found one
 # with at least this confidence (structured data, an address block with HQ cues, "acquired
@@ -62,13 +71,31 @@ STATED_FACT_CONFIDENCE = 0.8
 _MODES = ("json_schema", "json_object", "plain")
 _KIND_ORDER = ("home", *(kind for kind, _ in FACT_PAGE_KINDS))
 _OPENING_LINES = 8  # a page's first lines say what the company does
-_CUES = re.compile(
-    r"found(ed|ers?)|headquarter|based in|\bhq\b|office|employees|team of|people|staff|"
-    r"customers|clients|trial|free|pricing|per (month|user|seat)|/mo\b|contact|demo|sales|"
-    r"acquired|part of|subsidiary|platform|software|enterprise|for (teams|businesses)|"
-    r"address|street|gmbh|\binc\b|\bltd\b|\bllc\b",
-    re.IGNORECASE,
-)
+# The words that mark a line as bearing on a field: the excerpts sent for some fields keep
+# their lines first (and a page's opening lines, which say what the company does).
+_PLACE = r"headquarter|based in|\bhq\b|office|address|street|gmbh|\binc\b|\bltd\b|\bllc\b"
+_AUDIENCE = r"customers|clients|enterprise|for (teams|businesses)"
+_OFFERING = r"platform|software"
+_FIELD_CUES: dict[str, str] = {
+    "value_proposition": _OFFERING,
+    "industry_category": _OFFERING,
+    "industry_subcategory": _OFFERING,
+    "market_focus": _AUDIENCE,
+    "target_role": _AUDIENCE,
+    "target_market": _AUDIENCE,
+    "target_enterprise": _AUDIENCE,
+    "is_saas": _OFFERING,
+    "growth_type": r"pricing|per (month|user|seat)|/mo\b|trial|free|demo|sales",
+    "has_free_trial": r"trial|free",
+    "can_contact_sales": r"contact|demo|sales",
+    "employee_count": r"employees|team of|people|staff",
+    "location_city": _PLACE,
+    "location_country_code": _PLACE,
+    "is_acquired": r"acquired|part of|subsidiary",
+    "founded_year": r"found(ed|ers?)",
+}
+# An excerpt's budget never shrinks below this share, however few fields are asked.
+_MIN_BUDGET_SHARE = 0.3
 # Retries as the openai client makes them: on time-outs, dropped connections, 408, 409, 429
 # and 5xx; Retry-After honoured up to two minutes, else exponential backoff with jitter.
 _RETRY_STATUSES = (408, 409, 429)
@@ -176,7 +203,8 @@ class CircuitBreaker:
 
 
 class LLMExtractor:
-    """One structured-output call per site (see the module docstring)."""
+    """At most one structured-output call per site, for the fields the offline extractor is
+    not sure of (see the module docstring)."""
 
     cpu_bound = False  # it waits on the model: threads (`concurrency`) keep it busy
 
@@ -189,7 +217,8 @@ class LLMExtractor:
         self.options = options
         self.taxonomy = taxonomy or load_taxonomy()
         self.name = (
-            f"llm-{PROMPT_VERSION}:{options.model}{self.taxonomy.cache_suffix}"
+            f"llm-{PROMPT_VERSION}:{options.model}:trust-offline-{options.trust_offline_at:g}"
+            f"{self.taxonomy.cache_suffix}"
             f"{(fingerprints.cache_suffix if fingerprints else '')}"
         )
         self.concurrency = options.concurrency
@@ -218,23 +247,21 @@ class LLMExtractor:
         if not readable:
             return Extraction(problems=["no readable page"])
         offline = self.offline.extract(website_url, readable, keys)
-        # What the markup shows (technologies, profiles, logo, roles) is read, not asked.
-        markup = offline.subset([key for key in keys if DATA_POINTS_BY_KEY[key].from_markup])
-        keys = [key for key in keys if not DATA_POINTS_BY_KEY[key].from_markup]
-        if not keys:
-            return markup
+        asked = fields_to_ask(offline, keys, self.options.trust_offline_at)
+        settled = offline.subset([key for key in keys if key not in asked])
+        if not asked:
+            return settled
         permit = self.breaker.acquire()
         if permit is None:
             return self._offline_fallback(offline)
         own = site_pages(readable)  # a job board's listing is not the company's own words
-        facts = structured_facts(own, keys)
-        messages = build_messages(
-            website_url, own, keys, facts, self.taxonomy, self.options.prompt_token_budget
-        )
+        facts = structured_facts(own, asked)
+        budget = prompt_budget(asked, keys, self.options.prompt_token_budget)
+        messages = build_messages(website_url, own, asked, facts, self.taxonomy, budget)
         usage = Usage()
         try:
             content = self._complete(
-                messages, response_schema(keys, self.taxonomy), usage, deadline
+                messages, response_schema(asked, self.taxonomy), usage, deadline
             )
         except (openai.APIError, DeadlineExceeded) as error:
             self.breaker.failed(permit)
@@ -245,7 +272,9 @@ class LLMExtractor:
             return Extraction(usage=usage, error=str(error))
         self.breaker.succeeded(permit)
         try:
-            result = parse_reply(content, keys, self.taxonomy, readable[0].final_url or website_url)
+            result = parse_reply(
+                content, asked, self.taxonomy, readable[0].final_url or website_url
+            )
         except _ReplyError as error:
             return Extraction(usage=usage, error=str(error))
         result.usage = usage
@@ -254,7 +283,7 @@ class LLMExtractor:
             result.drop(key)
             result.set(key, facts.data[key], facts.evidence[key], facts.confidence[key])
         keep_stated_facts(result, offline)
-        result.merge(markup)
+        result.merge(settled)
         return result
 
     def _offline_fallback(self, offline: Extraction) -> Extraction:
@@ -371,6 +400,24 @@ class LLMExtractor:
             http = openai.DefaultHttpxClient()
             clients = self._local.clients = (http, self.client.with_options(http_client=http))
         return clients
+
+
+def fields_to_ask(offline: Extraction, keys: Sequence[str], trust_offline_at: float) -> list[str]:
+    """Of `keys`, the fields the model is asked for: not what the markup shows (technologies,
+    profiles, logo, roles: read, not asked), nor what the offline extractor found with at
+    least `trust_offline_at` confidence."""
+    return [
+        key for key in keys
+        if not DATA_POINTS_BY_KEY[key].from_markup
+        and (offline.data.get(key) is None or offline.confidence[key] < trust_offline_at)
+    ]  # fmt: skip
+
+
+def prompt_budget(asked: Sequence[str], keys: Sequence[str], full_budget: int) -> int:
+    """The page excerpts' token budget for the fields `asked` of `keys`: fewer fields need
+    fewer lines, so it shrinks with their share (never below `_MIN_BUDGET_SHARE`)."""
+    askable = [key for key in keys if not DATA_POINTS_BY_KEY[key].from_markup]
+    return round(full_budget * max(_MIN_BUDGET_SHARE, len(asked) / max(len(askable), 1)))
 
 
 def keep_stated_facts(result: Extraction, offline: Extraction) -> None:
@@ -545,7 +592,7 @@ def build_messages(
     document = {
         "website": website_url,
         "known_facts": facts.data,
-        "pages": page_excerpts(pages, token_budget),
+        "pages": page_excerpts(pages, token_budget, keys),
     }
     return [
         {"role": "system", "content": SYSTEM_PROMPT.format(fields=_field_guide(keys, taxonomy))},
@@ -553,9 +600,13 @@ def build_messages(
     ]
 
 
-def page_excerpts(pages: Sequence[Page], token_budget: int) -> list[dict[str, str]]:
-    """The pages' most useful text within `token_budget`: the home page first, then about,
-    pricing, contact...; each page's share of what is left, unused shares passed on."""
+def page_excerpts(
+    pages: Sequence[Page], token_budget: int, keys: Sequence[str]
+) -> list[dict[str, str]]:
+    """The pages' most useful text for the fields `keys` within `token_budget`: the home page
+    first, then about, pricing, contact...; each page's share of what is left, unused shares
+    passed on."""
+    cues = _cues(tuple(key for key in keys if key in _FIELD_CUES))
     ordered = sorted(
         pages, key=lambda p: _KIND_ORDER.index(p.kind) if p.kind in _KIND_ORDER else 99
     )
@@ -563,7 +614,7 @@ def page_excerpts(pages: Sequence[Page], token_budget: int) -> list[dict[str, st
     excerpts = []
     for position, page in enumerate(ordered):
         share = remaining // (len(ordered) - position)
-        text = excerpt(page.text, share)
+        text = excerpt(page.text, share, cues)
         remaining -= len(text)
         entry = {"url": page.final_url or page.url, "kind": page.kind, "title": page.title or ""}
         if description := page.meta.get("description") or page.meta.get("og:description"):
@@ -573,15 +624,26 @@ def page_excerpts(pages: Sequence[Page], token_budget: int) -> list[dict[str, st
     return excerpts
 
 
-def excerpt(text: str, max_chars: int) -> str:
-    """Up to `max_chars` of `text`: its opening lines and the lines with fact cues, in order."""
+@cache
+def _cues(keys: tuple[str, ...]) -> re.Pattern[str] | None:
+    """The words marking a line as bearing on one of the fields `keys` (None: none do)."""
+    words = dict.fromkeys(_FIELD_CUES[key] for key in keys)
+    return re.compile("|".join(words), re.IGNORECASE) if words else None
+
+
+def excerpt(text: str, max_chars: int, cues: re.Pattern[str] | None = None) -> str:
+    """Up to `max_chars` of `text`: its opening lines, then the lines with `cues`, then the
+    rest while room is left, in the page's order."""
     if len(text) <= max_chars:
         return text
     lines = text.splitlines()
-    ranked = sorted(
-        range(len(lines)),
-        key=lambda i: (-(2 if i < _OPENING_LINES else 1 if _CUES.search(lines[i]) else 0), i),
-    )
+
+    def rank(index: int) -> int:
+        if index < _OPENING_LINES:
+            return 2
+        return 1 if cues is not None and cues.search(lines[index]) else 0
+
+    ranked = sorted(range(len(lines)), key=lambda i: (-rank(i), i))
     chosen: set[int] = set()
     used = 0
     for index in ranked:
