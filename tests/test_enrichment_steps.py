@@ -354,6 +354,23 @@ def test_apply_charges_one_credit_per_enriched_record_and_nothing_on_rerun(
         ) == [("import:1", "is_saas_enriched", True, "enrichment")]
 
 
+def test_a_record_whose_every_value_is_held_back_is_neither_enriched_nor_charged(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    extractor = FakeExtractor()  # is_saas at confidence 0.9, nothing else
+    prepared(warehouse, tmp_path, 1, extractor)
+    strict = change_data_point(SETTINGS, "is_saas", min_confidence=0.95)
+    outcomes = Outcomes()
+    summary = apply_enrichments(warehouse, ALL, strict, extractor.name, "run-1", outcomes)
+    assert (summary.enriched, summary.credits_spent) == (0, 0)
+    assert outcomes.seen == [
+        ("import:1", "failed", "no data points found on the site (1 held back: low confidence)")
+    ]
+    with warehouse.connect() as connection:
+        assert balance(connection) == 100
+        assert rows(connection, "SELECT count(*) FROM custom_attributes") == [(0,)]
+
+
 def test_apply_leaves_alone_a_record_enriched_meanwhile(
     warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
