@@ -26,6 +26,7 @@ from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.core.websites import parse_networks
 from enrichment_pipelines.definitions import default_resources
 from enrichment_pipelines.demo import DemoSites
+from enrichment_pipelines.demo.server import SiteServer, site_address
 from enrichment_pipelines.partitions import all_shards_tags
 from enrichment_pipelines.resources import (
     EnrichmentRunResource,
@@ -34,6 +35,7 @@ from enrichment_pipelines.resources import (
     WebClientResource,
 )
 from tests.support.hostile import injected_site, obedient_answer
+from tests.support.labelled import load_labelled_sites, site_map
 from tests.support.llm_server import LLMReply, LocalLLMServer, rules_answer
 from tests.support.materializations import metadata
 
@@ -43,11 +45,13 @@ KEYS = DATA_POINT_KEYS
 ASKED = [key for key in KEYS if not DATA_POINTS_BY_KEY[key].from_markup]
 
 
+OPTIONS = CrawlOptions(allowed_networks=parse_networks("127.0.0.0/8"))
+
+
 @pytest.fixture(scope="module")
 def crawls(demo_sites: DemoSites) -> list[SiteCrawl]:
     healthy = [company for company in demo_sites.companies if company.fault is None][:4]
-    options = CrawlOptions(allowed_networks=parse_networks("127.0.0.0/8"))
-    return crawl_sites([demo_sites.website(company) for company in healthy], options)
+    return crawl_sites([demo_sites.website(company) for company in healthy], OPTIONS)
 
 
 @pytest.fixture
@@ -122,9 +126,11 @@ def test_hybrid_asks_only_for_what_the_offline_extractor_is_not_sure_of(
         system = request["messages"][0]["content"]
         assert all(f"- {key} (" not in system for key in sure)
         with LocalLLMServer() as full_server:
-            _extractor(full_server).extract(site.website_url, site.pages, KEYS)
+            full = _extractor(full_server).extract(site.website_url, site.pages, KEYS)
             [full_request] = full_server.requests
         assert len(json.dumps(request)) < len(json.dumps(full_request))
+        # Nothing lost against asking every field, with the same model.
+        assert result.data == full.data
     # A site whose every asked field is settled offline makes no call at all.
     site = crawls[0]
     offline = RulesExtractor().extract(site.website_url, site.pages, KEYS)
@@ -133,6 +139,24 @@ def test_hybrid_asks_only_for_what_the_offline_extractor_is_not_sure_of(
     settled = _extractor(llm, trust_offline_at=0.8).extract(site.website_url, site.pages, sure)
     assert len(llm.requests) == before and settled.usage.calls == 0
     assert settled.data == {key: offline.data[key] for key in sure}
+
+
+def test_a_hybrid_answer_is_checked_beside_the_values_settled_offline(
+    llm: LocalLLMServer,
+) -> None:
+    # A shop whose industry the offline extractor is sure of, and whose market it reads from
+    # that industry alone: the model's market stands on the industry's sentence, which only
+    # supports it beside that industry.
+    shop = [site for site in load_labelled_sites() if site.id == "microdata-shop"]
+    served = site_map(shop)
+    with SiteServer(served) as server:
+        [crawl] = crawl_sites([server.url(site_address(0))], OPTIONS)
+    offline = RulesExtractor().extract(crawl.website_url, crawl.pages, KEYS)
+    assert offline.confidence["industry_category"] >= 0.8 > offline.confidence["target_market"]
+    hybrid = _extractor(llm, trust_offline_at=0.8).extract(crawl.website_url, crawl.pages, KEYS)
+    assert "industry_category" not in _asked(llm.requests[-1])
+    assert hybrid.data["target_market"] == offline.data["target_market"]
+    assert hybrid.problems == []
 
 
 def test_falls_back_to_json_mode_then_plain_json(crawls: list[SiteCrawl]) -> None:

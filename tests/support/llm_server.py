@@ -66,7 +66,9 @@ def rules_answer(body: dict[str, Any]) -> dict[str, Any]:
         for entry in document.get("pages", [])
     ]
     keys = requested_keys(body)
-    found = RulesExtractor().extract(document.get("website", ""), pages, keys)
+    # A model reads the whole excerpt whatever it is asked: its reading of one field (the
+    # market, say) does not depend on being asked for another (the industry).
+    found = RulesExtractor().extract(document.get("website", ""), pages, DATA_POINT_KEYS)
     reply: dict[str, Any] = {}
     for key in keys:
         evidence = found.evidence.get(key)

@@ -278,12 +278,14 @@ class LLMExtractor:
         except _ReplyError as error:
             return Extraction(usage=usage, error=str(error))
         result.usage = usage
+        # Checked beside the values settled offline: a market's quote may stand on the
+        # industry's sentence, say.
+        result.merge(settled)
         verify_evidence(result, own, self.taxonomy)
         for key in facts.data:  # structured data outranks the model
             result.drop(key)
             result.set(key, facts.data[key], facts.evidence[key], facts.confidence[key])
         keep_stated_facts(result, offline)
-        result.merge(settled)
         return result
 
     def _offline_fallback(self, offline: Extraction) -> Extraction:
