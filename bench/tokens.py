@@ -23,10 +23,10 @@ from urllib.parse import urlsplit
 import _project  # noqa: F401  (the project root on the import path, for tests.support)
 
 from enrichment_pipelines.core.config import LLMConfig
-from enrichment_pipelines.core.crawl import CrawlOptions, Page, SiteCrawl, crawl_sites
+from enrichment_pipelines.core.crawl import CrawlOptions, Page, SiteCrawl, crawl_sites, site_pages
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
-from enrichment_pipelines.core.extractors import Extraction
 from enrichment_pipelines.core.extractors.llm import (
+    askable,
     build_messages,
     estimate_tokens,
     fields_to_ask,
@@ -75,11 +75,12 @@ def measure(
     hybrid_tokens, asked_per_site, no_call = [], [], 0
     asked_count: Counter[str] = Counter()
     offline = RulesExtractor()
-    every = fields_to_ask(Extraction(), DATA_POINT_KEYS, 1.0)  # every field the model answers
+    every = askable(DATA_POINT_KEYS)  # every field the model answers
     for crawl in crawls:
         if crawl.status != "ok":
             continue
-        pages = [page for page in crawl.pages if not page.error]
+        # What the extractor sends: the site's own readable pages, not a job board's listing.
+        pages = site_pages([page for page in crawl.pages if not page.error])
         prompt, excerpts = _prompt_tokens(crawl, pages, every, budget)
         prompt_tokens.append(prompt)
         page_tokens.append(excerpts)
@@ -102,7 +103,7 @@ def measure(
     print(f"  prompt / raw HTML:               {mean_prompt / mean_raw:.0%}")
     print(f"  page excerpts / raw HTML:        {mean_pages / mean_raw:.0%} "
           f"(the rest is the fixed system prompt: field guide and taxonomy)")  # fmt: skip
-    sites = len(hybrid_tokens)
+    sites = max(len(hybrid_tokens), 1)
     print(f"  hybrid (offline values at confidence >= {trust_offline_at:g} kept, the rest asked):")
     print(f"    sites needing no LLM call:     {no_call}/{sites} ({no_call / sites:.0%})")
     print(f"    fields asked per site (mean):  {statistics.mean(asked_per_site):.1f} "

@@ -18,9 +18,15 @@ import pytest
 from enrichment_pipelines.assets import ASSETS
 from enrichment_pipelines.core.config import LLMConfig
 from enrichment_pipelines.core.crawl import CrawlOptions, Page, SiteCrawl, crawl_sites
-from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS, DATA_POINTS_BY_KEY
+from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
+from enrichment_pipelines.core.extractors import Evidence, Extraction
 from enrichment_pipelines.core.extractors.evidence import page_sources
-from enrichment_pipelines.core.extractors.llm import CircuitBreaker, LLMExtractor
+from enrichment_pipelines.core.extractors.llm import (
+    CircuitBreaker,
+    LLMExtractor,
+    askable,
+    fields_to_ask,
+)
 from enrichment_pipelines.core.extractors.rules import RulesExtractor
 from enrichment_pipelines.core.warehouse import Warehouse
 from enrichment_pipelines.core.websites import parse_networks
@@ -42,7 +48,7 @@ from tests.support.materializations import metadata
 KEYS = DATA_POINT_KEYS
 # What the model is asked for: what the markup shows (technologies, profiles, logo, roles) is
 # read by the offline detectors instead.
-ASKED = [key for key in KEYS if not DATA_POINTS_BY_KEY[key].from_markup]
+ASKED = askable(KEYS)
 
 
 OPTIONS = CrawlOptions(allowed_networks=parse_networks("127.0.0.0/8"))
@@ -139,6 +145,22 @@ def test_hybrid_asks_only_for_what_the_offline_extractor_is_not_sure_of(
     settled = _extractor(llm, trust_offline_at=0.8).extract(site.website_url, site.pages, sure)
     assert len(llm.requests) == before and settled.usage.calls == 0
     assert settled.data == {key: offline.data[key] for key in sure}
+
+
+def test_fields_that_check_each_other_are_asked_together() -> None:
+    offline = Extraction()
+    found = Evidence("https://acme.example/", "Acme, a software company in Lyon, France.")
+    offline.set("industry_category", "Software & IT", found, 0.9)  # its subcategory unknown
+    offline.set("location_city", "Lyon", found, 0.9)
+    offline.set("location_country_code", "FR", found, 0.6)
+    offline.set("founded_year", 1999, found, 0.9)
+    asked = fields_to_ask(offline, KEYS, 0.8)
+    # A subcategory is checked against its category, a city goes with its country.
+    assert {"industry_category", "industry_subcategory"} <= set(asked)
+    assert {"location_city", "location_country_code"} <= set(asked)
+    assert "founded_year" not in asked
+    # Only pairs of enabled data points: a disabled one is not asked.
+    assert "industry_category" not in fields_to_ask(offline, ["industry_category"], 0.8)
 
 
 def test_a_hybrid_answer_is_checked_beside_the_values_settled_offline(
@@ -412,7 +434,8 @@ def test_pipeline_records_usage_and_makes_no_call_for_unchanged_sites(
     )
     assert sites >= 20 and calls == len(llm.requests) >= sites - 2  # unreadable sites: no call
     assert tokens > 200 * calls and costed and failed == 0
-    assert extractor == "llm-p2:local-model:trust-offline-0.8" == metadata["extractor"]
+    assert extractor.startswith("llm-p2:local-model:trust-offline-0.8+rules-v")
+    assert extractor == metadata["extractor"]
     assert metadata["llm_calls"] == calls and metadata["prompt_tokens"] == tokens
     assert per_record[0] >= 20 and per_record[1] > 0
 

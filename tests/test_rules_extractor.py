@@ -193,11 +193,14 @@ def test_text_hidden_from_visitors_is_not_read() -> None:
         '<p style="VISIBILITY: Hidden">Offices in Oslo.</p><p style="font-size: 0px">Lima</p>'
         '<div class="CookieConsent-banner">We use cookies in Vienna.</div>'
         '<p style="color: grey; font-size: 0.8em">Baked in Portland since 1990.</p>'
+        '<p style="font-size:.5px">Offices in Quito.</p>'
+        '<p style="--font-size: 0; font-size: 14px">Ovens fired at dawn.</p>'
     )
     result = _extract(page)
     assert "Zurich" not in page.text and "400" not in page.text
-    assert not {"Oslo", "Lima", "Vienna"} & set(page.text.replace(".", " ").split())
+    assert not {"Oslo", "Lima", "Vienna", "Quito"} & set(page.text.replace(".", " ").split())
     assert "Baked in Portland since 1990." in page.text  # small print, but readable
+    assert "Ovens fired at dawn." in page.text  # a custom property is no font size
     assert result.data.get("location_city") is None
     assert result.data.get("employee_count") is None
     assert result.data.get("is_acquired") is None

@@ -45,6 +45,19 @@ def test_defaults_are_saved_on_first_change_and_every_change_is_audited(home: Pa
     assert "enrich settings set" in _enrich("settings", "history").output
 
 
+def test_a_min_confidence_outside_0_to_1_is_refused_even_for_a_disabled_point(
+    home: Path,
+) -> None:
+    assert _enrich("settings", "set", "tech_stack", "--disable").exit_code == 0
+    for bad in ("5", "-0.5", "nan"):
+        refused = _enrich("settings", "set", "tech_stack", "--min-confidence", bad)
+        assert refused.exit_code == 2, bad
+        assert "tech_stack: min_confidence must be between 0 and 1" in refused.output
+    assert _enrich("settings", "set", "tech_stack", "--min-confidence", "0.6").exit_code == 0
+    settings = json.loads(_enrich("settings", "show", "--json").output)["data_points"]
+    assert settings["tech_stack"]["min_confidence"] == 0.6
+
+
 def test_mapping_onto_an_existing_attribute_and_clashes(home: Path) -> None:
     _enrich("settings", "show")
     with Warehouse(home / "warehouse.duckdb").transaction() as connection:

@@ -15,6 +15,7 @@ from enrichment_pipelines.core.crawl import CrawlOptions, Page, crawl_sites
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
 from enrichment_pipelines.core.extractors import Evidence, Extraction, build_extractor
 from enrichment_pipelines.core.extractors.evidence import verify_evidence
+from enrichment_pipelines.core.extractors.llm import LLMExtractor
 from enrichment_pipelines.core.extractors.rules import RulesExtractor
 from enrichment_pipelines.core.extractors.site_signals import profile_platform
 from enrichment_pipelines.core.extractors.technologies import (
@@ -28,6 +29,7 @@ from enrichment_pipelines.core.job_boards import listing_of
 from enrichment_pipelines.core.websites import parse_networks
 from enrichment_pipelines.demo.server import Request, SiteServer, site_address
 from enrichment_pipelines.demo.sites import Response
+from tests.support.llm_server import LocalLLMServer
 
 SITE = "https://acme.example"
 
@@ -275,6 +277,21 @@ def test_the_job_board_listing_a_careers_page_links_or_embeds_is_fetched_and_cou
         assert found.data.get("location_country_code") != "DE"
         assert "Greenhouse" not in (found.data.get("tech_stack") or "")
     assert counts == [(3, "Greenhouse"), (3, "Greenhouse"), (0, "Lever")]
+    # The LLM extractor keeps them, hybrid or asking every field: a count read on the board
+    # is not checked again against the company's own pages (which leave the board out).
+    with LocalLLMServer() as llm:
+        for trust in (0.8, 1.01):
+            config = LLMConfig(
+                api_key="sk-test", base_url=llm.url, model="local", trust_offline_at=trust
+            )
+            model = LLMExtractor(config)
+            found_by_model = [
+                model.extract(crawl.website_url, crawl.pages, DATA_POINT_KEYS) for crawl in crawls
+            ]
+            assert [
+                (found.data.get("open_positions"), found.details["open_positions"]["board"])
+                for found in found_by_model
+            ] == counts, trust
 
 
 # --- technologies ---------------------------------------------------------------------------

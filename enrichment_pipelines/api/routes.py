@@ -282,7 +282,7 @@ async def update_setting(request: Request, user: User) -> Response:
             enabled=body.get("enabled"),
             attribute_name=body.get("attribute"),
             in_notes=body.get("in_notes"),
-            min_confidence=body.get("min_confidence"),
+            min_confidence=(float(body["min_confidence"]) if "min_confidence" in body else None),
         )
         save_settings(connection, changed, updated_by=user.actor)
         record(connection, actor=user.actor, action="settings.update", target=key, detail=body)
@@ -295,7 +295,7 @@ async def update_setting(request: Request, user: User) -> Response:
         # point writing it too, which enabling a point can cause) or its min_confidence.
         field = (
             "min_confidence"
-            if "min_confidence" in str(error)
+            if "min_confidence must be" in str(error)
             else ("attribute" if "attribute" in body else next(iter(body)))
         )
         raise ApiError(422, str(error), field) from None

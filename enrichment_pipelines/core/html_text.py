@@ -20,8 +20,12 @@ from lxml import etree
 from lxml import html as lxml_html
 
 # Styles that hide an element: CSS reads them in any case and with any spacing. A font too
-# small to read hides text too: a size of 0 (in any unit) or 1px, but not 0.9em.
-_HIDING_STYLE = r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*(0(?!\.?[1-9])|1px)"
+# small to read hides text too: a size of 0 (in any unit), 1px or less, but not 0.9em. The
+# property's own name only (not a custom property such as --font-size).
+_HIDING_STYLE = (
+    r"(?<![\w-])(display\s*:\s*none|visibility\s*:\s*hidden"
+    r"|font-size\s*:\s*(0(?!\.?[1-9])|(0?\.\d+|1)px))"
+)
 # The regex tests run only on elements that have the attribute: EXSLT's re:test calls back
 # into Python, and on every element of a page that was over a third of the parse.
 _DROP = (

@@ -112,6 +112,10 @@ def validate_settings(
             problems.append(f"{key}: not a known data point")
             continue
         name = setting.attribute_name
+        if not 0.0 <= setting.min_confidence <= 1.0:  # NaN too
+            problems.append(
+                f"{key}: min_confidence must be between 0 and 1, not {setting.min_confidence:g}"
+            )
         before = previous.data_points.get(key) if previous else None
         # A disabled point writes nothing, but mapping it onto an attribute is checked now,
         # not first when it is enabled; one left as it was does not block other changes.
@@ -119,10 +123,6 @@ def validate_settings(
             continue
         if setting.enabled:
             users.setdefault(name, []).append(key)
-        if not 0.0 <= setting.min_confidence <= 1.0:
-            problems.append(
-                f"{key}: min_confidence must be between 0 and 1, not {setting.min_confidence:g}"
-            )
         if not ATTRIBUTE_NAME.match(name):
             problems.append(
                 f"{key}: attribute name {name!r} must be lower case letters, digits and _"

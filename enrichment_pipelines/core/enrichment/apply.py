@@ -289,7 +289,7 @@ def _apply_one(
 def held_back(extraction: Extraction, settings: EnrichmentSettings) -> dict[str, str]:
     """The values found with less confidence than their data point's `min_confidence`, each
     with its reason: written as unknown, and kept with their evidence for review."""
-    held = {}
+    held: dict[str, str] = {}
     for key in settings.enabled_keys:
         minimum = settings.data_points[key].min_confidence
         confidence = extraction.confidence.get(key, 0.0)

@@ -8,7 +8,7 @@ cue words the registry's `EvidenceRule` asks for).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pycountry
@@ -69,24 +69,30 @@ def _sources_by_url(pages: Sequence[Page], *, markup: bool) -> dict[str, str]:
 
 
 def verify_evidence(
-    extraction: Extraction, pages: Sequence[Page], taxonomy: Taxonomy | None = None
+    extraction: Extraction,
+    pages: Sequence[Page],
+    taxonomy: Taxonomy | None = None,
+    keys: Collection[str] | None = None,
 ) -> None:
     """Drop every value whose quote does not occur verbatim on the site, or does not support
     the value (see `evidence_problem`); the reason is recorded as a problem. With `taxonomy`,
     a value the extracted industry implies may stand on the industry's quote (see
-    `EvidenceRule.industry_attribute`).
+    `EvidenceRule.industry_attribute`). With `keys`, only those values are checked: the
+    others, checked already, are their context (the industry a market stands on, say).
 
     A quote found on another page of the site is kept with its URL corrected; a quote found
     nowhere is the mark of an invented value, and the value becomes unknown."""
+    checked = [key for key in extraction.evidence if keys is None or key in keys]
     readable = [page for page in pages if not page.error]
     text_sources = _sources_by_url(readable, markup=False)
     # Built only when a value read off the markup needs them: the head and scripts are long.
     markup_sources = (
         _sources_by_url(readable, markup=True)
-        if any(DATA_POINTS_BY_KEY[key].from_markup for key in extraction.evidence)
+        if any(DATA_POINTS_BY_KEY[key].from_markup for key in checked)
         else {}
     )
-    for key, evidence in list(extraction.evidence.items()):
+    for key in checked:
+        evidence = extraction.evidence[key]
         quote = _squash(evidence.quote).removesuffix("…")
         if not quote:
             extraction.drop(key, f"{key}: no quote given")
@@ -100,7 +106,8 @@ def verify_evidence(
                 continue
             extraction.evidence[key] = Evidence(found, evidence.quote)
     stated = _structured_properties(pages)
-    for key, evidence in list(extraction.evidence.items()):
+    for key in [key for key in checked if key in extraction.evidence]:
+        evidence = extraction.evidence[key]
         quote = _squash(evidence.quote).removesuffix("…")
         rule = DATA_POINTS_BY_KEY[key].evidence
         in_markup = any(quote.lower() in stated.get(name, ()) for name in rule.structured)

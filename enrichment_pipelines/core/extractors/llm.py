@@ -96,6 +96,11 @@ _FIELD_CUES: dict[str, str] = {
 }
 # An excerpt's budget never shrinks below this share, however few fields are asked.
 _MIN_BUDGET_SHARE = 0.3
+# Fields asked together or not at all: each checks or completes the other.
+_ASKED_TOGETHER = (
+    frozenset({"industry_category", "industry_subcategory"}),
+    frozenset({"location_city", "location_country_code"}),
+)
 # Retries as the openai client makes them: on time-outs, dropped connections, 408, 409, 429
 # and 5xx; Retry-After honoured up to two minutes, else exponential backoff with jitter.
 _RETRY_STATUSES = (408, 409, 429)
@@ -216,10 +221,11 @@ class LLMExtractor:
     ) -> None:
         self.options = options
         self.taxonomy = taxonomy or load_taxonomy()
+        self.offline = RulesExtractor(self.taxonomy, fingerprints)
+        # The offline extractor's values are kept as they are: its version is part of the key.
         self.name = (
-            f"llm-{PROMPT_VERSION}:{options.model}:trust-offline-{options.trust_offline_at:g}"
-            f"{self.taxonomy.cache_suffix}"
-            f"{(fingerprints.cache_suffix if fingerprints else '')}"
+            f"llm-{PROMPT_VERSION}:{options.model}:trust-offline-{options.trust_offline_at:g}+"
+            f"{self.offline.name}"
         )
         self.concurrency = options.concurrency
         # Retries are made here (see `_complete`), within the site's deadline.
@@ -229,7 +235,6 @@ class LLMExtractor:
             timeout=options.timeout_seconds,
             max_retries=0,
         )
-        self.offline = RulesExtractor(self.taxonomy, fingerprints)
         self.breaker = CircuitBreaker(
             options.breaker_failures,
             options.breaker_cooldown_seconds,
@@ -278,10 +283,11 @@ class LLMExtractor:
         except _ReplyError as error:
             return Extraction(usage=usage, error=str(error))
         result.usage = usage
-        # Checked beside the values settled offline: a market's quote may stand on the
-        # industry's sentence, say.
+        # The model's values are checked beside those settled offline (checked already, and
+        # maybe on a job board's listing, which `own` leaves out): a market's quote may stand
+        # on the industry's sentence, say.
         result.merge(settled)
-        verify_evidence(result, own, self.taxonomy)
+        verify_evidence(result, own, self.taxonomy, keys=asked)
         for key in facts.data:  # structured data outranks the model
             result.drop(key)
             result.set(key, facts.data[key], facts.evidence[key], facts.confidence[key])
@@ -404,22 +410,31 @@ class LLMExtractor:
         return clients
 
 
+def askable(keys: Sequence[str]) -> list[str]:
+    """Of `keys`, those the model may be asked for: not what the markup shows (technologies,
+    profiles, logo, roles), which is read, not asked."""
+    return [key for key in keys if not DATA_POINTS_BY_KEY[key].from_markup]
+
+
 def fields_to_ask(offline: Extraction, keys: Sequence[str], trust_offline_at: float) -> list[str]:
-    """Of `keys`, the fields the model is asked for: not what the markup shows (technologies,
-    profiles, logo, roles: read, not asked), nor what the offline extractor found with at
-    least `trust_offline_at` confidence."""
-    return [
-        key for key in keys
-        if not DATA_POINTS_BY_KEY[key].from_markup
-        and (offline.data.get(key) is None or offline.confidence[key] < trust_offline_at)
-    ]  # fmt: skip
+    """Of `keys`, the fields the model is asked for: those `askable` the offline extractor did
+    not find with at least `trust_offline_at` confidence, each with its pair (a subcategory is
+    checked against its category, a city goes with its country)."""
+    unsure = {
+        key for key in askable(keys)
+        if offline.data.get(key) is None or offline.confidence[key] < trust_offline_at
+    }  # fmt: skip
+    for pair in _ASKED_TOGETHER:
+        if unsure & pair:
+            unsure |= pair & set(keys)
+    return [key for key in keys if key in unsure]
 
 
 def prompt_budget(asked: Sequence[str], keys: Sequence[str], full_budget: int) -> int:
     """The page excerpts' token budget for the fields `asked` of `keys`: fewer fields need
     fewer lines, so it shrinks with their share (never below `_MIN_BUDGET_SHARE`)."""
-    askable = [key for key in keys if not DATA_POINTS_BY_KEY[key].from_markup]
-    return round(full_budget * max(_MIN_BUDGET_SHARE, len(asked) / max(len(askable), 1)))
+    share = len(asked) / max(len(askable(keys)), 1)
+    return round(full_budget * max(_MIN_BUDGET_SHARE, share))
 
 
 def keep_stated_facts(result: Extraction, offline: Extraction) -> None:
