@@ -161,13 +161,7 @@ def _resolved(connection: Connection, typed: str) -> str:
 def _customer_document(detail: CustomerDetail) -> dict[str, Any]:
     """A customer as JSON, each value of its data point's type (the warehouse keeps text)."""
     document = asdict(detail)
-    for value in document["values"]:
-        value_type = DATA_POINTS_BY_KEY[value["data_point"]].type
-        for field in ("value", "held_value"):
-            if value_type == "Boolean" and value[field]:
-                value[field] = value[field] == "true"
-            elif value_type == "Integer" and value[field]:
-                value[field] = int(value[field])
+    document["values"] = [value.document() for value in detail.values]
     return document
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -98,7 +97,7 @@ def customer(config: EnrichConfig, customer_id: str, as_json: bool) -> None:
     values = detail.values if detail is not None and state == "enriched" else []
     if as_json:
         print_json({"customer_id": customer_id, "status": state, "reason": reason, "at": at,
-                    "values": [asdict(value) for value in values]})  # fmt: skip
+                    "values": [value.document() for value in values]})  # fmt: skip
     else:
         click.echo(f"{customer_id}: {state}" + (f" ({reason})" if reason else ""))
         if values:

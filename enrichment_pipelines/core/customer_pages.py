@@ -10,12 +10,12 @@ every customer's enrichments at each query.)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import duckdb
 
-from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
+from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS, DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.settings import EnrichmentSettings
 
 SEARCH_LIMIT = 50
@@ -57,6 +57,22 @@ class EnrichedValue:
     evidence_quote: str | None
     held_value: str | None = None  # the value found, when held back
     reason: str | None = None  # why it was held back ("low confidence: ...")
+
+    def document(self) -> dict[str, object]:
+        """As JSON, each value of its data point's type (the warehouse keeps text)."""
+        document: dict[str, object] = asdict(self)
+        for field in ("value", "held_value"):
+            document[field] = _typed(self.data_point, document[field])
+        return document
+
+
+def _typed(data_point: str, text: object) -> object:
+    value_type = DATA_POINTS_BY_KEY[data_point].type
+    if value_type == "Boolean" and text:
+        return text == "true"
+    if value_type == "Integer" and text:
+        return int(str(text))
+    return text
 
 
 @dataclass(frozen=True)
