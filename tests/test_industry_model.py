@@ -1,17 +1,21 @@
 """The shipped industry model: it loads from the package and reads a company's own words
-offline, and only a taxonomy with its category names uses it."""
+offline; a user's taxonomy is matched to its classes by the taxonomy's own words."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import pytest
+import yaml
 
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
-from enrichment_pipelines.core.extractors.industry_model import load_industry_model
+from enrichment_pipelines.core.extractors.industry_model import (
+    categories_for,
+    load_industry_model,
+)
 from enrichment_pipelines.core.extractors.rules import RulesExtractor
-from enrichment_pipelines.core.taxonomy import load_taxonomy, parse_taxonomy
+from enrichment_pipelines.core.taxonomy import DEFAULT_TAXONOMY_PATH, load_taxonomy, parse_taxonomy
 
 
 @pytest.mark.parametrize(
@@ -67,12 +71,41 @@ def test_the_keywords_keep_a_reading_they_are_sure_of() -> None:
     assert result.data.get("industry_category") == "Financial Services"
 
 
-def test_a_taxonomy_of_other_names_is_read_by_its_keywords_alone() -> None:
+def _renamed_default() -> tuple[dict[str, object], dict[str, str]]:
+    """The default taxonomy's document with its categories in reverse order, each named by a
+    code that means nothing; with each old category name's code."""
+    document = yaml.safe_load(DEFAULT_TAXONOMY_PATH.read_text(encoding="utf-8"))
+    codes: dict[str, str] = {}
+    document["categories"].reverse()
+    for number, category in enumerate(document["categories"], start=1):
+        codes[category["name"]] = category["name"] = f"Sector {number:02d}"
+        for position, sub in enumerate(reversed(category["subcategories"]), start=1):
+            sub["name"] = f"Sector {number:02d} segment {position}"
+    return document, codes
+
+
+def test_a_renamed_and_reshuffled_taxonomy_keeps_the_model() -> None:
+    document, codes = _renamed_default()
+    renamed = parse_taxonomy(document, "renamed")
+    model = load_industry_model()
+    taken = categories_for(model, renamed)
+    # Matched by the categories' own words, never wrongly; a class the model reads weakly
+    # (Education: its words read as retail) may go unused, and the keywords decide there.
+    assert all(taken[name] == codes[name] for name in taken)
+    assert len(taken) >= len(model.classes) - 1
+    result = RulesExtractor(renamed).extract("https://harbor.example", [_about(FILING)],
+                                             DATA_POINT_KEYS)  # fmt: skip
+    assert result.data.get("industry_category") == codes["Financial Services"]
+
+
+def test_a_class_no_category_of_the_taxonomy_reads_as_is_not_used() -> None:
     own = parse_taxonomy(
-        {"categories": [{"name": "Money", "description": "Banks and lenders.", "subcategories": [
-            {"name": "Lending", "description": "Loans.", "keywords": ["pawn", "pawnbroker"]}]}]},
+        {"categories": [{"name": "Bakery Trade", "subcategories": [
+            {"name": "Sourdough", "description": "Bakeries baking bread.",
+             "keywords": ["sourdough", "levain", "bakery"]}]}]},
         "test",
     )  # fmt: skip
+    assert "Financial Services" not in categories_for(load_industry_model(), own)
     result = RulesExtractor(own).extract("https://harbor.example", [_about(FILING)],
                                          DATA_POINT_KEYS)  # fmt: skip
-    assert result.data.get("industry_category") is None  # no keyword of its own, no model
+    assert result.data.get("industry_category") is None  # an insurer is no bakery

@@ -5,8 +5,9 @@ trained at development time by `scripts/train_industry_model.py` on about 42,000
 company profiles labelled with their sector and industry, mapped onto the default taxonomy's
 categories by a documented table (see that script). It ships as arrays (`industry.npz`, no
 pickle: nothing in it runs) and predicts with NumPy alone: no download, no training at run
-time. It knows the default taxonomy's category names only; a user's own taxonomy is scored by
-its keywords instead (`RulesExtractor`).
+time. It knows the default taxonomy's categories; a user's own taxonomy is matched to them by
+its own words (`categories_for`), so that a renamed or reshuffled taxonomy keeps the model
+without retraining.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
+
+from enrichment_pipelines.core.taxonomy import Taxonomy
 
 MODEL_PATH = Path(__file__).with_name("models") / "industry.npz"
 # As the vectoriser was trained: lower case, words of two letters or more, stop words out,
@@ -50,6 +53,30 @@ class IndustryModel:
             logits = logits + self.coef[:, index] @ weights
         exp = np.exp(logits - logits.max())
         return dict(zip(self.classes, (exp / exp.sum()).tolist(), strict=True))
+
+
+def categories_for(model: IndustryModel, taxonomy: Taxonomy) -> dict[str, str]:
+    """The taxonomy's category for each of the model's classes it can take: the category of
+    the same name, else the one whose own words (its subcategories' names, descriptions and
+    keywords) the model reads most as that class, provided the model also reads those words
+    as that class above all others. A class no category takes is not used: the taxonomy's
+    keywords decide there."""
+    readings = {
+        category: model.probabilities(" ".join(
+            word for sub in taxonomy.subcategories_of(category)
+            for word in (sub.name, sub.description, *sub.keywords)
+        ))
+        for category in taxonomy.categories
+    }  # fmt: skip
+    taken: dict[str, str] = {}
+    for name in model.classes:
+        if name in readings:
+            taken[name] = name
+            continue
+        closest = max(readings, key=lambda category: readings[category][name])
+        if max(readings[closest], key=readings[closest].__getitem__) == name:
+            taken[name] = closest
+    return taken
 
 
 @cache

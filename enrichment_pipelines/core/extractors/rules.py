@@ -34,7 +34,10 @@ from enrichment_pipelines.core.extractors.evidence import (
     without_instructions,
 )
 from enrichment_pipelines.core.extractors.headcount import MONTH, StatedCount, stated_counts
-from enrichment_pipelines.core.extractors.industry_model import load_industry_model
+from enrichment_pipelines.core.extractors.industry_model import (
+    categories_for,
+    load_industry_model,
+)
 from enrichment_pipelines.core.extractors.site_signals import markup_facts
 from enrichment_pipelines.core.extractors.technologies import Fingerprints, load_fingerprints
 from enrichment_pipelines.core.taxonomy import Subcategory, Taxonomy, load_taxonomy
@@ -614,7 +617,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v27"
+RULES_VERSION = "rules-v28"
 
 
 class RulesExtractor:
@@ -639,12 +642,10 @@ class RulesExtractor:
         self._keywords = re.compile(
             r"(?<![\w-])(" + "|".join(map(re.escape, alternatives)) + r")(?![\w-])"
         )
-        # The trained model knows the default taxonomy's category names; a taxonomy of other
-        # names is read by its keywords alone.
-        model = load_industry_model()
-        self._industry_model = (
-            model if set(model.classes) <= set(self.taxonomy.categories) else None
-        )
+        # The trained model knows the default taxonomy's categories: a user's taxonomy is
+        # matched to them by its own words.
+        self._industry_model = load_industry_model()
+        self._model_categories = categories_for(self._industry_model, self.taxonomy)
 
     def extract(self, website_url: str, pages: Sequence[Page], keys: Sequence[str]) -> Extraction:
         result = Extraction()
@@ -734,8 +735,6 @@ class RulesExtractor:
     def _industry_by_model(self, pages: Sequence[Page]) -> tuple[str, float, Evidence] | None:
         """The model's category for what the home and about pages say first, when it gives
         it a probability of at least `_MODEL_SURE`."""
-        if self._industry_model is None:
-            return None
         said = [page for page in pages if page.kind in ("home", "about")] or list(pages[:1])
         opening = [f"{_title_and_description(page)}\n{page.text[:_MODEL_CHARS]}" for page in said]
         probabilities = self._industry_model.probabilities("\n".join(opening))
@@ -743,10 +742,11 @@ class RulesExtractor:
         # The quote: the first statement the model read (a heading of a word or two is none).
         first = next((s for page in said for s in _sentences(page.text)[:_OPENING_SENTENCES]
                       if len(s.split()) >= _STATEMENT_WORDS), None)  # fmt: skip
-        if probability < _MODEL_SURE or first is None:
+        if probability < _MODEL_SURE or first is None or category not in self._model_categories:
             return None
         page = next(page for page in said if first in page.text)
-        return category, round(probability, 2), Evidence(page.final_url or page.url, first)
+        evidence = Evidence(page.final_url or page.url, first)
+        return self._model_categories[category], round(probability, 2), evidence
 
     def _industry_by_keywords(self, pages: Sequence[Page]) -> _KeywordReading | None:
         """The taxonomy's keywords' reading of the pages; None when no subcategory leads
