@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import _project  # noqa: F401  (the project root on the import path, for tests.support)
 import yaml
@@ -45,7 +46,7 @@ from rich.table import Table
 from enrichment_pipelines.core import geography
 from enrichment_pipelines.core.config import EnrichConfig, LLMConfig
 from enrichment_pipelines.core.crawl import CrawlOptions, crawl_sites
-from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
+from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS, DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.enrichment.extract import extract_one
 from enrichment_pipelines.core.extractors import Extraction, build_extractor
 from enrichment_pipelines.core.taxonomy import DEFAULT_TAXONOMY_PATH
@@ -92,6 +93,8 @@ class SetScore:
     extract_seconds: float = 0.0  # extraction alone (the crawl excluded)
     # list data point -> [items found, of them labelled, items labelled, of them found]
     items: dict[str, list[int]] = field(default_factory=dict)
+    # yes/no data point -> [yes found, of them labelled yes, yes labelled, of them found]
+    yes: dict[str, list[int]] = field(default_factory=dict)
 
     def accuracy(self, key: str) -> float | None:
         return self.right.get(key, 0) / self.total[key] if self.total.get(key) else None
@@ -177,13 +180,28 @@ def evaluate(cases: Sequence[Case], extract: Callable[..., Extraction]) -> SetSc
             if not right:
                 result.errors.append(f"{key}: {case.id}: expected {expected!r}, got {found!r}")
             if key in LIST_FIELDS:
-                wanted, got = list_items(key, expected), list_items(key, found)
-                counts = result.items.setdefault(key, [0, 0, 0, 0])
-                counts[0] += len(got)
-                counts[1] += len(got & wanted)
-                counts[2] += len(wanted)
-                counts[3] += len(wanted & got)
+                _count(result.items, key, list_items(key, expected), list_items(key, found))
+            elif DATA_POINTS_BY_KEY[key].type == "Boolean":
+                _count(result.yes, key, {True} & {expected}, {True} & {found})
     return result
+
+
+def _count(counts: dict[str, list[int]], key: str, wanted: set[Any], got: set[Any]) -> None:
+    """Add what was found (`got`) against what was labelled (`wanted`) to `key`'s counts:
+    [found, of them labelled, labelled, of them found]."""
+    tally = counts.setdefault(key, [0, 0, 0, 0])
+    tally[0] += len(got)
+    tally[1] += len(got & wanted)
+    tally[2] += len(wanted)
+    tally[3] += len(wanted & got)
+
+
+def _precision_recall(tally: Sequence[int]) -> str:
+    found, right, wanted, hit = tally
+    if not (found and wanted):
+        return ""
+    precision, recall = _percent(right / found), _percent(hit / wanted)
+    return f"P {right}/{found} ({precision}), R {hit}/{wanted} ({recall})"
 
 
 def _percent(value: float | None) -> str:
@@ -305,6 +323,12 @@ def main() -> None:
         *(_share(score.nulls) for _, score in sets.values()),
         "",
     )  # fmt: skip
+    table.add_row(
+        "every judged value",
+        *(_percent(sum(score.right.values()) / sum(score.total.values()))
+          for _, score in sets.values()),
+        "",
+    )  # fmt: skip
     console.print(table)
 
     reliability = Table(title="Reliability: values given, and the share right, by confidence")
@@ -331,24 +355,24 @@ def main() -> None:
         if any(cells):
             confident.add_row(key, *cells)
     console.print(confident)
-    items = Table(title="List data points item by item: precision (items found that are "
-                  "labelled) and recall (labelled items found)")  # fmt: skip
+    items = Table(title="List data points item by item, and yes/no points' yes: precision "
+                  "(found that are labelled) and recall (labelled that are found)")  # fmt: skip
     items.add_column("data point")
     for name in sets:
         items.add_column(name, justify="right")
     for key in LIST_FIELDS:
-        cells = []
-        for _, score in sets.values():
-            found, right, wanted, hit = score.items.get(key, [0, 0, 0, 0])
-            cells.append(f"P {right}/{found} ({_percent(right / found)}), "
-                         f"R {hit}/{wanted} ({_percent(hit / wanted)})"
-                         if found and wanted else "")  # fmt: skip
-        items.add_row(key, *cells)
+        items.add_row(key, *(_precision_recall(score.items.get(key, [0] * 4))
+                             for _, score in sets.values()))  # fmt: skip
+    items.add_section()
+    # A yes/no point read as "is it yes?": a `true` given, and a `true` labelled.
+    for key in DATA_POINT_KEYS:
+        cells = [_precision_recall(score.yes.get(key, [0] * 4)) for _, score in sets.values()]
+        if any(cells):
+            items.add_row(f"{key} (yes)", *cells)
     console.print(items)
     if development.total:
-        overall = sum(development.right.values()) / sum(development.total.values())
         claimed = [key for key in DATA_POINT_KEYS if (development.accuracy(key) or 0) >= CLAIM]
-        console.print(f"development overall {overall:.1%}; at least 90%: {len(claimed)} points")
+        console.print(f"development: at least 90% on {len(claimed)} data points")
     for name, (cases, score) in sets.items():
         per_site = score.extract_seconds / len(cases) * 1000
         console.print(f"{name}: extraction {per_site:.1f} ms per site (crawl excluded)")
