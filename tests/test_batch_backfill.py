@@ -285,7 +285,9 @@ def _runs(instance: Instance, **run_filter: object) -> list[tuple[str, str]]:
     return [(run["runId"], run["status"]) for run in found]
 
 
-def _finished_run(instance: Instance, run_id: str, timeout: float = 120) -> str:
+def _finished_run(instance: Instance, run_id: str, timeout: float = 300) -> str:
+    # A bound on a run's whole life, not a speed target: with three daemon tests side by side
+    # on a slow two-core machine, a one-off run took over two minutes (CI, 2026-12-01).
     deadline = time.monotonic() + timeout
     while (status := _runs(instance, runIds=[run_id])[0][1]) not in TERMINAL_RUN_STATUSES:
         assert time.monotonic() < deadline, f"run {run_id} still {status}"
