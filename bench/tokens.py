@@ -27,12 +27,11 @@ from enrichment_pipelines.core.crawl import CrawlOptions, Page, SiteCrawl, crawl
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
 from enrichment_pipelines.core.extractors.llm import (
     askable,
-    build_messages,
     estimate_tokens,
     fields_to_ask,
-    prompt_budget,
+    prompt_for,
 )
-from enrichment_pipelines.core.extractors.rules import RulesExtractor, structured_facts
+from enrichment_pipelines.core.extractors.rules import RulesExtractor
 from enrichment_pipelines.core.taxonomy import load_taxonomy
 from enrichment_pipelines.core.websites import parse_networks
 from enrichment_pipelines.demo import start_demo_sites
@@ -56,10 +55,11 @@ def _raw_html_tokens(crawl: SiteCrawl, served: dict[str, Response]) -> int:
 def _prompt_tokens(
     crawl: SiteCrawl, pages: list[Page], keys: list[str], full_budget: int
 ) -> tuple[int, int]:
-    """(tokens of the whole prompt, of its page excerpts) asking for `keys`."""
-    facts = structured_facts(pages, keys)
-    budget = prompt_budget(keys, DATA_POINT_KEYS, full_budget)
-    messages = build_messages(crawl.website_url, pages, keys, facts, load_taxonomy(), budget)
+    """(tokens of the whole prompt, of its page excerpts) asking for `keys`, as the extractor
+    builds it."""
+    messages, _ = prompt_for(
+        crawl.website_url, pages, keys, DATA_POINT_KEYS, load_taxonomy(), full_budget
+    )
     return sum(estimate_tokens(m["content"]) for m in messages), estimate_tokens(
         messages[-1]["content"]
     )

@@ -260,9 +260,9 @@ class LLMExtractor:
         if permit is None:
             return self._offline_fallback(offline)
         own = site_pages(readable)  # a job board's listing is not the company's own words
-        facts = structured_facts(own, asked)
-        budget = prompt_budget(asked, keys, self.options.prompt_token_budget)
-        messages = build_messages(website_url, own, asked, facts, self.taxonomy, budget)
+        messages, facts = prompt_for(
+            website_url, own, asked, keys, self.taxonomy, self.options.prompt_token_budget
+        )
         usage = Usage()
         try:
             content = self._complete(
@@ -435,6 +435,21 @@ def prompt_budget(asked: Sequence[str], keys: Sequence[str], full_budget: int) -
     fewer lines, so it shrinks with their share (never below `_MIN_BUDGET_SHARE`)."""
     share = len(asked) / max(len(askable(keys)), 1)
     return round(full_budget * max(_MIN_BUDGET_SHARE, share))
+
+
+def prompt_for(
+    website_url: str,
+    pages: Sequence[Page],
+    asked: Sequence[str],
+    keys: Sequence[str],
+    taxonomy: Taxonomy,
+    full_budget: int,
+) -> tuple[list[dict[str, str]], Extraction]:
+    """The messages asking for the fields `asked` of `keys`, and the facts the structured data
+    states for them (sent as known, and kept whatever the model says)."""
+    facts = structured_facts(pages, asked)
+    budget = prompt_budget(asked, keys, full_budget)
+    return build_messages(website_url, pages, asked, facts, taxonomy, budget), facts
 
 
 def keep_stated_facts(result: Extraction, offline: Extraction) -> None:
