@@ -1,13 +1,13 @@
-"""A company's industry category read from its own words by a small statistical model.
+"""What a company is, read from its own words by small statistical models.
 
-The model is a TF-IDF bag of words and word pairs with a multinomial logistic regression,
-trained at development time by `scripts/train_industry_model.py` on about 42,000 public
-company profiles labelled with their sector and industry, mapped onto the default taxonomy's
-categories by a documented table (see that script). It ships as arrays (`industry.npz`, no
-pickle: nothing in it runs) and predicts with NumPy alone: no download, no training at run
-time. It knows the default taxonomy's categories; a user's own taxonomy is matched to them by
-its own words (`categories_for`), so that a renamed or reshuffled taxonomy keeps the model
-without retraining.
+Each model is a TF-IDF bag of words and word pairs with a logistic regression, trained at
+development time by `scripts/train_text_model.py` on public company profiles labelled with
+their sector and industry, which that script maps onto what the model tells by documented
+tables: `industry` (the default taxonomy's categories) and `market` (B2B or B2C). They ship as
+arrays (`models/<name>.npz`, no pickle: nothing in them runs) and predict with NumPy alone: no
+download, no training at run time. The industry model knows the default taxonomy's categories;
+a user's own taxonomy is matched to them by its own words (`categories_for`), so that a renamed
+or reshuffled taxonomy keeps the model without retraining.
 """
 
 from __future__ import annotations
@@ -24,14 +24,16 @@ import numpy as np
 
 from enrichment_pipelines.core.taxonomy import Taxonomy
 
-MODEL_PATH = Path(__file__).with_name("models") / "industry.npz"
+MODELS_DIR = Path(__file__).with_name("models")
+INDUSTRY = "industry"
+MARKET = "market"
 # As the vectoriser was trained: lower case, words of two letters or more, stop words out,
 # then single words and pairs of neighbours.
 _TOKEN = re.compile(r"(?u)\b[a-zA-Z][a-zA-Z]+\b")
 
 
 @dataclass(frozen=True)
-class IndustryModel:
+class TextModel:
     vocabulary: dict[str, int]
     idf: np.ndarray
     coef: np.ndarray  # classes x terms
@@ -55,7 +57,7 @@ class IndustryModel:
         return dict(zip(self.classes, (exp / exp.sum()).tolist(), strict=True))
 
 
-def categories_for(model: IndustryModel, taxonomy: Taxonomy) -> dict[str, str]:
+def categories_for(model: TextModel, taxonomy: Taxonomy) -> dict[str, str]:
     """The taxonomy's category for each of the model's classes it can take: the category of
     the same name, else the one whose own words (its subcategories' names, descriptions and
     keywords) the model reads most as that class, provided the model also reads those words
@@ -79,12 +81,16 @@ def categories_for(model: IndustryModel, taxonomy: Taxonomy) -> dict[str, str]:
     return taken
 
 
+def model_path(name: str) -> Path:
+    return MODELS_DIR / f"{name}.npz"
+
+
 @cache
-def load_industry_model(path: Path = MODEL_PATH) -> IndustryModel:
-    """The shipped model, read once."""
-    with np.load(path, allow_pickle=False) as arrays:
+def load_text_model(name: str) -> TextModel:
+    """The shipped model of that name (`INDUSTRY`, `MARKET`), read once."""
+    with np.load(model_path(name), allow_pickle=False) as arrays:
         terms = arrays["terms"].tolist()
-        return IndustryModel(
+        return TextModel(
             vocabulary={term: index for index, term in enumerate(terms)},
             idf=arrays["idf"].astype(np.float64),
             coef=arrays["coef"].astype(np.float64),
