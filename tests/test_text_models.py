@@ -181,3 +181,29 @@ def test_the_model_alone_gives_a_market_it_reads_clearly() -> None:
     result = RulesExtractor(own).extract("https://harbor.example", pages, DATA_POINT_KEYS)
     assert result.data.get("industry_category") is None
     assert result.data.get("target_market") == "B2B"
+
+
+INSURANCE_SOFTWARE = (
+    "Keystone Systems\n"
+    "Keystone Systems develops claims, policy and billing applications for property and casualty "
+    "insurers. Our applications are delivered as cloud-based services, sold by multi-year "
+    "subscription, and used by more than 90 insurance carriers in North America. Insurers invest "
+    "in modern core systems to replace decades-old mainframe installations, and our "
+    "implementation consultants support them through the installation."
+)
+BIKE_MAKER = (
+    "Ridgeline Cycles\n"
+    "Ridgeline Cycles designs and manufactures indoor exercise bikes and rowing machines in its "
+    "plant in Ohio, sold through sporting goods retailers. Owners may add a subscription to "
+    "recorded classes, hosted on our servers."
+)
+
+
+@pytest.mark.parametrize(("text", "saas"), [(INSURANCE_SOFTWARE, True), (BIKE_MAKER, False)])
+def test_a_software_company_that_says_it_is_hosted_is_saas(text: str, saas: bool) -> None:
+    """Vertical software is filed under the industry it serves (here insurance, whose
+    companies sell no software), and its text names installations and investing: the industry
+    model still reads a software company, and its hosted delivery makes it SaaS. A maker of
+    bikes that hosts classes is not one."""
+    result = RulesExtractor().extract("https://harbor.example", [_about(text)], DATA_POINT_KEYS)
+    assert result.data.get("is_saas") is saas

@@ -82,6 +82,14 @@ _SUBSCRIPTION = (
     r"pay as you go", r"free (trial|plan|tier|forever)", r"\d+[- ]day (free )?trial",
     r"try \w+( \w+)? free", r"upgrade to", r"sign up", r"create (a free |an |your )?account",
 )  # fmt: skip
+# Software said to be delivered as a service (hosted, in the cloud, by subscription), in the
+# words companies use of their own products.
+_HOSTED = (
+    r"software[- ]as[- ]a[- ]service", r"\bsaas\b", r"cloud[- ](based|native|delivered|first)",
+    r"\bhosted\b", r"\bas a service\b", r"subscriptions?\b", r"\bin the cloud\b",
+    r"cloud (platform|software|solutions?|services|applications?|offerings?|products?)",
+    r"recurring revenue",
+)  # fmt: skip
 _NOT_SOFTWARE = (
     r"add to cart", r"free shipping", r"shop now", r"our (clinic|restaurant|hotel|firm|factory|"
     r"farm|school|studio|kitchen|workshop|practice|newsroom|shop|stores?)\b", r"law firm",
@@ -218,6 +226,10 @@ _PHRASE_WEIGHT = 1.5
 _USUAL_MARKET_WEIGHT = 2.0
 _MARKET_READ_ALONE = 3.0
 _MARKET_QUOTE_SENTENCES = 40
+# The industry model's class for software companies, and the probability at which its reading
+# makes a company one (for `is_saas`, with a statement of hosted delivery).
+_SOFTWARE_CLASS = "Software & IT"
+_SOFTWARE_SURE = 0.5
 # "a Minneapolis-based bank" (one, as a company describes itself), not "web-based" or
 # "India-based service providers" (others).
 _PLACE_BASED = re.compile(r"\b[Aa]n? ((?:[A-Z][\w'.]+\s){0,2}[A-Z][\w'.]+)-based\b")
@@ -874,6 +886,10 @@ class RulesExtractor:
         elif industry is not None and industry.software and (subscription or sales):
             evidence = _evidence("is_saas", True, [*subscription, *strong, *software, *sales])
             out.set("is_saas", True, evidence, 0.75)
+        elif (hosted := _find(pages, _HOSTED)) and self._reads_as_software(pages):
+            # A software company, by the industry model's reading of what it is, that says its
+            # software is hosted or sold by subscription: whatever else its long text names.
+            out.set("is_saas", True, _evidence("is_saas", True, hosted), 0.7)
         elif (
             industry is not None
             and not industry.software
@@ -887,6 +903,11 @@ class RulesExtractor:
             out.set("is_saas", True, _evidence("is_saas", True, strong), 0.6)
         elif physical and len(physical) > len(strong):
             out.set("is_saas", False, _evidence("is_saas", False, physical), 0.65)
+
+    def _reads_as_software(self, pages: Sequence[Page]) -> bool:
+        """Whether the industry model reads the opening as a software company's."""
+        probabilities = self._industry_model.probabilities(_opening(pages)[1])
+        return probabilities.get(_SOFTWARE_CLASS, 0.0) >= _SOFTWARE_SURE
 
     def _free_trial(self, pages: Sequence[Page], out: Extraction) -> None:
         # A phrase, not the pricing page's plans: right about nine times in ten on the
