@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import html
-import random
 import sys
 import tempfile
 import time
@@ -49,7 +48,6 @@ from enrichment_pipelines.core.crawl import CrawlOptions, crawl_sites
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS, DATA_POINTS_BY_KEY
 from enrichment_pipelines.core.enrichment.extract import extract_one
 from enrichment_pipelines.core.extractors import Extraction, build_extractor
-from enrichment_pipelines.core.taxonomy import DEFAULT_TAXONOMY_PATH
 from enrichment_pipelines.core.websites import parse_networks
 from enrichment_pipelines.demo.server import SiteMap, SiteServer, site_address
 from enrichment_pipelines.demo.sites import Response
@@ -64,6 +62,7 @@ from tests.support.labelled import (
     matches,
     site_map,
 )
+from tests.support.taxonomies import renamed_default_taxonomy
 
 CLAIM = 0.90
 _INDUSTRY_KEYS = ("industry_category", "industry_subcategory")
@@ -218,20 +217,9 @@ def _share(outcomes: Sequence[bool]) -> str:
 
 
 def renamed_taxonomy(folder: Path) -> tuple[Path, dict[str, str]]:
-    """The default taxonomy with every category and subcategory renamed to a code that means
-    nothing ("Sector 07", "Sector 07 segment 2") and their order shuffled, written to `folder`;
-    with each old name's new one. Measures whether a user's own taxonomy works without
-    retraining: its descriptions and keywords are all that is left to go by."""
-    document = yaml.safe_load(DEFAULT_TAXONOMY_PATH.read_text(encoding="utf-8"))
-    rng = random.Random(7)
-    names: dict[str, str] = {}
-    rng.shuffle(document["categories"])
-    for number, category in enumerate(document["categories"], start=1):
-        names[category["name"]] = category["name"] = f"Sector {number:02d}"
-        rng.shuffle(category["subcategories"])
-        for position, sub in enumerate(category["subcategories"], start=1):
-            assert sub["name"] not in names, sub["name"]  # subcategory names are unique
-            names[sub["name"]] = sub["name"] = f"Sector {number:02d} segment {position}"
+    """The renamed and reshuffled default taxonomy (`renamed_default_taxonomy`) written to
+    `folder`, with each old name's new one."""
+    document, names = renamed_default_taxonomy()
     path = folder / "renamed_taxonomy.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return path, names

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-import yaml
 
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
@@ -18,7 +17,8 @@ from enrichment_pipelines.core.extractors.text_models import (
     categories_for,
     load_text_model,
 )
-from enrichment_pipelines.core.taxonomy import DEFAULT_TAXONOMY_PATH, load_taxonomy, parse_taxonomy
+from enrichment_pipelines.core.taxonomy import load_taxonomy, parse_taxonomy
+from tests.support.taxonomies import renamed_default_taxonomy
 
 
 @pytest.mark.parametrize(
@@ -74,21 +74,8 @@ def test_the_keywords_keep_a_reading_they_are_sure_of() -> None:
     assert result.data.get("industry_category") == "Financial Services"
 
 
-def _renamed_default() -> tuple[dict[str, object], dict[str, str]]:
-    """The default taxonomy's document with its categories in reverse order, each named by a
-    code that means nothing; with each old category name's code."""
-    document = yaml.safe_load(DEFAULT_TAXONOMY_PATH.read_text(encoding="utf-8"))
-    codes: dict[str, str] = {}
-    document["categories"].reverse()
-    for number, category in enumerate(document["categories"], start=1):
-        codes[category["name"]] = category["name"] = f"Sector {number:02d}"
-        for position, sub in enumerate(reversed(category["subcategories"]), start=1):
-            sub["name"] = f"Sector {number:02d} segment {position}"
-    return document, codes
-
-
 def test_a_renamed_and_reshuffled_taxonomy_keeps_the_model() -> None:
-    document, codes = _renamed_default()
+    document, codes = renamed_default_taxonomy()
     renamed = parse_taxonomy(document, "renamed")
     model = load_text_model(INDUSTRY)
     taken = categories_for(model, renamed)
