@@ -194,3 +194,21 @@ def test_a_software_company_that_says_it_is_hosted_is_saas(text: str, saas: bool
     bikes that hosts classes is not one."""
     result = RulesExtractor().extract("https://harbor.example", [_about(text)], DATA_POINT_KEYS)
     assert result.data.get("is_saas") is saas
+
+
+def test_the_model_and_the_keywords_add_up_to_the_industry() -> None:
+    """A bank that talks of its app, platform and software: the keywords alone lean to software
+    or stay unsure, the model reads a bank; added up, a bank, with the keywords' subcategory in
+    banking and the model's opening statement as the quote."""
+    text = (
+        "Harbor Bancorp\n"
+        "Harbor Bancorp is the holding company of Harbor Savings, which takes deposits and makes "
+        "residential mortgage, commercial real estate and small business loans through fourteen "
+        "branches in Maine. Customers open accounts, pay bills and deposit checks in our mobile "
+        "app and online platform, built with our software partners. Our digital platform and "
+        "app are supported by cloud software and data analytics."
+    )
+    result = RulesExtractor().extract("https://harbor.example", [_about(text)], DATA_POINT_KEYS)
+    assert result.data.get("industry_category") == "Financial Services"
+    assert result.data.get("industry_subcategory") == "Banking & Lending"
+    assert result.evidence["industry_category"].quote.startswith("Harbor Bancorp is the holding")

@@ -205,16 +205,16 @@ _LEGAL_NAME = re.compile(
     r"\b(gmbh|ltd|llc|inc|sas|b\.v|s\.r\.o|ab|ag|n\.v|lda|aps|llp)\b", re.IGNORECASE
 )
 _FOOTER_WORDS = 12
-# The industry model reads the opening of the home and about pages (it was trained on
-# profiles of about seventy words) and is taken where the keywords read nothing from this
-# probability (of thirteen categories)...
+# The industry (`_industry`): each category scores the log of the industry model's probability
+# for it (from the opening of the home and about pages: it was trained on profiles of about
+# seventy words; a category it does not know gets the floor alone) plus its share of the
+# taxonomy's keyword points times this weight. Chosen on the development sets. No industry
+# where the keywords give no category these points and the model no category this probability.
 _MODEL_CHARS = 600
-_MODEL_SURE = 0.35
-# ...and over the keywords' own reading from this one, where the keywords are not sure
-# themselves: small sites of a few sentences are the keywords' ground, long descriptions,
-# which name every industry in passing, the model's.
-_MODEL_OVERRIDES = 0.8
-_KEYWORDS_SURE = 0.8
+_MODEL_FLOOR = 0.01
+_KEYWORD_SHARE_WEIGHT = 8.0
+_KEYWORDS_READ = 3
+_MODEL_READ = 0.35
 _STATEMENT_WORDS = 6
 _OPENING_SENTENCES = 3
 # Whom a business sells to, as log-odds of B2C added up (`_target_market`): the market model's
@@ -251,14 +251,12 @@ _NAMED_AFTER_CUE = re.compile(
 )
 
 
-class _KeywordReading(NamedTuple):
-    """The best subcategory by the taxonomy's keywords, its evidence and confidence, and
-    every subcategory they scored, best first."""
+class _KeywordScores(NamedTuple):
+    """Points each subcategory (by index) scored by the taxonomy's keywords, and the page and
+    keyword where each was first found."""
 
-    best: Subcategory
-    evidence: Evidence
-    confidence: float
-    ranked: list[Subcategory]
+    scores: Counter[int]
+    first: dict[int, tuple[Page, str]]
 
 
 @dataclass(frozen=True)
@@ -658,7 +656,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v29"
+RULES_VERSION = "rules-v30"
 
 
 class RulesExtractor:
@@ -752,46 +750,64 @@ class RulesExtractor:
             out.set("value_proposition", _shorten(sentence), evidence, 0.6 if describing else 0.5)
 
     def _industry(self, pages: Sequence[Page], out: Extraction) -> None:
-        """The taxonomy's subcategories scored by their keywords; where the trained model
-        reads a category surely enough, its category, and the best-scored subcategory in it."""
-        keyworded = self._industry_by_keywords(pages)
-        read = self._industry_by_model(pages)
-        overrides = (
-            read is not None
-            and keyworded is not None
-            and read[1] >= _MODEL_OVERRIDES
-            and keyworded.confidence < _KEYWORDS_SURE
-        )
-        if read is not None and (keyworded is None or overrides):
-            category, probability, evidence = read
-            ranked = keyworded.ranked if keyworded is not None else []
-            sub = next((sub for sub in ranked if sub.category == category), None)
-            out.set("industry_category", category, evidence, probability)
-            if sub is not None:
-                out.set("industry_subcategory", sub.name, evidence, probability)
-        elif keyworded is not None:
-            sub, evidence, confidence = keyworded.best, keyworded.evidence, keyworded.confidence
-            out.set("industry_category", sub.category, evidence, confidence)
-            out.set("industry_subcategory", sub.name, evidence, confidence)
-
-    def _industry_by_model(self, pages: Sequence[Page]) -> tuple[str, float, Evidence] | None:
-        """The model's category for what the home and about pages say first, when it gives
-        it a probability of at least `_MODEL_SURE`."""
+        """Each category scored by the trained model's reading of the opening and the share of
+        the taxonomy's keywords it takes over the pages, added up (`_KEYWORD_SHARE_WEIGHT`); the
+        best category, and the best-scored subcategory in it. Small sites of a few sentences
+        are the keywords' ground; long descriptions, which name every industry in passing,
+        the model's."""
+        keywords = self._industry_keywords(pages)
         said, opening = _opening(pages)
-        probabilities = self._industry_model.probabilities(opening)
-        category, probability = max(probabilities.items(), key=lambda item: item[1])
-        # The quote: the first statement the model read (a heading of a word or two is none).
-        first = next((s for page in said for s in _sentences(page.text)[:_OPENING_SENTENCES]
-                      if len(s.split()) >= _STATEMENT_WORDS), None)  # fmt: skip
-        if probability < _MODEL_SURE or first is None or category not in self._model_categories:
-            return None
-        page = next(page for page in said if first in page.text)
-        evidence = Evidence(page.final_url or page.url, first)
-        return self._model_categories[category], round(probability, 2), evidence
+        read = self._industry_model.probabilities(opening)
+        probabilities: Counter[str] = Counter()
+        for name, probability in read.items():
+            if name in self._model_categories:
+                probabilities[self._model_categories[name]] += probability
+        by_category: Counter[str] = Counter()
+        for index, points in keywords.scores.items():
+            by_category[self.taxonomy.subcategories[index].category] += points
+        if max(by_category.values(), default=0) < _KEYWORDS_READ and (
+            max(probabilities.values(), default=0.0) < _MODEL_READ
+        ):
+            return  # neither reads an industry
+        total = sum(by_category.values()) or 1
+        scores = {
+            category: math.log(probabilities[category] + _MODEL_FLOOR)
+            + _KEYWORD_SHARE_WEIGHT * by_category[category] / total
+            for category in self.taxonomy.categories
+        }
+        category = max(scores, key=scores.__getitem__)
+        # The confidence: the category's share of the scores, as probabilities (a softmax).
+        confidence = 1 / sum(math.exp(score - scores[category]) for score in scores.values())
+        ranked = [index for index, _ in keywords.scores.most_common()
+                  if self.taxonomy.subcategories[index].category == category]  # fmt: skip
+        # The quote: the first statement the model read (a heading of a word or two is none)
+        # where it reads this category, else the sentence of the subcategory's first keyword;
+        # the subcategory's is that sentence.
+        statement = next(
+            (Evidence(page.final_url or page.url, sentence) for page in said
+             for sentence in _sentences(page.text)[:_OPENING_SENTENCES]
+             if len(sentence.split()) >= _STATEMENT_WORDS),
+            None,
+        )  # fmt: skip
+        keyword_quote = None
+        if ranked:
+            page, keyword = keywords.first[ranked[0]]
+            sentence = next((s for s in _sentences(page.text) if keyword in s.lower()), None)
+            if sentence := sentence or page.title:
+                keyword_quote = Evidence(page.final_url or page.url, sentence)
+        read_here = probabilities[category] >= _MODEL_READ
+        evidence = (statement if read_here else None) or keyword_quote or statement
+        if evidence is None:
+            return  # a value stands only on evidence
+        confidence = round(min(0.95, confidence), 2)
+        out.set("industry_category", category, evidence, confidence)
+        if ranked:
+            sub = self.taxonomy.subcategories[ranked[0]]
+            out.set("industry_subcategory", sub.name, keyword_quote or evidence, confidence)
 
-    def _industry_by_keywords(self, pages: Sequence[Page]) -> _KeywordReading | None:
-        """The taxonomy's keywords' reading of the pages; None when no subcategory leads
-        clearly."""
+    def _industry_keywords(self, pages: Sequence[Page]) -> _KeywordScores:
+        """The taxonomy's subcategories scored by their keywords over the pages, and each
+        one's first keyword found."""
         scores: Counter[int] = Counter()
         first: dict[int, tuple[Page, str]] = {}
         for page in pages:
@@ -808,21 +824,7 @@ class RulesExtractor:
                 for index in self._keyword_subcategories[keyword]:
                     scores[index] += points
                     first.setdefault(index, (page, keyword))
-        if not scores:
-            return None
-        ranked = [*scores.most_common(2), (None, 0)]
-        (top, top_score), (_, runner_up) = ranked[0], ranked[1]
-        if top is None or top_score < 3 or top_score < runner_up * 1.25:
-            return None
-        sub = self.taxonomy.subcategories[top]
-        page, keyword = first[top]
-        sentence = next(
-            (s for s in _sentences(page.text) if keyword in s.lower()), page.title or ""
-        )
-        evidence = Evidence(page.final_url or page.url, sentence)
-        confidence = min(0.95, 0.5 + (top_score - runner_up) / (2 * top_score))
-        ranked = [self.taxonomy.subcategories[index] for index, _ in scores.most_common()]
-        return _KeywordReading(sub, evidence, confidence, ranked)
+        return _KeywordScores(scores, first)
 
     def _industry_of(self, out: Extraction) -> Subcategory | None:
         return self.taxonomy.find(
