@@ -13,7 +13,7 @@ from enrichment_pipelines.cli import main
 from enrichment_pipelines.core.crawl import Page
 from enrichment_pipelines.core.datapoints import DATA_POINT_KEYS
 from enrichment_pipelines.core.extractors.rules import RulesExtractor
-from enrichment_pipelines.core.taxonomy import TaxonomyError, load_taxonomy
+from enrichment_pipelines.core.taxonomy import TaxonomyError, load_taxonomy, parse_taxonomy
 
 USER_TAXONOMY = """
 categories:
@@ -30,14 +30,14 @@ def test_default_taxonomy_is_valid_and_documented() -> None:
     taxonomy = load_taxonomy()
     assert len(taxonomy.categories) >= 12
     assert all(sub.description and sub.keywords for sub in taxonomy.subcategories)
-    assert RulesExtractor(taxonomy).name == "rules-v30"
+    assert RulesExtractor(taxonomy).name == "rules-v31"
 
 
 def test_a_user_taxonomy_replaces_the_default_and_the_cache_key(tmp_path: Path) -> None:
     path = tmp_path / "taxonomy.yaml"
     path.write_text(USER_TAXONOMY)
     extractor = RulesExtractor(load_taxonomy(path))
-    assert extractor.name.startswith("rules-v30+taxonomy-")
+    assert extractor.name.startswith("rules-v31+taxonomy-")
     page = Page(
         url="https://crumb.example/",
         final_url="https://crumb.example/",
@@ -60,6 +60,12 @@ def test_a_user_taxonomy_replaces_the_default_and_the_cache_key(tmp_path: Path) 
             "categories:\n  - name: A\n    subcategories:\n      - name: B\n        market: B2X\n",
             "subcategory #1: 'market' must be B2B or B2C",
         ),
+        (
+            "categories:\n  - name: A\n    subcategories:\n      - name: B\n"
+            "        keywords: [bread, ' ']\n",
+            "category #1 (A), subcategory #1: a keyword is empty",
+        ),
+        ("categories: []\n", "needs at least one category"),
     ],
 )
 def test_a_bad_taxonomy_names_the_file_and_entry(tmp_path: Path, text: str, message: str) -> None:
@@ -79,3 +85,30 @@ def test_extract_refuses_a_bad_taxonomy_file_clearly(
     result = CliRunner().invoke(main, ["extract", "https://example.com"])
     assert result.exit_code == 2
     assert f"{path}: expected a mapping with a 'categories' list" in result.output
+
+
+def test_a_taxonomy_without_keywords_leaves_the_industry_to_the_model() -> None:
+    own = parse_taxonomy(
+        {"categories": [
+            {"name": "Money", "subcategories": [
+                {"name": "Banks", "description": "Retail and commercial banks, mortgage "
+                 "lenders, credit unions and insurance companies."}]},
+            {"name": "Making things", "subcategories": [
+                {"name": "Factories", "description": "Manufacturers of machines, tools and "
+                 "industrial parts."}]},
+        ]},
+        "test",
+    )  # fmt: skip
+    page = Page(
+        url="https://harbor.example/about",
+        final_url="https://harbor.example/about",
+        fetched_at=datetime.now(UTC),
+        title="About us",
+        text="Harbor Savings is a community bank. It takes deposits and makes residential "
+        "mortgage and consumer loans through twelve branches.",
+        kind="about",
+    )
+    result = RulesExtractor(own).extract("https://harbor.example", [page], DATA_POINT_KEYS)
+    assert result.error is None
+    assert result.data.get("industry_category") == "Money"
+    assert result.data.get("industry_subcategory") is None  # keywords pick subcategories

@@ -55,7 +55,7 @@ FILING = (
 )
 
 
-def test_the_extractor_takes_the_model_s_category_where_the_keywords_read_none() -> None:
+def test_the_model_decides_a_filing_the_keywords_leave_even() -> None:
     # a heading first: the quote is the first statement the model read, not "Harbor Mutual"
     page = _about(f"Harbor Mutual\n{FILING}")
     result = RulesExtractor().extract("https://harbor.example", [page], DATA_POINT_KEYS)
@@ -143,9 +143,8 @@ SHOE_BRAND = (
 def test_the_extractor_reads_the_market_of_a_long_description(text: str, market: str) -> None:
     result = RulesExtractor().extract("https://harbor.example", [_about(text)], DATA_POINT_KEYS)
     assert result.data.get("target_market") == market
-    # the quote is a sentence of the text that names the buyers, and the model's reading is
-    # never sure enough for 0.8 (it is right nine times in ten on real descriptions)
-    assert result.evidence["target_market"].quote in text
+    # the model's reading is never sure enough for 0.8 (it is right nine times in ten on real
+    # descriptions): an LLM, where one is configured, is asked
     assert 0.5 <= result.confidence["target_market"] < 0.8
 
 

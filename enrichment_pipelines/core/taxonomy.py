@@ -85,16 +85,21 @@ def parse_taxonomy(document: object, origin: str) -> Taxonomy:
             keywords = sub.get("keywords", [])
             if not isinstance(keywords, list):
                 raise TaxonomyError(f"{sub_where}: 'keywords' must be a list")
+            if any(not str(keyword).strip() for keyword in keywords):
+                # an empty keyword would be found everywhere
+                raise TaxonomyError(f"{sub_where}: a keyword is empty")
             subcategories.append(
                 Subcategory(
                     name=name,
                     category=category_name,
                     description=str(sub.get("description", "")),
-                    keywords=tuple(str(k).lower() for k in keywords),
+                    keywords=tuple(str(k).strip().lower() for k in keywords),
                     software=sub.get("software") is True,
                     market=_market(sub.get("market"), sub_where),
                 )
             )
+    if not subcategories:
+        raise TaxonomyError(f"{origin}: needs at least one category")
     return Taxonomy(tuple(subcategories))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -500,6 +500,13 @@ def _opening(pages: Sequence[Page]) -> tuple[list[Page], str]:
     return said, "\n".join(opening)
 
 
+@lru_cache(maxsize=64)
+def _read(model: str, text: str) -> dict[str, float]:
+    """The named text model's probabilities for `text`: one reading of a site's opening serves
+    every data point that asks (the industry, then SaaS). Not to be changed by the caller."""
+    return load_text_model(model).probabilities(text)
+
+
 def _log_odds(probability: float) -> float:
     probability = min(max(probability, 1e-6), 1 - 1e-6)
     return math.log(probability / (1 - probability))
@@ -656,7 +663,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v30"
+RULES_VERSION = "rules-v31"
 
 
 class RulesExtractor:
@@ -680,11 +687,14 @@ class RulesExtractor:
         alternatives = sorted(self._keyword_subcategories, key=len, reverse=True)
         self._keywords = re.compile(
             r"(?<![\w-])(" + "|".join(map(re.escape, alternatives)) + r")(?![\w-])"
+            if alternatives
+            else r"(?!)"  # a taxonomy without keywords: nothing to find, the model reads alone
         )
         # The trained model knows the default taxonomy's categories: a user's taxonomy is
         # matched to them by its own words.
         self._industry_model = load_text_model(INDUSTRY)
-        self._market_model = load_text_model(MARKET)
+        if _SOFTWARE_CLASS not in self._industry_model.classes:  # a model retrained without it
+            raise ValueError(f"the industry model has no class {_SOFTWARE_CLASS!r}")
         self._model_categories = categories_for(self._industry_model, self.taxonomy)
 
     def extract(self, website_url: str, pages: Sequence[Page], keys: Sequence[str]) -> Extraction:
@@ -757,9 +767,8 @@ class RulesExtractor:
         the model's."""
         keywords = self._industry_keywords(pages)
         said, opening = _opening(pages)
-        read = self._industry_model.probabilities(opening)
-        probabilities: Counter[str] = Counter()
-        for name, probability in read.items():
+        probabilities: defaultdict[str, float] = defaultdict(float)
+        for name, probability in _read(INDUSTRY, opening).items():
             if name in self._model_categories:
                 probabilities[self._model_categories[name]] += probability
         by_category: Counter[str] = Counter()
@@ -776,13 +785,20 @@ class RulesExtractor:
             for category in self.taxonomy.categories
         }
         category = max(scores, key=scores.__getitem__)
+        # What the model reads as a class the taxonomy has no category for (a user's own
+        # taxonomy) is a score of its own: where it leads, no category of the taxonomy fits.
+        elsewhere = math.log(max(0.0, 1 - sum(probabilities.values())) + _MODEL_FLOOR)
+        if elsewhere > scores[category]:
+            return
         # The confidence: the category's share of the scores, as probabilities (a softmax).
-        confidence = 1 / sum(math.exp(score - scores[category]) for score in scores.values())
+        confidence = 1 / sum(
+            math.exp(score - scores[category]) for score in (*scores.values(), elsewhere)
+        )
         ranked = [index for index, _ in keywords.scores.most_common()
                   if self.taxonomy.subcategories[index].category == category]  # fmt: skip
         # The quote: the first statement the model read (a heading of a word or two is none)
-        # where it reads this category, else the sentence of the subcategory's first keyword;
-        # the subcategory's is that sentence.
+        # where it reads this category, else the sentence of the subcategory's first keyword,
+        # else that first statement all the same; the subcategory's is the keyword's sentence.
         statement = next(
             (Evidence(page.final_url or page.url, sentence) for page in said
              for sentence in _sentences(page.text)[:_OPENING_SENTENCES]
@@ -799,11 +815,15 @@ class RulesExtractor:
         evidence = (statement if read_here else None) or keyword_quote or statement
         if evidence is None:
             return  # a value stands only on evidence
-        confidence = round(min(0.95, confidence), 2)
-        out.set("industry_category", category, evidence, confidence)
+        confidence = min(0.95, confidence)
+        out.set("industry_category", category, evidence, round(confidence, 2))
         if ranked:
+            # The subcategory is the keywords' alone: no surer than their lead in the category.
+            top, *rest = (keywords.scores[index] for index in ranked)
+            lead = 0.5 + (top - (rest[0] if rest else 0)) / (2 * top)
             sub = self.taxonomy.subcategories[ranked[0]]
-            out.set("industry_subcategory", sub.name, keyword_quote or evidence, confidence)
+            sub_confidence = round(min(confidence, lead), 2)
+            out.set("industry_subcategory", sub.name, keyword_quote or evidence, sub_confidence)
 
     def _industry_keywords(self, pages: Sequence[Page]) -> _KeywordScores:
         """The taxonomy's subcategories scored by their keywords over the pages, and each
@@ -841,10 +861,11 @@ class RulesExtractor:
             return
         b2b, b2c = _find(pages, _B2B), _find(pages, _B2C)
         said, opening = _opening(pages)
-        read = _log_odds(self._market_model.probabilities(opening)["B2C"])
+        read = _log_odds(_read(MARKET, opening)["B2C"])
         industry = self._industry_of(out)
+        usual_market = industry.market if industry is not None else None
         usual = {"B2C": _USUAL_MARKET_WEIGHT, "B2B": -_USUAL_MARKET_WEIGHT}.get(
-            industry.market if industry is not None else "", 0.0
+            usual_market or "", 0.0
         )
         if not (b2b or b2c or usual or abs(read) >= _MARKET_READ_ALONE):
             return  # nothing addresses a market, and the model reads no clear one
@@ -857,12 +878,13 @@ class RulesExtractor:
         hits: list[_Hit | Evidence] = [*(b2c if market == "B2C" else b2b)]
         if not hits:
             cues = _compiled(EVIDENCE_CUES["target_market"][market])
-            hits = sorted(
-                (Evidence(page.final_url or page.url, sentence) for page in said
-                 for sentence in _sentences(page.text)[:_MARKET_QUOTE_SENTENCES]
-                 if len(sentence.split()) >= _STATEMENT_WORDS and cues.search(sentence)),
-                key=lambda quote: -self._market_model.probabilities(quote.quote)[market],
-            )  # fmt: skip
+            naming_buyers = [
+                Evidence(page.final_url or page.url, sentence) for page in said
+                for sentence in _sentences(page.text)[:_MARKET_QUOTE_SENTENCES]
+                if len(sentence.split()) >= _STATEMENT_WORDS and cues.search(sentence)
+            ]  # fmt: skip
+            naming_buyers.sort(key=lambda quote: -_read(MARKET, quote.quote)[market])
+            hits.extend(naming_buyers)
         if industry is not None and industry.market == market:
             hits.append(out.evidence["industry_category"])
         if not hits:
@@ -908,8 +930,7 @@ class RulesExtractor:
 
     def _reads_as_software(self, pages: Sequence[Page]) -> bool:
         """Whether the industry model reads the opening as a software company's."""
-        probabilities = self._industry_model.probabilities(_opening(pages)[1])
-        return probabilities.get(_SOFTWARE_CLASS, 0.0) >= _SOFTWARE_SURE
+        return _read(INDUSTRY, _opening(pages)[1])[_SOFTWARE_CLASS] >= _SOFTWARE_SURE
 
     def _free_trial(self, pages: Sequence[Page], out: Extraction) -> None:
         # A phrase, not the pricing page's plans: right about nine times in ten on the
