@@ -17,7 +17,7 @@ from enrichment_pipelines.core.extractors.text_models import (
     categories_for,
     load_text_model,
 )
-from enrichment_pipelines.core.taxonomy import load_taxonomy, parse_taxonomy
+from enrichment_pipelines.core.taxonomy import Taxonomy, load_taxonomy, parse_taxonomy
 from tests.support.taxonomies import renamed_default_taxonomy
 
 
@@ -40,6 +40,17 @@ def test_the_model_reads_a_company_s_own_words_offline(description: str, categor
     assert max(probabilities, key=probabilities.__getitem__) == category
     assert abs(sum(probabilities.values()) - 1) < 1e-6
     assert set(probabilities) <= set(load_taxonomy().categories)
+
+
+def bakery_taxonomy() -> Taxonomy:
+    """A user's own taxonomy of one category, with no usual market and no class of the
+    industry model's in its words."""
+    return parse_taxonomy(
+        {"categories": [{"name": "Bakery Trade", "subcategories": [
+            {"name": "Sourdough", "description": "Bakeries baking bread.",
+             "keywords": ["sourdough", "levain", "bakery"]}]}]},
+        "test",
+    )  # fmt: skip
 
 
 def _about(text: str) -> Page:
@@ -89,12 +100,7 @@ def test_a_renamed_and_reshuffled_taxonomy_keeps_the_model() -> None:
 
 
 def test_a_class_no_category_of_the_taxonomy_reads_as_is_not_used() -> None:
-    own = parse_taxonomy(
-        {"categories": [{"name": "Bakery Trade", "subcategories": [
-            {"name": "Sourdough", "description": "Bakeries baking bread.",
-             "keywords": ["sourdough", "levain", "bakery"]}]}]},
-        "test",
-    )  # fmt: skip
+    own = bakery_taxonomy()
     assert "Financial Services" not in categories_for(load_text_model(INDUSTRY), own)
     result = RulesExtractor(own).extract("https://harbor.example", [_about(FILING)],
                                          DATA_POINT_KEYS)  # fmt: skip
@@ -157,12 +163,7 @@ def test_a_page_that_says_nothing_of_its_buyers_gets_no_market() -> None:
 def test_the_model_alone_gives_a_market_it_reads_clearly() -> None:
     """Under a taxonomy that names no usual market, with no phrase addressing buyers, the
     model's clear reading of a description still gives its market."""
-    own = parse_taxonomy(
-        {"categories": [{"name": "Bakery Trade", "subcategories": [
-            {"name": "Sourdough", "description": "Bakeries baking bread.",
-             "keywords": ["sourdough", "levain", "bakery"]}]}]},
-        "test",
-    )  # fmt: skip
+    own = bakery_taxonomy()
     pages = [_about(MAKER_OF_PARTS)]
     result = RulesExtractor(own).extract("https://harbor.example", pages, DATA_POINT_KEYS)
     assert result.data.get("industry_category") is None
@@ -211,3 +212,19 @@ def test_the_model_and_the_keywords_add_up_to_the_industry() -> None:
     assert result.data.get("industry_category") == "Financial Services"
     assert result.data.get("industry_subcategory") == "Banking & Lending"
     assert result.evidence["industry_category"].quote.startswith("Harbor Bancorp is the holding")
+
+
+def test_a_statement_of_whom_it_sells_to_gives_the_market() -> None:
+    """No phrase addresses a market, the taxonomy names no usual one and the model is not
+    sure: "We sell our instruments to hospitals, laboratories and universities" says B2B."""
+    own = bakery_taxonomy()
+    statement = (
+        "We sell our instruments to hospitals, laboratories and universities in 30 countries."
+    )
+    text = (
+        "Kestrel Instruments\nKestrel Instruments designs and makes spectrometers and gas "
+        f"analysers in Leeds. {statement}"
+    )
+    result = RulesExtractor(own).extract("https://kestrel.example", [_about(text)], DATA_POINT_KEYS)
+    assert result.data.get("target_market") == "B2B"
+    assert result.evidence["target_market"].quote == statement

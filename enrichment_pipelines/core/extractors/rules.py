@@ -149,6 +149,26 @@ _DESCRIBES = re.compile(
     re.IGNORECASE,
 )
 _BOILERPLATE = re.compile(r"cookie|privacy|javascript|©|·|all rights reserved", re.IGNORECASE)
+# Whom a business sells to, in the shape of a statement: a verb of selling or serving, then
+# within a clause a noun for businesses (or institutions) or for consumers.
+_SELLS = (
+    r"\b(sells?|sold|selling|markets?|marketed|distribut\w+|suppl(y|ies|ied)|serv(e|es|ed|ing)|"
+    r"provid\w+|customers (include|are|consist)|customer base|used by|relied on by|designed for|"
+    r"built for|made for)\b"
+)
+_SOLD_TO_B2B = (
+    _SELLS + r".{0,120}\b(businesses|companies|enterprises|corporations|organi[sz]ations|"
+    r"manufacturers|oems|hospitals|health systems|clinics|physicians|laboratories|utilities|"
+    r"governments?|government agencies|municipalities|universities|financial institutions|banks|"
+    r"insurers|contractors|builders|automakers|airlines|carriers|operators|service providers|"
+    r"industrial customers|commercial customers|institutional|professionals|developers)\b",
+)
+_SOLD_TO_B2C = (
+    _SELLS + r".{0,120}\b(consumers|individuals|households|homeowners|families|shoppers|"
+    r"travell?ers|guests|subscribers|members|drivers|retail customers|borrowers|depositors|"
+    r"policyholders|gamers|players|fans|viewers|parents|children|kids|pet owners|"
+    r"women|men)\b",
+)
 _B2B2C = (
     r"\bb2b2c\b", r"businesses and their (customers|consumers)",
     r"(companies|employers) offer their (employees|customers)", r"makers sell",
@@ -663,7 +683,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v31"
+RULES_VERSION = "rules-v32"
 
 
 class RulesExtractor:
@@ -859,7 +879,11 @@ class RulesExtractor:
         if explicit := _find(pages, _B2B2C):
             out.set("target_market", "B2B2C", _evidence("target_market", "B2B2C", explicit), 0.7)
             return
-        b2b, b2c = _find(pages, _B2B), _find(pages, _B2C)
+        # A statement of whom it sells to ("sells its products to original equipment
+        # manufacturers", "serving households") counts on top of the phrases that address a
+        # market: it is the shape in which long descriptions say it.
+        b2b = [*_find(pages, _B2B), *_find(pages, _SOLD_TO_B2B)]
+        b2c = [*_find(pages, _B2C), *_find(pages, _SOLD_TO_B2C)]
         said, opening = _opening(pages)
         read = _log_odds(_read(MARKET, opening)["B2C"])
         industry = self._industry_of(out)
