@@ -228,3 +228,27 @@ def test_a_statement_of_whom_it_sells_to_gives_the_market() -> None:
     result = RulesExtractor(own).extract("https://kestrel.example", [_about(text)], DATA_POINT_KEYS)
     assert result.data.get("target_market") == "B2B"
     assert result.evidence["target_market"].quote == statement
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "subcategory"),
+    [
+        ("Prairie Foods\nPrairie Foods processes chicken, beef and pork and makes packaged "
+         "foods, frozen foods and snack foods under its own brands, sold to grocery chains "
+         "and restaurants.", "Food & Agriculture", "Food & Beverage"),
+        ("Red Mesa Resources\nRed Mesa Resources is an independent oil and gas company engaged "
+         "in the exploration and production of crude oil and natural gas in the Permian Basin, "
+         "with 400 producing wells.", "Energy & Utilities", "Oil, Gas & Mining"),
+        ("Quarry Peak\nQuarry Peak Mining operates two open-pit mines in Nevada producing gold "
+         "and silver, and is developing a copper deposit.", "Energy & Utilities",
+         "Oil, Gas & Mining"),
+    ],
+)  # fmt: skip
+def test_the_default_taxonomy_reads_makers_of_food_fuels_and_metals(
+    text: str, category: str, subcategory: str
+) -> None:
+    """The labelling rules' own examples: a food maker is Food & Agriculture (not a retailer
+    for its brands and grocery customers), an oil, gas or mining company Energy & Utilities."""
+    result = RulesExtractor().extract("https://harbor.example", [_about(text)], DATA_POINT_KEYS)
+    assert result.data.get("industry_category") == category
+    assert result.data.get("industry_subcategory") == subcategory
