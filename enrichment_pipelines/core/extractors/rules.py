@@ -907,7 +907,10 @@ class RulesExtractor:
                 for sentence in _sentences(page.text)[:_MARKET_QUOTE_SENTENCES]
                 if len(sentence.split()) >= _STATEMENT_WORDS and cues.search(sentence)
             ]  # fmt: skip
-            naming_buyers.sort(key=lambda quote: -_read(MARKET, quote.quote)[market])
+            # read directly, not through `_read`: forty sentences would push the site's opening
+            # out of that small cache before SaaS reads it again
+            market_model = load_text_model(MARKET)
+            naming_buyers.sort(key=lambda quote: -market_model.probabilities(quote.quote)[market])
             hits.extend(naming_buyers)
         if industry is not None and industry.market == market:
             hits.append(out.evidence["industry_category"])
