@@ -154,6 +154,35 @@ def test_the_extractor_reads_the_market_of_a_long_description(text: str, market:
     assert 0.5 <= result.confidence["target_market"] < 0.8
 
 
+@pytest.mark.parametrize(
+    ("sentence", "two_sided"),
+    [
+        ("Larkspur operates a payments network that gives consumers, merchants and the banks "
+         "that issue our cards a fast way to pay and be paid.", True),
+        ("Advertisers use our apps to reach people who share their interests, and we earn "
+         "substantially all of our revenue from those advertisements.", True),
+        ("Our online marketplace connects travellers with hosts who rent out rooms and homes "
+         "in 40 countries.", True),
+        # a mixed market, not a two-sided one: the same network serves both
+        ("The company maintains the regional water network, serving households and businesses "
+         "in four counties.", False),
+        # both sides are businesses
+        ("We run an online marketplace that connects buyers and sellers of commercial trucks "
+         "and industrial equipment.", False),
+    ],
+)  # fmt: skip
+def test_a_two_sided_network_reads_as_b2b2c(sentence: str, two_sided: bool) -> None:
+    """A network, platform or marketplace joining businesses on one side and consumers on the
+    other sells to both through each other: B2B2C, quoted by that sentence."""
+    text = f"Larkspur\n{sentence} Larkspur was founded in 2009."
+    result = RulesExtractor().extract("https://harbor.example", [_about(text)], DATA_POINT_KEYS)
+    if two_sided:
+        assert result.data.get("target_market") == "B2B2C"
+        assert result.evidence["target_market"].quote == sentence
+    else:
+        assert result.data.get("target_market") != "B2B2C"
+
+
 def test_a_page_that_says_nothing_of_its_buyers_gets_no_market() -> None:
     text = "Harbor\nComing soon. Sign up to hear when we launch."
     result = RulesExtractor().extract("https://harbor.example", [_about(text)], DATA_POINT_KEYS)

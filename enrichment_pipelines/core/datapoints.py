@@ -197,8 +197,10 @@ EVIDENCE_CUES: dict[str, dict[str, str]] = {
         ),
         "B2B2C": (
             r"b2b2c|\band their\b|(compan|employer|brand|retailer|seller|merchant|maker|partner|"
-            r"business|platform)\w*\b.{0,60}\b(customer|consumer|employee|shopper|buyer|member|"
-            r"patient|user|guest)|marketplace|\bsell(ers?)?\b|makers"
+            r"business|platform|network|advertiser|marketer|issuer|institution|host)\w*\b.{0,60}"
+            r"\b(customer|consumer|employee|shopper|buyer|member|patient|user|guest|people|"
+            r"cardholder|viewer|audience|rider|household|travell?er|diner|listener|individual|fan)"
+            r"|marketplace|\bsell(ers?)?\b|makers"
         ),
     },
     "is_saas": {

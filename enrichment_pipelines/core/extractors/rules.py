@@ -169,10 +169,32 @@ _SOLD_TO_B2C = (
     r"policyholders|gamers|players|fans|viewers|parents|children|kids|pet owners|"
     r"women|men)\b",
 )
+# Two-sided: a network, platform or marketplace whose sentence names both the businesses on one
+# side (merchants, advertisers, card issuers, sellers, hosts) and the consumers on the other,
+# joined as sides ("connects buyers and sellers", "enable marketers to reach people", "money
+# movement among consumers, financial institutions and merchants") or listed together as its
+# users ("for consumers, merchants and our customers"). Generic "businesses" count only when
+# joined: "serving households and businesses" is a mixed market, not a two-sided one.
+_TWO_SIDED_PLACE = r"(?=.*\b(network|platform|marketplace|ecosystem|apps?)\b)"
+_CONSUMER_SIDE = (
+    r"(consumers|cardholders|people|shoppers|viewers|riders|guests|households|travell?ers|"
+    r"diners|listeners|audiences|individuals|fans|buyers)"
+)
+_BUSINESS_SIDE = (
+    r"(merchants|advertisers|marketers|issuers|(issuing|acquiring|financial) institutions|"
+    r"sellers|hosts|restaurants|retailers|brands|creators)"
+)
+_JOINED = r"(?=.*\b(among|between|connect\w*|reach\w*)\b)"
+_LISTED_WITH = r",? (and |or )?([\w-]+ ){0,3}"  # "consumers, merchants", "sellers and buyers"
+_NOT_CONSUMER_TRADE = r"(?!.*\b(commercial|industrial|wholesale|b2b)\b)"
+_TWO_SIDED = rf"^{_TWO_SIDED_PLACE}{_NOT_CONSUMER_TRADE}"
 _B2B2C = (
     r"\bb2b2c\b", r"businesses and their (customers|consumers)",
     r"(companies|employers) offer their (employees|customers)", r"makers sell",
     r"sellers? .{0,40} to (shoppers|buyers)",
+    rf"{_TWO_SIDED}{_JOINED}(?=.*\b{_CONSUMER_SIDE}\b)(?=.*\b({_BUSINESS_SIDE}|businesses)\b)",
+    rf"{_TWO_SIDED}(?=.*\b{_CONSUMER_SIDE}{_LISTED_WITH}{_BUSINESS_SIDE}\b"
+    rf"|.*\b{_BUSINESS_SIDE}{_LISTED_WITH}{_CONSUMER_SIDE}\b)",
 )  # fmt: skip
 _ENTERPRISE = (
     r"enterprise", r"fortune 500", r"\bsso\b", r"\bsaml\b", r"\bsla\b", r"dedicated account",
@@ -683,7 +705,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v34"
+RULES_VERSION = "rules-v35"
 
 
 class RulesExtractor:
