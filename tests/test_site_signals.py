@@ -172,6 +172,42 @@ def test_an_image_named_after_the_site_stands_in_for_an_unmarked_logo() -> None:
     assert "logo_url" not in _extract(other).data
     advisor = parse_html('<img src="/img/home.png" alt="Home">', "https://homeadvisor.example/")
     assert advisor.assets["images"] == []  # "home" starts "homeadvisor" but is a plain word
+    # a name written with a hyphen, in a theme's folder called "client"
+    hyphen = parse_html(
+        '<img src="/skin/client/images/logo.jpg" alt="Bike-Locks.com">',
+        "https://bike-locks.example/",
+    )
+    assert hyphen.assets["images"] == [
+        ["https://bike-locks.example/skin/client/images/logo.jpg", "site logo"]
+    ]
+
+
+def test_a_banner_named_the_header_stands_in_when_nothing_else_marks_the_logo() -> None:
+    """A page of sliced images: the banner carrying the name is the file called the header;
+    a photo in a header element is not."""
+    sliced = _page(
+        '<img src="/images/index_01.jpg"><img src="/images/longo_header.jpg" alt="">'
+        "<p>Acme makes tools.</p>"
+    )
+    assert _extract(sliced).data["logo_url"] == SITE + "/images/longo_header.jpg"
+    assert _extract(sliced).confidence["logo_url"] == 0.5
+    photo = _page('<header><img src="/img/trucks.jpg"></header><p>Acme makes tools.</p>')
+    assert "logo_url" not in _extract(photo).data
+
+
+def test_others_marks_are_no_logo_partners_integrations_seals_and_strips() -> None:
+    page = _page(
+        '<img src="/img/integration-images/zapier-logomark.png">'
+        '<img src="/images/clients/globex-logo.png"><img src="/img/yahooratinglogo.png">'
+        '<img src="/img/verisignlogo.png"><img src="/images/scroll-logos-1.gif">'
+        '<img src="/img/visa_logo.png"><div class="logo"><img'
+        ' src="https://www.paypalobjects.com/i/bnr/bnr_nowAccepting.gif"></div>'
+        "<p>Acme makes tools.</p>"
+    )
+    assert "logo_url" not in _extract(page).data
+    # the site's own mark is kept wherever it sits
+    own = _page('<img src="/img/partners/acme-logo.png" alt="Acme"><p>Acme makes tools.</p>')
+    assert _extract(own).data["logo_url"] == SITE + "/img/partners/acme-logo.png"
 
 
 # --- open positions -------------------------------------------------------------------------

@@ -80,14 +80,25 @@ _MARKUP_START_CHARS, _MARKUP_END_CHARS = 48_000, 16_000
 _MAX_COMMENT_CHARS = 200
 _LOGO_HINT = re.compile(r"logo|brand", re.I)
 # An image's alt text or file name that shows another's mark: a social network's icon, a
-# "valid HTML" or rating badge, a banner of the classic 88x31 size.
+# "valid HTML" or rating badge, a banner of the classic 88x31 size, a strip of logos.
 _NOT_A_LOGO = re.compile(
     r"facebook|twitter|linkedin|youtube|instagram|pinterest|google|yelp|flickr|tumblr|rss"
-    r"|\b88x31\b|_88x31|w3c|valid"
+    r"|\b88x31\b|_88x31|w3c|valid|rating|badge|logos\b|logos[_-]"
+    # ...or a security seal or a payment card's mark
+    r"|verisign|norton|truste\b|mcafee|geotrust|comodo|paypal|mastercard|amex|(?<![a-z])visa(?![a-z])"
     # ...or a part of the page's furniture: a spacer, an arrow, a loading spinner, a slide
     r"|blank|spacer|arrow|loading|loader|spinner|slideshow|slide_?\d",
     re.I,
 )
+# A folder or file of other companies' marks: partners, clients, integrations, awards.
+_OTHERS_MARKS = re.compile(
+    r"(?<![a-z])(?:partners?|clients?|customers?|sponsors?|integrations?|awards?"
+    r"|accreditations?|certifications?|memberships?)(?![a-z])",
+    re.I,
+)
+# A file named the page's header or masthead: on a page of sliced images, the banner that
+# carries the site's name (longo_header.jpg, autogenomicsHeader.jpg).
+_HEADER_NAME = re.compile(r"header|masthead", re.I)
 
 
 class PageAssets(TypedDict, total=False):
@@ -97,7 +108,7 @@ class PageAssets(TypedDict, total=False):
     scripts: list[str]  # <script src> URLs
     stylesheets: list[str]  # <link rel=stylesheet> URLs
     icons: list[list[str]]  # [URL, rel, sizes] of <link rel=icon / apple-touch-icon / ...>
-    # [URL, why it may be the logo: "site logo", "logo", "home link", "header", "site name"]
+    # [URL, why it may be the logo: "site logo", "logo", "home link", "site name", "header"]
     images: list[list[str]]
     head: str  # the raw <head> markup, capped (technology fingerprints match it)
     # The document as parsed and serialised again (as a browser shows its DOM), whitespace
@@ -365,7 +376,7 @@ def _named_after(site: str, text: str) -> bool:
     if len(site) < 4:
         return False
     lowered = text.lower()
-    if site in re.sub(r"[^a-z0-9]", "", lowered):
+    if re.sub(r"[^a-z0-9]", "", site) in re.sub(r"[^a-z0-9]", "", lowered):
         return True
     words = re.findall(r"[a-z]+", lowered)
     return any(len(word) >= max(5, len(site) // 3) and site.startswith(word) for word in words)
@@ -374,14 +385,15 @@ def _named_after(site: str, text: str) -> bool:
 def _logo_candidates(root: Any, base_url: str, page_url: str) -> list[list[str]]:
     """Images that may be the site's logo, each with why: named or classed a logo (or inside
     an element that is; "site logo" when its name or text is also the site's), inside the link
-    to the home page, the first image of the header, or named after the site ("site name":
-    toledocars.gif on toledocars.com). A social network's icon or a badge is none of these.
-    The site is the page's, or its base's (a saved page's base is where it was published)."""
+    to the home page, named after the site ("site name": toledocars.gif on toledocars.com), or
+    named a header (the banner of a page of sliced images). A social network's icon, a badge,
+    a seal, a partner's or a client's mark is none of these. The site is the page's, or its
+    base's (a saved page's base is where it was published)."""
     homes = {urlsplit(url)._replace(path="", query="", fragment="").geturl()
              for url in (page_url, base_url)}  # fmt: skip
     sites = {_site_name(page_url), _site_name(base_url)}
+    hosts = {urlsplit(url).hostname for url in (page_url, base_url)}
     found: list[list[str]] = []
-    header_taken = False
     for image in root.iter("img"):
         url = _absolute(base_url, image.get("src") or image.get("data-src"))
         if url is None:
@@ -392,25 +404,25 @@ def _logo_candidates(root: Any, base_url: str, page_url: str) -> list[list[str]]
              url.rsplit("/", 1)[-1]]
             + [f"{a.get('id') or ''} {a.get('class') or ''}" for a in ancestors]
         )  # fmt: skip
-        own = f"{image.get('alt') or ''} {url.rsplit('/', 1)[-1].split('?')[0]}"
+        parts = urlsplit(url)
+        file_name = parts.path.rsplit("/", 1)[-1]
+        own = f"{image.get('alt') or ''} {file_name}"
         named = any(_named_after(site, own) for site in sites)
-        if _NOT_A_LOGO.search(own) and not named:
+        # another host's name counts too: a badge served by paypalobjects.com or linkedin.com
+        foreign = "" if parts.hostname in hosts else parts.hostname or ""
+        if not named and (
+            _NOT_A_LOGO.search(f"{own} {foreign}") or _OTHERS_MARKS.search(parts.path)
+        ):
             continue
         link = next((a for a in ancestors if a.tag == "a"), None)
         href = _absolute(base_url, link.get("href")) if link is not None else None
-        in_header = any(
-            a.tag == "header"
-            or re.search(r"\b(site-?)?header\b", f"{a.get('id')} {a.get('class')}", re.I)
-            for a in image.iterancestors()
-        )
         why = (
             ("site logo" if named else "logo") if _LOGO_HINT.search(marks)
             else "home link" if href is not None and href.rstrip("/") in homes
-            else "header" if in_header and not header_taken
             else "site name" if named
+            else "header" if _HEADER_NAME.search(file_name)
             else None
         )  # fmt: skip
-        header_taken = header_taken or in_header
         if why:
             found.append([url, why])
         if len(found) >= 10:

@@ -266,7 +266,7 @@ _LOGO_WORD = re.compile(r"logo|brand", re.I)
 class Logo:
     url: str
     page_url: str
-    why: str  # markup logo, image named logo, touch icon, large icon, home link, og:image
+    why: str  # markup logo, image named logo, large icon, home link, og:image, header image
     confidence: float
 
 
@@ -274,7 +274,7 @@ def find_logo(pages: Sequence[Page]) -> Logo | None:
     """The company's logo by the strongest sign on any page, the home page's first."""
     ordered = sorted(pages, key=lambda page: page.kind != "home")
     finders = (_markup_logo, _marked_image, _large_icon, _home_link_image, _site_named_image,
-               _og_logo)  # fmt: skip
+               _og_logo, _header_image)  # fmt: skip
     for finder in finders:
         for page in ordered:
             logo = finder(page)
@@ -330,6 +330,15 @@ def _home_link_image(page: Page) -> Logo | None:
     for url, why in page.assets.get("images", []):
         if why == "home link":
             return Logo(url, page.final_url or page.url, "image linked to the home page", 0.6)
+    return None
+
+
+def _header_image(page: Page) -> Logo | None:
+    """The page header's image: on a page whose logo is nowhere marked, the banner that
+    carries the site's name, more often than not."""
+    for url, why in page.assets.get("images", []):
+        if why == "header":
+            return Logo(url, page.final_url or page.url, "header image", 0.5)
     return None
 
 
