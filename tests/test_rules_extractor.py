@@ -380,6 +380,13 @@ def test_a_town_named_only_in_the_title_is_read_there() -> None:
         ("Our operations began in 1954 in a two-room machine shop.", 1954),
         ("The businesses run by our founders began in 1948 with a single shop.", 1948),
         ("Tidewell Bancorp was formed under Oregon law on March 3, 1999.", 1999),
+        # "started" names a service's or a trend's start as often as the company's
+        (
+            "Personal phone numbers started in the United Kingdom in 1995. Acme Telecom has been"
+            " established in 2010.",
+            2010,
+        ),
+        ("We started in 2005 as a two-person shop.", 2005),
         # the company's legal start, not a product's launch
         (
             "Its flagship catalog was launched in 1985. The Company was incorporated in Ohio "

@@ -645,7 +645,7 @@ _AS_OF_A_DATE = re.compile(
 _FOUNDINGS: tuple[tuple[float, str], ...] = (
     (
         0.85,
-        r"\b(?:founded|established|formed|started)"
+        r"\b(?:founded|established|formed)"
         rf"(?:\s+(?:by|in|at)\s+[^.;:!?\d]{{1,60}}?)?,?\s*:?\s*{_FOUNDED_WHEN}{_YEAR}",
     ),
     (0.85, rf"\b(?:est|estd|estab)\.?\s*:?\s*{_YEAR}"),
@@ -669,11 +669,12 @@ _FOUNDINGS: tuple[tuple[float, str], ...] = (
         r"\b(?:operations|business(?:es)?|history)\b[^.;:!?\d]{0,40}?\bour\b)[^.;:!?\d]{0,40}?"
         rf"\s(?:began|started|commenced)\s+(?:operations\s+)?{_FOUNDED_WHEN}{_YEAR}",
     ),
-    # A launch or creation names a product as often as the company ("TNT, a service that was
-    # launched in October 1988"): weaker than the company's legal start.
+    # A launch, a creation or a start names a product, a service or a trend as often as the
+    # company ("TNT, a service that was launched in October 1988", "personal numbers started
+    # in the UK in 1995"): weaker than the company's legal start.
     (
         0.65,
-        r"\b(?:launched|created)(?:\s+(?:by|in|at)\s+[^.;:!?\d]{1,60}?)?,?\s*:?\s*"
+        r"\b(?:launched|created|started)(?:\s+(?:by|in|at)\s+[^.;:!?\d]{1,60}?)?,?\s*:?\s*"
         rf"{_FOUNDED_WHEN}{_YEAR}",
     ),
     (
@@ -705,7 +706,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v36"
+RULES_VERSION = "rules-v37"
 
 
 class RulesExtractor:
