@@ -103,6 +103,15 @@ def test_hq_from_addresses_and_statements(footer: str, city: str, country: str) 
         ("We compete with India-based service providers and with Boston Consulting.", None),
         # nor is a joint venture's
         ("Our cells are made by Voltra LLC, a joint venture, in Toledo, Ohio.", None),
+        # a site opened, one of several, is a branch, in prose or with its region
+        ("In April 2005, the Bank opened a full service office in Lakewood, Washington, just"
+         " south of Tacoma.", None),
+        ("Acme continues to invest, opening an airborne power research center in Rockford, "
+         "IL, where a prototype motor was run.", None),
+        ("Acme is headquartered in Denver, Colorado. In 2019 it opened a new office in "
+         "Boise, Idaho.", "Denver"),
+        # ...but not the company's own headquarters
+        ("Acme opened its headquarters in Austin, Texas in 2001.", "Austin"),
         # "in" is a word, not Indiana's code: "market" is no city
         ("Our blend is the only one of its kind on the market, in the view of our buyers.",
          None),

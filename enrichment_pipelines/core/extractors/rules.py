@@ -278,7 +278,12 @@ _PLACE_BASED = re.compile(r"\b[Aa]n? ((?:[A-Z][\w'.]+\s){0,2}[A-Z][\w'.]+)-based
 _BRANCH_CUES = re.compile(
     r"(european|regional|branch|sales|satellite|other|us|uk|international) "
     r"(offices?|headquarters)|"
-    r"also in|subsidiar|joint venture|affiliate",
+    r"also in|subsidiar|joint venture|affiliate|"
+    # a site opened, one of several: "opened a full service office in Lakewood", "opening an
+    # electric power research center in Rockford, IL" (not "opened its headquarters in")
+    r"\bopen(?:ed|s|ing)\s+(?:an?|another|(?:an?|its|our|their)\s+(?:new|second|third|additional))"
+    r"\b[^.;]{0,40}?\b(?:offices?|branch|stores?|cent(?:er|re)s?|plants?|facilit(?:y|ies)"
+    r"|locations?|factor(?:y|ies)|laborator(?:y|ies)|labs?|hubs?|showrooms?|warehouses?)\b",
     re.IGNORECASE,
 )
 # Where a sentence joins clauses about different places.
@@ -706,7 +711,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v37"
+RULES_VERSION = "rules-v38"
 
 
 class RulesExtractor:
@@ -1080,10 +1085,13 @@ class RulesExtractor:
             lines = text.splitlines()
             for address in find_addresses(text, hints=hints):
                 context = " ".join(lines[max(0, address.line - 2) : address.line + 1])
+                hq_rank = _hq_rank(context)
+                if hq_rank < 0 and address.strength == CITY_AND_REGION:
+                    continue  # "a research center in Rockford, IL": a branch named in prose
                 rank = (
                     address.strength,
                     page.kind in ("legal", "contact", "about"),
-                    _hq_rank(context),
+                    hq_rank,
                     -page_order,
                     -address.line,
                 )
