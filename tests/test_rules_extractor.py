@@ -389,6 +389,14 @@ def test_a_town_named_only_in_the_title_is_read_there() -> None:
         ("Our operations began in 1954 in a two-room machine shop.", 1954),
         ("The businesses run by our founders began in 1948 with a single shop.", 1948),
         ("Tidewell Bancorp was formed under Oregon law on March 3, 1999.", 1999),
+        # the company's beginning named as such
+        ("Since Visa’s early days in 1958, we have facilitated payments.", 1958),
+        ("Since our inception in 1998, we have served growers.", 1998),
+        # a trademarked product's launch is not the company's
+        (
+            "DYNACIN® was launched in the second quarter of the fiscal year ended June 30, 1993.",
+            None,
+        ),
         # "started" names a service's or a trend's start as often as the company's
         (
             "Personal phone numbers started in the United Kingdom in 1995. Acme Telecom has been"

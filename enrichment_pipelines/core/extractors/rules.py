@@ -656,6 +656,15 @@ _FOUNDINGS: tuple[tuple[float, str], ...] = (
     (0.85, rf"\b(?:est|estd|estab)\.?\s*:?\s*{_YEAR}"),
     (0.85, rf"\b(?:year\s+)?founded\s*[:\-–]\s*{_YEAR}"),
     (0.8, rf"\bopened\s+(?:our|its|their)\s+doors\s+{_FOUNDED_WHEN}{_YEAR}"),
+    # The company's beginning named as such: "since our inception in 1998", "since its
+    # founding in 1946", "since Visa's early days in 1958", "from its beginnings in 1920";
+    # below 0.8, as a holding company speaks of the business it continues as its own.
+    (
+        0.75,
+        r"\b(?:since|from)\s+(?:our|its|their|the\s+company[’']s|[A-Z][\w&.-]*[’']s)\s+"
+        r"(?:early\s+days|beginnings?|inception|founding|establishment)\s+"
+        rf"{_FOUNDED_WHEN}{_YEAR}",
+    ),
     # The legal forms of a company's start: "was incorporated in the State of Georgia in
     # 1965", "was organized as a Utah corporation in 1868", "was formed under Washington law
     # on May 22, 1995".
@@ -700,6 +709,8 @@ _FOUNDINGS: tuple[tuple[float, str], ...] = (
     ),
 )
 _NOT_A_FOUNDING = re.compile(
+    # a trademarked product's launch: "DYNACIN® was launched in ... 1993"
+    r"[®™]\s*(?:was|were|has\s+been)\s+(?:launched|created|introduced|started)|"
     r"©|\(c\)|copyright|all rights reserved|\bdr\.\s|\b(?:he|she|his|her|member|partner|director|"
     r"attorney|lawyer|practi[cs](?:ed|ing)|licensed|certified|married|joined|worked|"
     r"served|graduated)\b|re-?(?:incorporated|organi[sz]ed|formed)|\b(?:office|branch|foundation|chapter|division|"
@@ -711,7 +722,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v38"
+RULES_VERSION = "rules-v39"
 
 
 class RulesExtractor:
