@@ -110,8 +110,10 @@ def test_hq_from_addresses_and_statements(footer: str, city: str, country: str) 
          "IL, where a prototype motor was run.", None),
         ("Acme is headquartered in Denver, Colorado. In 2019 it opened a new office in "
          "Boise, Idaho.", "Denver"),
-        # ...but not the company's own headquarters
+        # ...but not the company's own headquarters or head office
         ("Acme opened its headquarters in Austin, Texas in 2001.", "Austin"),
+        ("In 2018 Acme opened its new corporate offices in Austin, Texas.", "Austin"),
+        ("Acme opened a new head office in Leeds, West Yorkshire.", "Leeds"),
         # "in" is a word, not Indiana's code: "market" is no city
         ("Our blend is the only one of its kind on the market, in the view of our buyers.",
          None),
@@ -392,11 +394,19 @@ def test_a_town_named_only_in_the_title_is_read_there() -> None:
         # the company's beginning named as such
         ("Since Visa’s early days in 1958, we have facilitated payments.", 1958),
         ("Since our inception in 1998, we have served growers.", 1998),
+        ("From its beginnings in 1920 as a feed store, Acme grew into a chain.", 1920),
+        # ...not a fund's or an award's
+        ("The Growth Fund has returned 9.1% annually since its inception in 2009.", None),
+        ("Since its inception in 1995, the Acme Award has honoured 40 teachers.", None),
         # a trademarked product's launch is not the company's
         (
             "DYNACIN® was launched in the second quarter of the fiscal year ended June 30, 1993.",
             None,
         ),
+        ("DYNACIN® tablets were launched in 1993.", None),
+        ("The WIDGET® was launched in 1995 and Acme was founded in 1990.", 1990),
+        # a launch or a start is weaker than being in business since
+        ("Family owned since 1952. Our blog started in 2015.", 1952),
         # "started" names a service's or a trend's start as often as the company's
         (
             "Personal phone numbers started in the United Kingdom in 1995. Acme Telecom has been"

@@ -191,8 +191,15 @@ def test_a_banner_named_the_header_stands_in_when_nothing_else_marks_the_logo() 
     )
     assert _extract(sliced).data["logo_url"] == SITE + "/images/longo_header.jpg"
     assert _extract(sliced).confidence["logo_url"] == 0.5
-    photo = _page('<header><img src="/img/trucks.jpg"></header><p>Acme makes tools.</p>')
+    photo = _page(
+        '<header><img src="/img/trucks.jpg"></header><img src="/img/header-bg.jpg">'
+        '<img src="/img/subheader-team.jpg"><p>Acme makes tools.</p>'
+    )
     assert "logo_url" not in _extract(photo).data
+    # a page crawled before, whose first image in a header element was stored as "header"
+    stored = _page("<p>Acme makes tools.</p>")
+    stored.assets["images"] = [[SITE + "/img/trucks.jpg", "header"]]
+    assert "logo_url" not in _extract(stored).data
 
 
 def test_others_marks_are_no_logo_partners_integrations_seals_and_strips() -> None:
@@ -208,6 +215,21 @@ def test_others_marks_are_no_logo_partners_integrations_seals_and_strips() -> No
     # the site's own mark is kept wherever it sits
     own = _page('<img src="/img/partners/acme-logo.png" alt="Acme"><p>Acme makes tools.</p>')
     assert _extract(own).data["logo_url"] == SITE + "/img/partners/acme-logo.png"
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        '<img src="/wp-content/themes/client-theme/images/logo.png">',  # a theme's folder
+        '<img src="/customer-portal/assets/logo.png">',
+        '<img src="/img/logo.png" alt="Norton Lumber Company">',  # a name, not a seal
+        '<img src="/img/logo.png" alt="Smith Decorating">',  # "rating" inside a word
+        '<img src="https://lh3.googleusercontent.com/abc123=w200" class="logo" alt="Logo">',
+    ],
+)
+def test_a_site_s_own_logo_is_not_taken_for_another_s_mark(image: str) -> None:
+    page = _page(f"<div class='logo'>{image}</div><p>Acme makes tools.</p>")
+    assert _extract(page).data["logo_url"].startswith(("https://", SITE))
 
 
 # --- open positions -------------------------------------------------------------------------

@@ -82,23 +82,38 @@ _LOGO_HINT = re.compile(r"logo|brand", re.I)
 # An image's alt text or file name that shows another's mark: a social network's icon, a
 # "valid HTML" or rating badge, a banner of the classic 88x31 size, a strip of logos.
 _NOT_A_LOGO = re.compile(
-    r"facebook|twitter|linkedin|youtube|instagram|pinterest|google|yelp|flickr|tumblr|rss"
-    r"|\b88x31\b|_88x31|w3c|valid|rating|badge|logos\b|logos[_-]"
+    r"facebook|twitter|linkedin|youtube|instagram|pinterest|google|yelp|yahoo|flickr|tumblr|rss"
+    r"|\b88x31\b|_88x31|w3c|valid|logos\b|logos[_-]"
+    r"|(?<![a-z])(?:ratings?|badges?)(?![a-z])"
     # ...or a security seal or a payment card's mark
-    r"|verisign|norton|truste\b|mcafee|geotrust|comodo|paypal|mastercard|amex|(?<![a-z])visa(?![a-z])"
+    r"|verisign|truste\b|mcafee|geotrust|comodo|paypal|mastercard"
+    r"|norton[\W_]*(?:secured|seal|siteseal)|(?<![a-z])(?:amex|visa)(?![a-z])"
     # ...or a part of the page's furniture: a spacer, an arrow, a loading spinner, a slide
     r"|blank|spacer|arrow|loading|loader|spinner|slideshow|slide_?\d",
     re.I,
 )
-# A folder or file of other companies' marks: partners, clients, integrations, awards.
+# A folder or a file named for other companies' marks: partners, clients, integrations,
+# awards (`/clients/`, `/integration-images/`, `partner_logo_3.png`; not `/client-theme/` or
+# `/customer-portal/`).
 _OTHERS_MARKS = re.compile(
-    r"(?<![a-z])(?:partners?|clients?|customers?|sponsors?|integrations?|awards?"
-    r"|accreditations?|certifications?|memberships?)(?![a-z])",
+    r"(?:^|/)(?:partners?|clients?|customers?|sponsors?|integrations?|awards?"
+    r"|accreditations?|certifications?|memberships?)"
+    r"(?:[_-](?:logos?|images?|img|icons?|badges?|marks?))?(?:/|[_-](?=[^/]*$))",
     re.I,
 )
-# A file named the page's header or masthead: on a page of sliced images, the banner that
-# carries the site's name (longo_header.jpg, autogenomicsHeader.jpg).
-_HEADER_NAME = re.compile(r"header|masthead", re.I)
+# Hosts that serve others' badges and buttons: a payment card's mark, a social button.
+_BADGE_HOSTS = re.compile(
+    r"paypal|linkedin|licdn|facebook|fbcdn|twitter|twimg|instagram|pinterest|yelp|verisign"
+    r"|mcafee|norton|trustpilot|bbb\.org|w3\.org",
+    re.I,
+)
+# A file named the page's header or masthead, perhaps numbered: on a page of sliced images,
+# the banner that carries the site's name (longo_header.jpg, autogenomicsHeader.jpg,
+# header1274.jpg; not header-bg.jpg or subheader-team.jpg).
+_HEADER_NAME = re.compile(
+    r"(?:(?:^|[_.-])(?:[Hh]eader|HEADER|[Mm]asthead)|(?<=[a-z])(?:Header|Masthead))"
+    r"(?:[_-]?\d+)?\.\w+$"
+)
 
 
 class PageAssets(TypedDict, total=False):
@@ -108,7 +123,7 @@ class PageAssets(TypedDict, total=False):
     scripts: list[str]  # <script src> URLs
     stylesheets: list[str]  # <link rel=stylesheet> URLs
     icons: list[list[str]]  # [URL, rel, sizes] of <link rel=icon / apple-touch-icon / ...>
-    # [URL, why it may be the logo: "site logo", "logo", "home link", "site name", "header"]
+    # [URL, why it may be the logo: "site logo", "logo", "home link", "site name", "header name"]
     images: list[list[str]]
     head: str  # the raw <head> markup, capped (technology fingerprints match it)
     # The document as parsed and serialised again (as a browser shows its DOM), whitespace
@@ -373,10 +388,11 @@ def _named_after(site: str, text: str) -> bool:
     """Whether `text` (an image's alt text and file name) names the site: holds its name, or
     a word of 5 letters or more, and a third of it or more, that starts it ("barenz_10.gif" on
     barenzbuilders.com; not "home.png" on homeadvisor.com)."""
+    site = re.sub(r"[^a-z0-9]", "", site)
     if len(site) < 4:
         return False
     lowered = text.lower()
-    if re.sub(r"[^a-z0-9]", "", site) in re.sub(r"[^a-z0-9]", "", lowered):
+    if site in re.sub(r"[^a-z0-9]", "", lowered):
         return True
     words = re.findall(r"[a-z]+", lowered)
     return any(len(word) >= max(5, len(site) // 3) and site.startswith(word) for word in words)
@@ -408,10 +424,11 @@ def _logo_candidates(root: Any, base_url: str, page_url: str) -> list[list[str]]
         file_name = parts.path.rsplit("/", 1)[-1]
         own = f"{image.get('alt') or ''} {file_name}"
         named = any(_named_after(site, own) for site in sites)
-        # another host's name counts too: a badge served by paypalobjects.com or linkedin.com
-        foreign = "" if parts.hostname in hosts else parts.hostname or ""
         if not named and (
-            _NOT_A_LOGO.search(f"{own} {foreign}") or _OTHERS_MARKS.search(parts.path)
+            _NOT_A_LOGO.search(own)
+            or _OTHERS_MARKS.search(parts.path)
+            # a badge served by paypalobjects.com or static.linkedin.com
+            or (parts.hostname not in hosts and _BADGE_HOSTS.search(parts.hostname or ""))
         ):
             continue
         link = next((a for a in ancestors if a.tag == "a"), None)
@@ -420,7 +437,7 @@ def _logo_candidates(root: Any, base_url: str, page_url: str) -> list[list[str]]
             ("site logo" if named else "logo") if _LOGO_HINT.search(marks)
             else "home link" if href is not None and href.rstrip("/") in homes
             else "site name" if named
-            else "header" if _HEADER_NAME.search(file_name)
+            else "header name" if _HEADER_NAME.search(file_name)
             else None
         )  # fmt: skip
         if why:

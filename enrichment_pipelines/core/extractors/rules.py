@@ -281,8 +281,10 @@ _BRANCH_CUES = re.compile(
     r"also in|subsidiar|joint venture|affiliate|"
     # a site opened, one of several: "opened a full service office in Lakewood", "opening an
     # electric power research center in Rockford, IL" (not "opened its headquarters in")
-    r"\bopen(?:ed|s|ing)\s+(?:an?|another|(?:an?|its|our|their)\s+(?:new|second|third|additional))"
-    r"\b[^.;]{0,40}?\b(?:offices?|branch|stores?|cent(?:er|re)s?|plants?|facilit(?:y|ies)"
+    r"\bopen(?:ed|s|ing)\s+(?:an?|another|(?:its|our|their)\s+(?:second|third|additional))\b"
+    # ...not a head, main or corporate office: "opened a new head office in Leeds"
+    r"(?![^.;]{0,40}?\b(?:head|main|corporate|principal|global)\b)"
+    r"[^.;]{0,40}?\b(?:offices?|branch|stores?|cent(?:er|re)s?|plants?|facilit(?:y|ies)"
     r"|locations?|factor(?:y|ies)|laborator(?:y|ies)|labs?|hubs?|showrooms?|warehouses?)\b",
     re.IGNORECASE,
 )
@@ -563,7 +565,7 @@ def _stated_years(text: str, pattern: re.Pattern[str]) -> Iterator[tuple[str, in
     """(quote, year) for each match of a founding `pattern` in `text`: the quote runs from the
     start of the match's sentence (at most 120 characters back: "Acme Ltd. Est. 2020" is one
     statement however it is punctuated) to the year, and must not read as something else
-    (`_NOT_A_FOUNDING`)."""
+    (`_NOT_A_FOUNDING`) nor follow a trademarked product's name (`_PRODUCT_BEFORE`)."""
     for line in text.splitlines():
         for match in pattern.finditer(line):
             if reads_as_instruction(line):
@@ -572,7 +574,9 @@ def _stated_years(text: str, pattern: re.Pattern[str]) -> Iterator[tuple[str, in
             boundary = max(line.rfind(". ", start, match.start()), line.rfind("! ", start,
                            match.start()), line.rfind("? ", start, match.start()))  # fmt: skip
             quote = line[boundary + 2 if boundary >= 0 else start : match.end()].strip()
-            if not _NOT_A_FOUNDING.search(quote):
+            if not _NOT_A_FOUNDING.search(quote) and not _PRODUCT_BEFORE.search(
+                line[: match.start()]
+            ):
                 yield quote, int(match.group(1))
 
 
@@ -657,12 +661,14 @@ _FOUNDINGS: tuple[tuple[float, str], ...] = (
     (0.85, rf"\b(?:year\s+)?founded\s*[:\-–]\s*{_YEAR}"),
     (0.8, rf"\bopened\s+(?:our|its|their)\s+doors\s+{_FOUNDED_WHEN}{_YEAR}"),
     # The company's beginning named as such: "since our inception in 1998", "since its
-    # founding in 1946", "since Visa's early days in 1958", "from its beginnings in 1920";
-    # below 0.8, as a holding company speaks of the business it continues as its own.
+    # founding in 1946", "since Visa's early days in 1958", "from its beginnings in 1920"
+    # (not a fund's "since its inception"); below 0.8, as a holding company speaks of the
+    # business it continues as its own.
     (
         0.75,
-        r"\b(?:since|from)\s+(?:our|its|their|the\s+company[’']s|[A-Z][\w&.-]*[’']s)\s+"
-        r"(?:early\s+days|beginnings?|inception|founding|establishment)\s+"
+        r"\b(?:since|from)\s+(?:(?:our|the\s+company[’']s)\s+(?:inception|establishment)|"
+        r"(?:our|its|their|the\s+company[’']s)\s+founding|"
+        r"(?:our|its|their|the\s+company[’']s|[\w&.-]+[’']s)\s+(?:early\s+days|beginnings?))\s+"
         rf"{_FOUNDED_WHEN}{_YEAR}",
     ),
     # The legal forms of a company's start: "was incorporated in the State of Georgia in
@@ -683,6 +689,11 @@ _FOUNDINGS: tuple[tuple[float, str], ...] = (
         r"\b(?:operations|business(?:es)?|history)\b[^.;:!?\d]{0,40}?\bour\b)[^.;:!?\d]{0,40}?"
         rf"\s(?:began|started|commenced)\s+(?:operations\s+)?{_FOUNDED_WHEN}{_YEAR}",
     ),
+    (
+        0.7,
+        r"(?:\bin business|\bfamily[- ]owned(?:\s+and\s+operated)?|\bserving\s[^.;:!?\d]{1,50}?"
+        rf"|\boperating|\btrading|^|(?<=[.!?]\s))\s*since\s+{_YEAR}",
+    ),
     # A launch, a creation or a start names a product, a service or a trend as often as the
     # company ("TNT, a service that was launched in October 1988", "personal numbers started
     # in the UK in 1995"): weaker than the company's legal start.
@@ -690,11 +701,6 @@ _FOUNDINGS: tuple[tuple[float, str], ...] = (
         0.65,
         r"\b(?:launched|created|started)(?:\s+(?:by|in|at)\s+[^.;:!?\d]{1,60}?)?,?\s*:?\s*"
         rf"{_FOUNDED_WHEN}{_YEAR}",
-    ),
-    (
-        0.7,
-        r"(?:\bin business|\bfamily[- ]owned(?:\s+and\s+operated)?|\bserving\s[^.;:!?\d]{1,50}?"
-        rf"|\boperating|\btrading|^|(?<=[.!?]\s))\s*since\s+{_YEAR}",
     ),
     # A tagline that ends in its year: a line of at most a dozen words ("Quality Servers Since
     # 1986", "Home Furniture in Toronto Since 1986"), a heading, a banner or a title.
@@ -708,9 +714,9 @@ _FOUNDINGS: tuple[tuple[float, str], ...] = (
         rf"{_YEAR}",
     ),
 )
+# A trademarked product just before the verb: "DYNACIN® tablets were launched in 1993".
+_PRODUCT_BEFORE = re.compile(r"[®™]\s*(?:\w+\s+){0,2}(?:was|were|has\s+been|had\s+been)\s+$")
 _NOT_A_FOUNDING = re.compile(
-    # a trademarked product's launch: "DYNACIN® was launched in ... 1993"
-    r"[®™]\s*(?:was|were|has\s+been)\s+(?:launched|created|introduced|started)|"
     r"©|\(c\)|copyright|all rights reserved|\bdr\.\s|\b(?:he|she|his|her|member|partner|director|"
     r"attorney|lawyer|practi[cs](?:ed|ing)|licensed|certified|married|joined|worked|"
     r"served|graduated)\b|re-?(?:incorporated|organi[sz]ed|formed)|\b(?:office|branch|foundation|chapter|division|"
@@ -722,7 +728,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v39"
+RULES_VERSION = "rules-v40"
 
 
 class RulesExtractor:

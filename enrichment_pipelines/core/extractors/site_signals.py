@@ -334,10 +334,10 @@ def _home_link_image(page: Page) -> Logo | None:
 
 
 def _header_image(page: Page) -> Logo | None:
-    """The page header's image: on a page whose logo is nowhere marked, the banner that
-    carries the site's name, more often than not."""
+    """An image named the page's header or masthead: on a page whose logo is nowhere marked,
+    the banner that carries the site's name, more often than not."""
     for url, why in page.assets.get("images", []):
-        if why == "header":
+        if why == "header name":
             return Logo(url, page.final_url or page.url, "header image", 0.5)
     return None
 
