@@ -170,6 +170,12 @@ def test_an_image_named_after_the_site_stands_in_for_an_unmarked_logo() -> None:
     # a word that only starts the name is not enough when it is short ("ac" of "acme")
     other = _page('<img src="/images/ac_photo.jpg"><p>Acme makes tools.</p>')
     assert "logo_url" not in _extract(other).data
+    # the site's own image host, whatever its name says (not a Norton seal's host)
+    lumber = parse_html(
+        '<div class="logo"><img src="https://images.nortonlumber.example/nl.png"></div>',
+        "https://www.nortonlumber.example/",
+    )
+    assert lumber.assets["images"] == [["https://images.nortonlumber.example/nl.png", "logo"]]
     advisor = parse_html('<img src="/img/home.png" alt="Home">', "https://homeadvisor.example/")
     assert advisor.assets["images"] == []  # "home" starts "homeadvisor" but is a plain word
     # a name written with a hyphen, in a theme's folder called "client"

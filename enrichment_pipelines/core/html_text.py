@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import SplitResult, urldefrag, urljoin, urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -398,6 +398,12 @@ def _named_after(site: str, text: str) -> bool:
     return any(len(word) >= max(5, len(site) // 3) and site.startswith(word) for word in words)
 
 
+def _on_site(parts: SplitResult, domains: set[str]) -> bool:
+    """Whether an address is on one of `domains` (hosts less "www."), or a subdomain of one."""
+    host = parts.hostname or ""
+    return any(host == domain or host.endswith(f".{domain}") for domain in domains if domain)
+
+
 def _logo_candidates(root: Any, base_url: str, page_url: str) -> list[list[str]]:
     """Images that may be the site's logo, each with why: named or classed a logo (or inside
     an element that is; "site logo" when its name or text is also the site's), inside the link
@@ -408,7 +414,8 @@ def _logo_candidates(root: Any, base_url: str, page_url: str) -> list[list[str]]
     homes = {urlsplit(url)._replace(path="", query="", fragment="").geturl()
              for url in (page_url, base_url)}  # fmt: skip
     sites = {_site_name(page_url), _site_name(base_url)}
-    hosts = {urlsplit(url).hostname for url in (page_url, base_url)}
+    # The site's own hosts, its subdomains included (images.acme.com for www.acme.com).
+    domains = {(urlsplit(url).hostname or "").removeprefix("www.") for url in (page_url, base_url)}
     found: list[list[str]] = []
     for image in root.iter("img"):
         url = _absolute(base_url, image.get("src") or image.get("data-src"))
@@ -428,7 +435,7 @@ def _logo_candidates(root: Any, base_url: str, page_url: str) -> list[list[str]]
             _NOT_A_LOGO.search(own)
             or _OTHERS_MARKS.search(parts.path)
             # a badge served by paypalobjects.com or static.linkedin.com
-            or (parts.hostname not in hosts and _BADGE_HOSTS.search(parts.hostname or ""))
+            or (_BADGE_HOSTS.search(parts.hostname or "") and not _on_site(parts, domains))
         ):
             continue
         link = next((a for a in ancestors if a.tag == "a"), None)
