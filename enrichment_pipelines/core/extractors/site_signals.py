@@ -21,7 +21,7 @@ data rather than its prose: its own social profiles, its logo, and its open role
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -304,13 +304,6 @@ def _marked_image(page: Page) -> Logo | None:
     return None
 
 
-def _site_named_image(page: Page) -> Logo | None:
-    for url, why in page.assets.get("images", []):
-        if why == "site name":
-            return Logo(url, page.final_url or page.url, "image named after the site", 0.6)
-    return None
-
-
 def _large_icon(page: Page) -> Logo | None:
     best: tuple[int, str] | None = None
     for url, rel, sizes in page.assets.get("icons", []):
@@ -326,20 +319,23 @@ def _large_icon(page: Page) -> Logo | None:
     return Logo(best[1], page.final_url or page.url, "large icon", 0.7)
 
 
-def _home_link_image(page: Page) -> Logo | None:
-    for url, why in page.assets.get("images", []):
-        if why == "home link":
-            return Logo(url, page.final_url or page.url, "image linked to the home page", 0.6)
-    return None
+def _labelled_image(label: str, why: str, confidence: float) -> Callable[[Page], Logo | None]:
+    """A finder of the page's first logo candidate that `html_text` labelled `label`."""
+
+    def find(page: Page) -> Logo | None:
+        for url, image_label in page.assets.get("images", []):
+            if image_label == label:
+                return Logo(url, page.final_url or page.url, why, confidence)
+        return None
+
+    return find
 
 
-def _header_image(page: Page) -> Logo | None:
-    """An image named the page's header or masthead: on a page whose logo is nowhere marked,
-    the banner that carries the site's name, more often than not."""
-    for url, why in page.assets.get("images", []):
-        if why == "header name":
-            return Logo(url, page.final_url or page.url, "header image", 0.5)
-    return None
+_home_link_image = _labelled_image("home link", "image linked to the home page", 0.6)
+_site_named_image = _labelled_image("site name", "image named after the site", 0.6)
+# An image named the page's header or masthead: on a page whose logo is nowhere marked, the
+# banner that carries the site's name, more often than not.
+_header_image = _labelled_image("header name", "header image", 0.5)
 
 
 def _og_logo(page: Page) -> Logo | None:
