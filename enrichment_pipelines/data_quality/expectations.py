@@ -140,9 +140,9 @@ def load_frames(
         "SELECT customer_id, website_domain, billing_country_code FROM customers"
     ).df()
     # The frames grow with the records whatever DuckDB is allowed, and this pivot fails under
-    # the warehouse's cache limit past a few hundred thousand customers: DuckDB's own limit
-    # for it. Peak of a process loading the frames, against the rows pivoted in pandas
-    # before: 10,000 customers 227 MiB (273), 100,000 603 MiB (993), 1,000,000 3.7 GiB.
+    # the warehouse's cache limit at 1,000,000 customers: DuckDB's own limit for it. Peak of
+    # a process loading the frames, against the rows pivoted in pandas before: 10,000
+    # customers 227 MiB (273), 100,000 603 MiB (993), 1,000,000 3.7 GiB.
     with memory_limit(connection, None):
         current = connection.execute(_current_values_query(enabled_keys), list(enabled_keys)).df()
     return QualityFrames(customers, current, enabled_keys)

@@ -60,7 +60,7 @@ from enrichment_pipelines.core.enrichment.policy import (
 from enrichment_pipelines.core.enrichment.reasons import reason_group
 from enrichment_pipelines.core.extractors import Extraction, Extractor
 from enrichment_pipelines.core.settings import EnrichmentSettings
-from enrichment_pipelines.core.warehouse import Warehouse
+from enrichment_pipelines.core.warehouse import ROUND_MEMORY_LIMIT, Warehouse
 
 # Finished crawls waiting for the writer; a full queue pauses the crawl (back-pressure). Room
 # for a few seconds of crawling, so that a writer waiting its turn for the warehouse (other
@@ -413,7 +413,7 @@ class _ShardStream:
             self._settle(site)
         records = self.ready[:RECORDS_PER_ROUND]
         to_extract: dict[str, str] = {}
-        with self.warehouse.transaction() as connection:
+        with self.warehouse.transaction(limit=ROUND_MEMORY_LIMIT) as connection:
             if crawls:
                 save_crawls(connection, crawls, self.run_id)
                 ok = [crawl.website_url for crawl in crawls if crawl.status == "ok"]
