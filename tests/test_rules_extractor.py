@@ -114,6 +114,14 @@ def test_hq_from_addresses_and_statements(footer: str, city: str, country: str) 
         ("Acme opened its headquarters in Austin, Texas in 2001.", "Austin"),
         ("In 2018 Acme opened its new corporate offices in Austin, Texas.", "Austin"),
         ("Acme opened a new head office in Leeds, West Yorkshire.", "Leeds"),
+        # the legal name of a headquarters
+        ("Its rugs are woven in Dalton, Georgia. The Company, with its principal place of "
+         "business in Charlotte, North Carolina, operates 40 stores.", "Charlotte"),
+        # a move: where it went, not where it came from
+        ("Acme moved its headquarters from Chicago, Illinois to Dallas, Texas in 2021.",
+         "Dallas"),
+        ("In 2015 we relocated our corporate offices from Reno, Nevada to Boise, Idaho.",
+         "Boise"),
         # "in" is a word, not Indiana's code: "market" is no city
         ("Our blend is the only one of its kind on the market, in the view of our buyers.",
          None),
@@ -421,6 +429,16 @@ def test_a_town_named_only_in_the_title_is_read_there() -> None:
             1971,
         ),
         ("We sell jeans online. Since 2003 we have specialised in denim.", 2003),
+        # operations commenced, roots traced: the company's own start
+        ("Harlow Tool commenced operations in 1979 with four lathes.", 1979),
+        ("Brightwater traces its roots to 1887, when a mill opened in Lowell.", 1887),
+        ("Our history dates back to 1921, when two brothers opened a bakery.", 1921),
+        # ...not a building's age, a subsidiary's start or a bought company's founding
+        ("Our shop sits in a mill that dates back to 1890.", None),
+        ("Kestrel Ltd., our subsidiary, commenced operations in 2022.", None),
+        ("In 2019 we acquired Delta Ltd., a family business established in 1932.", None),
+        ("Acme, founded in 1946, acquired Beta Corp in 2019.", 1946),
+        ("Acquired by Beta Corp in 2005, Acme, founded in 1920, still makes rope.", 1920),
         ("Quality Refurbished Servers Since 1986", 1986),  # a tagline ending in its year
         # not a founding: a copyright, a person's career, a branch, a verb, a move, a
         # re-incorporation, a year in the future

@@ -236,7 +236,7 @@ _ROLES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 _HQ_CUES = re.compile(
     r"headquarter|\bhq\b|head office|registered office|based in|legal home|founded in|"
-    r"(principal|executive|corporate|main) (executive )?offices?|"
+    r"(principal|executive|corporate|main) (executive )?offices?|principal place of business|"
     r"located in|our (office|studio|kitchen|factory)|©",
     re.IGNORECASE,
 )
@@ -286,6 +286,12 @@ _BRANCH_CUES = re.compile(
     r"(?![^.;]{0,40}?\b(?:head|main|corporate|principal|global)\b)"
     r"[^.;]{0,40}?\b(?:offices?|branch|stores?|cent(?:er|re)s?|plants?|facilit(?:y|ies)"
     r"|locations?|factor(?:y|ies)|laborator(?:y|ies)|labs?|hubs?|showrooms?|warehouses?)\b",
+    re.IGNORECASE,
+)
+# The place a company moved from: "moved its headquarters from Chicago, Illinois to Dallas"
+# (the words up to "to", dropped before the clause's places are read).
+_MOVED_FROM = re.compile(
+    r"(\b(?:moved|moves|relocated|relocates|transferred)\b[^.;]{0,60}?\bfrom\b)[^.;]*?(?=\bto\b)",
     re.IGNORECASE,
 )
 # Where a sentence joins clauses about different places.
@@ -689,6 +695,19 @@ _FOUNDINGS: tuple[tuple[float, str], ...] = (
         r"\b(?:operations|business(?:es)?|history)\b[^.;:!?\d]{0,40}?\bour\b)[^.;:!?\d]{0,40}?"
         rf"\s(?:began|started|commenced)\s+(?:operations\s+)?{_FOUNDED_WHEN}{_YEAR}",
     ),
+    # "Acme commenced operations in 1979" (a subsidiary's is ruled out by `_NOT_A_FOUNDING`);
+    # "traces its roots to 1887", "our history dates back to 1921".
+    (
+        0.7,
+        r"\b(?:commenced|began|started)\s+(?:its\s+|our\s+|their\s+)?operations\s+"
+        rf"{_FOUNDED_WHEN}{_YEAR}",
+    ),
+    (
+        0.7,
+        r"(?:\b(?:traces?|dates?)\s+(?:its|our|their)\s+(?:roots|origins?|history)\s+"
+        r"(?:back\s+)?to|\b(?:its|our|their)\s+(?:roots|origins?|history)\s+"
+        rf"(?:dates?|goes|go|reach(?:es)?)\s+back\s+to)\s+{_FOUNDED_WHEN}{_YEAR}",
+    ),
     (
         0.7,
         r"(?:\bin business|\bfamily[- ]owned(?:\s+and\s+operated)?|\bserving\s[^.;:!?\d]{1,50}?"
@@ -721,14 +740,20 @@ _NOT_A_FOUNDING = re.compile(
     r"attorney|lawyer|practi[cs](?:ed|ing)|licensed|certified|married|joined|worked|"
     r"served|graduated)\b|re-?(?:incorporated|organi[sz]ed|formed)|\b(?:office|branch|foundation|chapter|division|"
     r"subsidiary|department|program(?:me)?|project|partnership|relationship)s?\s+(?:was\s+|were\s+)?"
-    r"(?:founded|established|formed|started|launched|created|opened)",
+    r"(?:founded|established|formed|started|launched|created|opened)|"
+    # the founding of a company bought: "In 2019 we acquired Beta Corp, founded in 1955" (not
+    # "Acquired by Beta in 2005, Acme, founded in 1920, ...": the company itself was bought)
+    r"\bacqui(?:red|ring|sition\s+of)\b(?!\s+by\b)[^;]{1,80}?,\s+(?:(?:a|an|the)\s+[^.;,]{0,40}?\s+)?"
+    r"(?:which\s+was\s+)?(?:founded|established|formed)|"
+    # a subsidiary's start: "Beta Inc., our subsidiary, commenced operations in 2022"
+    r"\bsubsidiar(?:y|ies)\b[^.;]{0,40}?\b(?:commenced|began|started)\b",
     re.I,
 )
 
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v41"
+RULES_VERSION = "rules-v42"
 
 
 class RulesExtractor:
@@ -1070,7 +1095,7 @@ class RulesExtractor:
                     clause_rank = _hq_rank(clause)
                     if clause_rank < 0:  # a branch, a subsidiary: never the company's home
                         continue
-                    for city_name, code in _places(clause):
+                    for city_name, code in _places(_MOVED_FROM.sub(r"\1 ", clause)):
                         order += 1
                         rank = clause_rank + (page.kind in ("legal", "contact", "about"))
                         cities_by_rank.setdefault(rank, set()).add(city_name)
