@@ -61,9 +61,14 @@ from enrichment_pipelines.core.extractors.addresses import (
         ("Kaiserstraße 5, 60311 Frankfurt am Main", "Frankfurt am Main", "DE", POSTCODE_AND_CITY),
         ("Calle Durango 20, 06700 Ciudad de México, CDMX", "Ciudad de México", "MX",
          POSTCODE_AND_CITY),
+        # an Italian province's code after the city is not part of its name
+        ("Via Nazionale 12, 00184 Roma RM, Italia", "Roma", "IT", POSTCODE_AND_CITY),
         # A city, then a six-digit postcode.
         ("4th Floor, Tower B, Andheri East, Mumbai 400069", "Mumbai", "IN", POSTCODE_AND_CITY),
         ("Fort, Pune - 411 001, India", "Pune", "IN", POSTCODE_AND_CITY),
+        # ...or with the state between them: the city is the part before the state
+        ("3rd Floor, 12 Residency Road, Bengaluru, Karnataka 560025, India", "Bengaluru", "IN",
+         POSTCODE_AND_CITY),
         # Separators between street and city; Quebec as it writes itself.
         ("12 Elm St · Springfield, IL 62701", "Springfield", "US", POSTCODE_AND_REGION),
         ("400 rue Notre-Dame, Montréal (Québec) H2Y 1C6", "Montréal", "CA", POSTCODE_AND_REGION),
@@ -90,6 +95,13 @@ def test_an_address_is_read_by_its_structure(
 )
 def test_prose_is_not_an_address(text: str) -> None:
     assert find_addresses(text) == []
+
+
+def test_an_address_s_quote_is_the_address_with_its_street_and_country() -> None:
+    """The evidence for a city read from "75004 Paris" is the address as it stands: the street
+    line above and the country line below, not the postcode and city alone."""
+    [address] = find_addresses("Write to us\n8 rue de Rivoli\n75004 Paris\nFrance\nOpen daily")
+    assert address.quote == "8 rue de Rivoli 75004 Paris France"
 
 
 def test_the_strongest_form_and_each_line_are_reported() -> None:

@@ -172,6 +172,21 @@ def test_a_headquarters_stated_as_a_state_or_country_gives_the_country_alone(
     assert result.data.get("location_city") is None
 
 
+def test_a_short_postcode_line_stands_as_evidence_with_its_street() -> None:
+    """ "75002 Paris" alone is too short a quote to stand as evidence; with its street line it
+    is the address itself, and the city stands."""
+    contact = _page(
+        "<title>Contact</title><h1>Contact</h1><p>12 rue de la Paix<br>75002 Paris</p>",
+        kind="contact",
+    )
+    result = _extract(contact)
+    assert (result.data.get("location_city"), result.data.get("location_country_code")) == (
+        "Paris",
+        "FR",
+    )
+    assert result.evidence["location_city"].quote == "12 rue de la Paix 75002 Paris"
+
+
 def test_headquarters_beat_a_branch_office() -> None:
     contact = _page(
         "<title>Contact</title><p>European office: Dublin, Ireland.</p>"

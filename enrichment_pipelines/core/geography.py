@@ -10,6 +10,7 @@ import re
 import sys
 import tempfile
 import threading
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -149,6 +150,22 @@ def subdivisions(country: str) -> dict[str, str]:
         code = subdivision.code.split("-")[1]
         names[code] = names[subdivision.name] = code
     return names
+
+
+def is_subdivision(name: str, country: str) -> bool:
+    """Whether `name` is one of the country's states or provinces by name, accents aside
+    ("Karnataka" for pycountry's "Karnātaka")."""
+    return _folded(name) in _folded_subdivisions(country)
+
+
+@cache
+def _folded_subdivisions(country: str) -> frozenset[str]:
+    return frozenset(_folded(name) for name in subdivisions(country))
+
+
+def _folded(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 @cache

@@ -257,6 +257,18 @@ def _quote(lines: Sequence[str], start: int, end: int) -> str:
     return " ".join(line for line in lines[start : end + 1] if line)
 
 
+def _block_quote(lines: Sequence[str], index: int, end: int) -> str:
+    """The quote of an address read from lines `index`..`end`, with the street line above it
+    ("12 rue de la Paix" over "75002 Paris": a house number on a short line) and a country
+    line below it: the address as it stands, not its postcode and city alone."""
+    start = index
+    if index > 0 and re.search(r"\d", lines[index - 1]) and len(lines[index - 1].split()) <= 8:
+        start = index - 1
+    if end + 1 < len(lines) and _country_line(lines[end + 1]):
+        end += 1
+    return _quote(lines, start, end)
+
+
 def _with_region(lines: Sequence[str], index: int) -> Address | None:
     """US, Canadian and Australian forms: the city, then a region, then maybe a postcode;
     the city may stand on the line above ("Springfield" / "IL 62701"). Where two countries'
@@ -365,25 +377,36 @@ def _postcode_first(lines: Sequence[str], index: int, hints: Sequence[str]) -> A
         if code
     ]
     words = written.split()
+    if len(words) > 1 and re.fullmatch(r"[A-Z]{2}", words[-1]):
+        words = words[:-1]  # a province's code after the city: "00184 Roma RM"
     if words and named and named[0] in formats:  # the country is written: the city is all
         city = " ".join(words).rstrip(".,")
-        return Address(city, named[0], _quote(lines, index, index), POSTCODE_AND_CITY, index)
+        return Address(city, named[0], _block_quote(lines, index, index), POSTCODE_AND_CITY, index)
     for size in range(len(words), 0, -1):
         city = " ".join(words[:size]).rstrip(".,")
         if best := _likely_country(city, formats, hints):
             end = index + (1 if named else 0)
-            return Address(city, best, _quote(lines, index, min(end, len(lines) - 1)),
+            return Address(city, best, _block_quote(lines, index, min(end, len(lines) - 1)),
                            POSTCODE_AND_CITY, index)  # fmt: skip
     return None
 
 
 def _city_then_six_digits(lines: Sequence[str], index: int, hints: Sequence[str]) -> Address | None:
-    for match in _CITY_THEN_SIX_DIGITS.finditer(lines[index]):
+    """A city, then a six-digit postcode ("Pune 411001"); where a state stands before the
+    postcode, the city is the part before it ("Bengaluru, Karnataka 560001")."""
+    line = lines[index]
+    for match in _CITY_THEN_SIX_DIGITS.finditer(line):
         words = match.group("city").split()
-        for size in range(min(3, len(words)), 0, -1):
-            city = " ".join(words[-size:])
+        candidates = [" ".join(words[-size:]) for size in range(min(3, len(words)), 0, -1)]
+        before = line[: match.start()].rstrip(" ,").rsplit(",", 1)[-1].strip()
+        if before and any(
+            geography.is_subdivision(match.group("city"), code) for code in _SIX_DIGIT_COUNTRIES
+        ):
+            candidates.insert(0, before)
+        for city in candidates:
             if best := _likely_country(city, _SIX_DIGIT_COUNTRIES, hints):
-                return Address(city, best, _quote(lines, index, index), POSTCODE_AND_CITY, index)
+                return Address(city, best, _block_quote(lines, index, index),
+                               POSTCODE_AND_CITY, index)  # fmt: skip
     return None
 
 

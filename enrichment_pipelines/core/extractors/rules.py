@@ -753,7 +753,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v42"
+RULES_VERSION = "rules-v43"
 
 
 class RulesExtractor:
