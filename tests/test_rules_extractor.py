@@ -448,6 +448,8 @@ def test_a_town_named_only_in_the_title_is_read_there() -> None:
         ("Harlow Tool commenced operations in 1979 with four lathes.", 1979),
         ("Brightwater traces its roots to 1887, when a mill opened in Lowell.", 1887),
         ("Our history dates back to 1921, when two brothers opened a bakery.", 1921),
+        ("Our story began in 2009, in a tiny kitchen.", 2009),
+        ("Her story began in 1960 in Leeds.", None),  # a person's, not the company's
         # ...not a building's age, a subsidiary's start or a bought company's founding
         ("Our shop sits in a mill that dates back to 1890.", None),
         ("Kestrel Ltd., our subsidiary, commenced operations in 2022.", None),

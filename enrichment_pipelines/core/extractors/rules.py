@@ -696,7 +696,7 @@ _FOUNDINGS: tuple[tuple[float, str], ...] = (
         rf"\s(?:began|started|commenced)\s+(?:operations\s+)?{_FOUNDED_WHEN}{_YEAR}",
     ),
     # "Acme commenced operations in 1979" (a subsidiary's is ruled out by `_NOT_A_FOUNDING`);
-    # "traces its roots to 1887", "our history dates back to 1921".
+    # "traces its roots to 1887", "our history dates back to 1921", "our story began in 2009".
     (
         0.7,
         r"\b(?:commenced|began|started)\s+(?:its\s+|our\s+|their\s+)?operations\s+"
@@ -706,7 +706,9 @@ _FOUNDINGS: tuple[tuple[float, str], ...] = (
         0.7,
         r"(?:\b(?:traces?|dates?)\s+(?:its|our|their)\s+(?:roots|origins?|history)\s+"
         r"(?:back\s+)?to|\b(?:its|our|their)\s+(?:roots|origins?|history)\s+"
-        rf"(?:dates?|goes|go|reach(?:es)?)\s+back\s+to)\s+{_FOUNDED_WHEN}{_YEAR}",
+        r"(?:dates?|goes|go|reach(?:es)?)\s+back\s+to|"
+        r"\b(?:its|our|their)\s+(?:story|journey)\s+(?:began|begins|started|starts))"
+        rf"\s+{_FOUNDED_WHEN}{_YEAR}",
     ),
     (
         0.7,
@@ -753,7 +755,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v43"
+RULES_VERSION = "rules-v44"
 
 
 class RulesExtractor:
