@@ -97,11 +97,22 @@ def test_prose_is_not_an_address(text: str) -> None:
     assert find_addresses(text) == []
 
 
-def test_an_address_s_quote_is_the_address_with_its_street_and_country() -> None:
+@pytest.mark.parametrize(
+    ("text", "quote"),
+    [
+        ("Write to us\n8 rue de Rivoli\n75004 Paris\nFrance\nOpen daily",
+         "8 rue de Rivoli 75004 Paris France"),
+        # a telephone line above holds digits but is no street
+        ("Tel: +33 1 42 60 00 00\n75004 Paris", "75004 Paris"),
+    ],
+)  # fmt: skip
+def test_an_address_s_quote_is_the_address_with_its_street_and_country(
+    text: str, quote: str
+) -> None:
     """The evidence for a city read from "75004 Paris" is the address as it stands: the street
     line above and the country line below, not the postcode and city alone."""
-    [address] = find_addresses("Write to us\n8 rue de Rivoli\n75004 Paris\nFrance\nOpen daily")
-    assert address.quote == "8 rue de Rivoli 75004 Paris France"
+    [address] = find_addresses(text)
+    assert address.quote == quote
 
 
 def test_the_strongest_form_and_each_line_are_reported() -> None:

@@ -30,14 +30,14 @@ def test_default_taxonomy_is_valid_and_documented() -> None:
     taxonomy = load_taxonomy()
     assert len(taxonomy.categories) >= 12
     assert all(sub.description and sub.keywords for sub in taxonomy.subcategories)
-    assert RulesExtractor(taxonomy).name == "rules-v44"
+    assert RulesExtractor(taxonomy).name == "rules-v45"
 
 
 def test_a_user_taxonomy_replaces_the_default_and_the_cache_key(tmp_path: Path) -> None:
     path = tmp_path / "taxonomy.yaml"
     path.write_text(USER_TAXONOMY)
     extractor = RulesExtractor(load_taxonomy(path))
-    assert extractor.name.startswith("rules-v44+taxonomy-")
+    assert extractor.name.startswith("rules-v45+taxonomy-")
     page = Page(
         url="https://crumb.example/",
         final_url="https://crumb.example/",

@@ -257,12 +257,16 @@ def _quote(lines: Sequence[str], start: int, end: int) -> str:
     return " ".join(line for line in lines[start : end + 1] if line)
 
 
+# A line of telephone, fax or e-mail: no street, though it holds digits.
+_CONTACT_LINE = re.compile(r"@|\b(?:tel|phone|fax|mobile|call)\b|\+\d", re.IGNORECASE)
+
+
 def _block_quote(lines: Sequence[str], index: int, end: int) -> str:
     """The quote of an address read from lines `index`..`end`, with the street line above it
     ("12 rue de la Paix" over "75002 Paris": a house number on a short line) and a country
     line below it: the address as it stands, not its postcode and city alone."""
-    start = index
-    if index > 0 and re.search(r"\d", lines[index - 1]) and len(lines[index - 1].split()) <= 8:
+    start, above = index, lines[index - 1] if index > 0 else ""
+    if re.search(r"\d", above) and len(above.split()) <= 8 and not _CONTACT_LINE.search(above):
         start = index - 1
     if end + 1 < len(lines) and _country_line(lines[end + 1]):
         end += 1

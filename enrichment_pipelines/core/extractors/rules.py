@@ -755,7 +755,7 @@ _NOT_A_FOUNDING = re.compile(
 
 # Stored extractions are keyed by the extractor's name: a change to the rules that changes
 # what they find must bump this, or sites whose pages did not change keep the old values.
-RULES_VERSION = "rules-v44"
+RULES_VERSION = "rules-v45"
 
 
 class RulesExtractor:
